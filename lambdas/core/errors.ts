@@ -1,0 +1,55 @@
+/**
+ * Typed application errors. Each carries a catalog code; lambdas/handlers/http.ts maps them to
+ * HTTP status by `instanceof`, in that one place.
+ */
+import { message, type MessageCode } from './messages';
+import type { Violation } from './model';
+
+export class AppError extends Error {
+  constructor(
+    readonly code: MessageCode,
+    text?: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(text ?? message(code));
+    this.name = new.target.name;
+  }
+}
+
+/** 400: the request is malformed. */
+export class BadRequestError extends AppError {
+  constructor(text?: string, details?: Record<string, unknown>) {
+    super('INVALID_REQUEST', text, details);
+  }
+}
+
+/** 422: a product rule is broken. The first violation gives code and message; all are in details. */
+export class RuleViolationError extends AppError {
+  constructor(readonly violations: Violation[]) {
+    super(violations[0]!.code, violations[0]!.message, { violations });
+  }
+}
+
+/** 401: missing or wrong token, or a code that cannot be redeemed. */
+export class UnauthorizedError extends AppError {
+  constructor(code: MessageCode = 'UNAUTHORIZED') {
+    super(code);
+  }
+}
+
+/** 404 */
+export class NotFoundError extends AppError {
+  constructor() {
+    super('NOT_FOUND');
+  }
+}
+
+/** 409: the session is in a state that does not allow this. */
+export class ConflictError extends AppError {}
+
+/** 429 */
+export class RateLimitedError extends AppError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('RATE_LIMITED', undefined, { retryAfterSeconds });
+  }
+}

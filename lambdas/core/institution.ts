@@ -1,0 +1,112 @@
+/**
+ * The institution config schema: one file per hospital in institutions/<id>.json. The CDK app,
+ * the Lambdas (through their config module) and local mode all read it through this one schema.
+ */
+import { z } from 'zod';
+import type { AttachmentType, Limits } from './model';
+
+/** DESIGN.md: the hospital sets the session limit between 0 and 10 GB (decimal). */
+export const MAX_SESSION_BYTES = 10_000_000_000;
+
+const origin = z
+  .string()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
+      return (url.protocol === 'https:' || (local && url.protocol === 'http:')) && url.origin === value;
+    } catch {
+      return false;
+    }
+  }, 'must be an origin like https://upload.hospital.example (https, no path, no trailing slash; http only for localhost)');
+
+const bytes = z.number().int('must be a whole number of bytes').min(0, 'must not be negative');
+
+export const attachmentTypes = ['pdf', 'jpeg', 'png'] as const;
+
+export const institutionSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be 1–32 lowercase letters, digits or dashes'),
+    name: z.string().min(1).max(200),
+    contact: z.object({
+      phone: z.string().min(3).max(40),
+      email: z.email('must be an e-mail address'),
+    }).strict(),
+    manualUrl: z.url('must be a URL'),
+    privacyPolicyUrl: z.url('must be a URL').optional(),
+    portalOrigin: origin,
+    alarmEmail: z.email('must be an e-mail address'),
+    limits: z
+      .object({
+        maxSessionBytes: bytes.max(MAX_SESSION_BYTES, 'must be at most 10 GB (10000000000 bytes)'),
+        maxStudyBytes: bytes.max(MAX_SESSION_BYTES, 'must be at most 10 GB (10000000000 bytes)').optional(),
+        maxDicomFilesAtOnce: z.number().int().min(1).max(50).default(10),
+        maxAttachmentsPerStudy: z.number().int().min(0).max(100).default(10),
+        maxAttachmentBytes: bytes.max(MAX_SESSION_BYTES).default(50_000_000),
+        allowedAttachmentTypes: z.array(z.enum(attachmentTypes)).default(['pdf', 'jpeg', 'png']),
+      })
+      .strict(),
+    codes: z
+      .object({
+        validDays: z.number().int().min(1).max(365).default(14),
+      })
+      .strict()
+      .default({ validDays: 14 }),
+    retention: z
+      .object({
+        acceptedDays: z.number().int().min(1).max(3650).default(30),
+        pendingDays: z.number().int().min(1).max(30).default(7),
+      })
+      .strict()
+      .default({ acceptedDays: 30, pendingDays: 7 }),
+    session: z
+      .object({
+        uploadUrlExpirySeconds: z.number().int().min(60).max(3600).default(300),
+        sessionHours: z.number().int().min(1).max(720).default(48),
+      })
+      .strict()
+      .default({ uploadUrlExpirySeconds: 300, sessionHours: 48 }),
+  })
+  .strict();
+
+export type InstitutionConfig = z.infer<typeof institutionSchema>;
+
+export class InstitutionConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: { field: string; problem: string }[],
+  ) {
+    super(`${source}: ${issues.map((i) => `${i.field}: ${i.problem}`).join('; ')}`);
+    this.name = 'InstitutionConfigError';
+  }
+}
+
+/** Validates a parsed config; a bad one throws an error that names the source and every bad field. */
+export function parseInstitutionConfig(input: unknown, source = 'institution config'): InstitutionConfig {
+  const result = institutionSchema.safeParse(input);
+  if (!result.success) {
+    throw new InstitutionConfigError(
+      source,
+      result.error.issues.map((issue) => ({ field: issue.path.join('.') || '(root)', problem: issue.message })),
+    );
+  }
+  const config = result.data;
+  const study = config.limits.maxStudyBytes;
+  if (study !== undefined && study > config.limits.maxSessionBytes) {
+    throw new InstitutionConfigError(source, [{ field: 'limits.maxStudyBytes', problem: 'must not exceed limits.maxSessionBytes' }]);
+  }
+  return config;
+}
+
+/** The effective limits for a session; a code may lower or raise the session limit within 0–10 GB. */
+export function limitsFor(config: InstitutionConfig, codeMaxSessionBytes?: number): Limits {
+  const maxSessionBytes = codeMaxSessionBytes ?? config.limits.maxSessionBytes;
+  return {
+    maxSessionBytes,
+    maxStudyBytes: Math.min(config.limits.maxStudyBytes ?? maxSessionBytes, maxSessionBytes),
+    maxDicomFilesAtOnce: config.limits.maxDicomFilesAtOnce,
+    maxAttachmentsPerStudy: config.limits.maxAttachmentsPerStudy,
+    maxAttachmentBytes: config.limits.maxAttachmentBytes,
+    allowedAttachmentTypes: [...config.limits.allowedAttachmentTypes] as AttachmentType[],
+  };
+}

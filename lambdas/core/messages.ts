@@ -1,0 +1,79 @@
+/**
+ * The one message catalog, keyed by error code. English is the reference language: its rule
+ * texts are fixed by DESIGN.md and must not change. Other languages add a catalog with the same keys.
+ */
+export const en = {
+  // Product rules (DESIGN.md "Rules"): exact texts.
+  ATTACHMENT_WITHOUT_DICOM: 'You can only upload non-DICOM files if you also upload at least one DICOM file',
+  SESSION_SIZE_LIMIT: 'Total file size exceeds the limit',
+  SESSION_SIZE_LIMIT_NEW_CODE: 'Total file size exceeds the limit. Remove studies, or request a new upload code for the remaining studies.',
+  STUDY_SIZE_LIMIT:
+    'A single study is larger than the limit of {0} for this upload code. It cannot be uploaded unless the hospital allows larger studies for this code.',
+  UNLINKED_ATTACHMENTS: 'Please add the following files to a study or remove them',
+  ATTACHMENT_LIMIT:
+    "Currently added '{x}' non-DICOM files. Adding these would surpass the maximum of {max} non-DICOM files that can be added to a study.",
+  DICOM_BATCH_LIMIT: 'At most {0} DICOM files can be uploaded at once.',
+  ADD_SELECTED_TO_STUDY: 'Add {0} selected files to study',
+  // Our own rules.
+  ATTACHMENT_TYPE_NOT_ALLOWED: 'This type of file cannot be uploaded. Allowed non-DICOM files: {0}.',
+  ATTACHMENT_TOO_LARGE: 'A non-DICOM file may be at most {0}.',
+  DUPLICATE_SOP_INSTANCE: 'This DICOM image was already added to the upload.',
+  ATTACHMENT_STUDY_UNKNOWN: 'The study this file is linked to is not part of the upload.',
+  // Inspection verdicts (a reason per file).
+  NOT_DICOM: 'The file is not a readable DICOM file.',
+  DICOMDIR_NOT_ALLOWED: 'A DICOMDIR is an index of a CD or DVD, not an image, and is not uploaded.',
+  STUDY_MISMATCH: 'The file belongs to a different study than the one it was added to.',
+  SOP_MISMATCH: 'The file is a different DICOM image than the one that was declared.',
+  SIZE_MISMATCH: 'The uploaded file has a different size than the one that was declared.',
+  ATTACHMENT_TYPE_MISMATCH: 'The uploaded file is not of an allowed type (PDF, JPEG or PNG).',
+  FILE_MISSING: 'The file was declared but never arrived.',
+  // API errors.
+  INVALID_REQUEST: 'The request is not valid.',
+  INVALID_CODE: 'This upload code is not valid. It may be mistyped, used, expired or revoked. Please contact the hospital.',
+  UNAUTHORIZED: 'Your session has ended or is not valid. Enter your upload code again.',
+  NOT_FOUND: 'Not found.',
+  RATE_LIMITED: 'Too many attempts. Please wait a few minutes and try again.',
+  SESSION_NOT_OPEN: 'This upload can no longer be changed.',
+  FILES_PENDING: 'Some files have not arrived or have not been checked yet.',
+  CONSENT_REQUIRED: 'Please accept the privacy policy and give consent before uploading.',
+  SESSION_REJECTED: 'The upload was rejected.',
+  INTERNAL: 'Something went wrong on our side. Please try again later.',
+} as const;
+
+export type MessageCode = keyof typeof en;
+export type Catalog = Record<MessageCode, string>;
+export type Language = 'en' | 'nl' | 'de' | 'fr';
+
+const catalogs: Partial<Record<Language, Partial<Catalog>>> = { en };
+
+/** Registers (or extends) a language's catalog; missing keys fall back to English. */
+export function registerCatalog(language: Language, catalog: Partial<Catalog>): void {
+  catalogs[language] = { ...catalogs[language], ...catalog };
+}
+
+/** Fills `{0}`, `{1}`… from an array or `{name}` from an object. Unknown placeholders stay as written. */
+export function formatMessage(template: string, params: readonly unknown[] | Record<string, unknown> = []): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => {
+    const value = Array.isArray(params) ? params[Number(key)] : (params as Record<string, unknown>)[key];
+    return value === undefined ? whole : String(value);
+  });
+}
+
+/** The message for `code` in `language` (English when that language lacks it), formatted. */
+export function message(code: MessageCode, params?: readonly unknown[] | Record<string, unknown>, language: Language = 'en'): string {
+  const template = catalogs[language]?.[code] ?? en[code];
+  return formatMessage(template, params);
+}
+
+/** Human-readable size, e.g. 10 GB, 512 MB (decimal units, as hospitals state limits). */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  const text = unit === 0 ? String(value) : value.toFixed(value >= 100 || Number.isInteger(value) ? 0 : 1);
+  return `${text} ${units[unit]}`;
+}

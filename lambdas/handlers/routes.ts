@@ -1,0 +1,27 @@
+/**
+ * The HTTP API's routes and the Lambda entry behind each. The CDK stack and local mode both build
+ * from this one table. Each entry file exports `handler` (AWS wiring) and a factory taking deps.
+ */
+export interface ApiRoute {
+  id: string;
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  /** Entry file, relative to lambdas/handlers. */
+  entry: string;
+  auth: 'session-token' | 'none' | 'admin';
+}
+
+export const apiRoutes: readonly ApiRoute[] = [
+  { id: 'CreateSession', method: 'POST', path: '/sessions', entry: 'create-session.ts', auth: 'none' },
+  { id: 'GetSession', method: 'GET', path: '/sessions/{id}', entry: 'get-session.ts', auth: 'session-token' },
+  { id: 'RequestUploads', method: 'POST', path: '/sessions/{id}/uploads', entry: 'request-uploads.ts', auth: 'session-token' },
+  { id: 'RemoveFile', method: 'DELETE', path: '/sessions/{id}/files/{fileId}', entry: 'remove-file.ts', auth: 'session-token' },
+  { id: 'CompleteSession', method: 'POST', path: '/sessions/{id}/complete', entry: 'complete-session.ts', auth: 'session-token' },
+  { id: 'IssueUploadCode', method: 'POST', path: '/admin/upload-codes', entry: 'issue-upload-code.ts', auth: 'admin' },
+];
+
+/** Lambdas not behind the API. */
+export const workerEntries = {
+  inspector: 'inspector.ts',
+  sweeper: 'sweeper.ts',
+} as const;
