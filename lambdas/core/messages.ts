@@ -27,6 +27,7 @@ export const en = {
   SIZE_MISMATCH: 'The uploaded file has a different size than the one that was declared.',
   ATTACHMENT_TYPE_MISMATCH: 'The uploaded file is not of an allowed type (PDF, JPEG or PNG).',
   FILE_MISSING: 'The file was declared but never arrived.',
+  OBJECT_REPLACED: 'The file was uploaded again with different content after it was checked.',
   // API errors.
   INVALID_REQUEST: 'The request is not valid.',
   INVALID_CODE: 'This upload code is not valid. It may be mistyped, used, expired or revoked. Please contact the hospital.',
@@ -37,6 +38,8 @@ export const en = {
   FILES_PENDING: 'Some files have not arrived or have not been checked yet.',
   CONSENT_REQUIRED: 'Please accept the privacy policy and give consent before uploading.',
   SESSION_REJECTED: 'The upload was rejected.',
+  COMPLETION_IN_PROGRESS: 'The upload is being finished. Please wait a moment and try again.',
+  NOTHING_TO_UPLOAD: 'Add at least one DICOM file before finishing the upload.',
   INTERNAL: 'Something went wrong on our side. Please try again later.',
 } as const;
 
