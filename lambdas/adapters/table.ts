@@ -64,6 +64,19 @@ export interface SessionItem {
   completedAt?: string;
   rejection?: RejectionReason[];
   contact?: { email?: string; phone?: string };
+  // Set by inspection and completion (lambdas/adapters/dynamo-verdict-store.ts):
+  /** When the completion lock (status COMPLETING) was taken; a stale lock may be taken over. */
+  completingSince?: string;
+  manifestKey?: string;
+  acceptedBytes?: number;
+  rejectedAt?: string;
+  /** Keys (file ids, 'complete') whose rejection reasons were added: each is added once. */
+  rejectedKeys?: Set<string>;
+  /** When UploadSessionAccepted/Rejected was published (absent: publish it on the next chance). */
+  eventPublishedAt?: string;
+  expiredAt?: string;
+  /** When the sweep deleted an expired session's objects. */
+  objectsDeletedAt?: string;
   ttl: number;
 }
 
@@ -98,6 +111,8 @@ export interface FileItem {
   /** For attachments: the type its magic bytes showed. */
   detectedType?: string;
   inspectionBytesRead?: number;
+  /** The ETag of the object the verdict is about; another ETag later means the object was replaced. */
+  etag?: string;
   createdAt: string;
   receivedAt?: string;
   inspectedAt?: string;
