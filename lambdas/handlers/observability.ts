@@ -1,0 +1,113 @@
+/**
+ * Logger and metrics, configured once for every Lambda (Powertools). JSON logs with a correlation id
+ * (the API request id, or the SQS message id) on AWS; LOG_FORMAT=pretty prints one readable line per
+ * event for local mode's terminal. EMF metrics in namespace "UploadPortal", whose only dimension is
+ * the institution id. Never log or dimension PHI: no names, file names, UIDs or header values.
+ */
+import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
+import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logFormatFromEnv, type LogFormat } from './config';
+
+export const METRICS_NAMESPACE = 'UploadPortal';
+
+/** The metric names (DESIGN.md "Observability"), so dashboards and alarms match the code. */
+export type MetricName =
+  | 'SessionsOpened'
+  | 'SessionsResumed'
+  | 'SessionsAccepted'
+  | 'SessionsRejected'
+  | 'CodeRedemptionFailures'
+  | 'CodesIssued'
+  | 'FilesReserved'
+  | 'BytesReserved'
+  | 'BytesAccepted'
+  | 'FilesInspected'
+  | 'InspectionBytesRead'
+  | 'UnknownObjects'
+  | 'RuleViolations'
+  | 'AuthFailures'
+  | 'BadRequests'
+  | (`SessionsRejected_${string}` & {});
+
+export interface Observability {
+  logger: Logger;
+  /** Adds to a counter (unit Count) or, for *Bytes metrics, a byte total; flushed per invocation. */
+  count(name: MetricName, value?: number): void;
+  /** Sets the institution dimension (once, from config). */
+  setInstitution(institutionId: string): void;
+  /** Publishes the invocation's metrics, if any were recorded. */
+  flush(): void;
+}
+
+/** Renders a log event as `12:00:01.234 INFO  [correlation] message key=value …`. */
+export class PrettyLogFormatter extends LogFormatter {
+  override formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
+    return new LogItem({
+      attributes: {
+        time: attributes.timestamp.toISOString().slice(11, 23),
+        level: attributes.logLevel,
+        correlation_id: additional.correlation_id,
+        message: attributes.message,
+      },
+    }).addAttributes(Object.fromEntries(Object.entries(additional).filter(([k]) => k !== 'correlation_id')));
+  }
+}
+
+function renderValue(value: unknown): string {
+  if (value instanceof Error) return `${value.name}`;
+  if (typeof value === 'string') return /\s/.test(value) ? JSON.stringify(value) : value;
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** A Powertools Logger that prints the pretty formatter's attributes as one text line. */
+class TerminalLogger extends Logger {
+  protected override printLog(logLevel: number, log: LogItem): void {
+    log.prepareForPrint();
+    const { time, level, correlation_id, message, ...rest } = log.getAttributes() as Record<string, unknown>;
+    const extra = Object.entries(rest).map(([k, v]) => `${k}=${renderValue(v)}`).join(' ');
+    const id = correlation_id ? ` [${String(correlation_id).slice(0, 12)}]` : '';
+    const line = `${String(time)} ${String(level).padEnd(5)}${id} ${String(message)}${extra ? ` ${extra}` : ''}`;
+    (logLevel >= 16 ? process.stderr : process.stdout).write(`${line}\n`);
+  }
+}
+
+export interface ObservabilityOptions {
+  serviceName?: string;
+  logFormat?: LogFormat;
+  /** e.g. 'SILENT' in tests; otherwise POWERTOOLS_LOG_LEVEL (read by Powertools) or INFO. */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** false: no EMF output (tests, benches); local mode keeps them off unless asked. */
+  metrics?: boolean;
+}
+
+export function createObservability(options: ObservabilityOptions = {}): Observability {
+  const serviceName = options.serviceName ?? 'upload-portal';
+  const format = options.logFormat ?? 'json';
+  const loggerOptions = { serviceName, ...(options.logLevel ? { logLevel: options.logLevel } : {}) };
+  const logger = format === 'pretty' ? new TerminalLogger({ ...loggerOptions, logFormatter: new PrettyLogFormatter() }) : new Logger(loggerOptions);
+
+  const metrics = options.metrics === false ? undefined : new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+  // Powertools adds a "service" dimension by default; the institution id is our only dimension.
+  metrics?.clearDefaultDimensions();
+  let pending = false;
+  return {
+    logger,
+    count(name, value = 1) {
+      if (!metrics) return;
+      metrics.addMetric(name, name.endsWith('Bytes') ? MetricUnit.Bytes : MetricUnit.Count, value);
+      pending = true;
+    },
+    setInstitution(institutionId) {
+      metrics?.clearDefaultDimensions();
+      metrics?.setDefaultDimensions({ institutionId });
+    },
+    flush() {
+      if (metrics && pending) metrics.publishStoredMetrics();
+      pending = false;
+    },
+  };
+}
+
+/** The process-wide instance the AWS entry files use (format from LOG_FORMAT). */
+export const observability: Observability = createObservability({ logFormat: logFormatFromEnv() });
