@@ -25,6 +25,7 @@ export type MetricName =
   | 'FilesInspected'
   | 'InspectionBytesRead'
   | 'UnknownObjects'
+  | 'SessionsExpired'
   | 'RuleViolations'
   | 'AuthFailures'
   | 'BadRequests'
@@ -34,6 +35,8 @@ export interface Observability {
   logger: Logger;
   /** Adds to a counter (unit Count) or, for *Bytes metrics, a byte total; flushed per invocation. */
   count(name: MetricName, value?: number): void;
+  /** The same with one more dimension, `reason`: a catalog code, never PHI (SessionsRejected by reason). */
+  countWithReason(name: MetricName, reason: string, value?: number): void;
   /** Sets the institution dimension (once, from config). */
   setInstitution(institutionId: string): void;
   /** Publishes the invocation's metrics, if any were recorded. */
@@ -91,14 +94,25 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   // Powertools adds a "service" dimension by default; the institution id is our only dimension.
   metrics?.clearDefaultDimensions();
   let pending = false;
+  let institution: string | undefined;
   return {
     logger,
     count(name, value = 1) {
       if (!metrics) return;
-      metrics.addMetric(name, name.endsWith('Bytes') ? MetricUnit.Bytes : MetricUnit.Count, value);
+      metrics.addMetric(name, name.includes('Bytes') ? MetricUnit.Bytes : MetricUnit.Count, value);
       pending = true;
     },
+    countWithReason(name, reason, value = 1) {
+      if (!metrics) return;
+      // A single-metric EMF line: its own dimension set (institutionId + reason), published at once.
+      const single = metrics.singleMetric();
+      // singleMetric() brings back Powertools' "service" dimension; keep ours only.
+      single.clearDefaultDimensions();
+      single.setDefaultDimensions({ ...(institution ? { institutionId: institution } : {}), reason });
+      single.addMetric(name, MetricUnit.Count, value);
+    },
     setInstitution(institutionId) {
+      institution = institutionId;
       metrics?.clearDefaultDimensions();
       metrics?.setDefaultDimensions({ institutionId });
     },
