@@ -35,6 +35,11 @@ export const institutionSchema = z
     manualUrl: z.url('must be a URL'),
     privacyPolicyUrl: z.url('must be a URL').optional(),
     portalOrigin: origin,
+    /** ACM certificate (us-east-1, as CloudFront requires) for portalOrigin's host; without it the portal is served on its CloudFront name. */
+    portalCertificateArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/, 'must be an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from us-east-1)')
+      .optional(),
     alarmEmail: z.email('must be an e-mail address'),
     limits: z
       .object({

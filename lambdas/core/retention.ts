@@ -1,0 +1,15 @@
+/**
+ * The object tag the uploads bucket's lifecycle keys on (lib/upload-storage.ts). Upload URLs sign
+ * `upload-state=pending` (so never-completed data expires after retention.pendingDays); on
+ * acceptance every file object is re-tagged `upload-state=accepted` (kept for retention.acceptedDays).
+ */
+export const RETENTION_TAG = {
+  key: 'upload-state',
+  pending: 'pending',
+  accepted: 'accepted',
+} as const;
+
+/** The `x-amz-tagging` / `Tagging` value for a state, URL-query encoded as S3 expects. */
+export function retentionTagging(state: 'pending' | 'accepted'): string {
+  return `${RETENTION_TAG.key}=${RETENTION_TAG[state]}`;
+}
