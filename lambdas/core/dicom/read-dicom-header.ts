@@ -1,0 +1,174 @@
+import { Inflate } from 'fflate';
+import { looksLikeVr, startsWith, u16 } from './bytes';
+import { convertFields } from './convert-fields';
+import { decodeLatin1 } from './decode-text';
+import { InvalidDicomError } from './invalid-dicom-error';
+import { sniffDatasetEncoding } from './sniff-dataset-encoding';
+import { DICOMDIR_SOP_CLASS, FIELD_BY_TAG } from './tags';
+import type { CompleteHeader, HeaderResult } from './types';
+import { walkDataset, type DatasetEncoding, type RawFields, type WalkOutcome } from './walk-dataset';
+
+const IMPLICIT_LITTLE = '1.2.840.10008.1.2';
+const EXPLICIT_BIG = '1.2.840.10008.1.2.2';
+const DEFLATED = '1.2.840.10008.1.2.1.99';
+const TRANSFER_SYNTAX = FIELD_BY_TAG.get(0x00020010)!;
+
+/** A deflated header this large is not a header; stops a small prefix inflating without bound. */
+const MAX_INFLATED_HEADER = 64 * 1024 * 1024;
+const INFLATE_SLICE = 16 * 1024;
+
+/**
+ * Reads the DICOM header from the first bytes of a file of `fileSize` bytes. Returns the header once the prefix
+ * reaches Pixel Data (or the end of the dataset, or past every attribute we read), else how long a prefix to try
+ * next. Never returns a partial header: a prefix that is the whole file and still too short throws TRUNCATED.
+ * Throws only InvalidDicomError.
+ */
+export function readDicomHeader(prefix: Uint8Array, fileSize: number): HeaderResult {
+  const size = Number.isFinite(fileSize) && fileSize >= prefix.length ? Math.floor(fileSize) : prefix.length;
+  if (size === 0) throw new InvalidDicomError('NOT_DICOM', 'the file is empty');
+  const probe = Math.min(132, size);
+  if (prefix.length < probe) return { status: 'need-more', bytesNeeded: probe };
+
+  let metaStart: number;
+  let hasPreamble = false;
+  if (startsWith(prefix, 128, 'DICM')) {
+    metaStart = 132;
+    hasPreamble = true;
+  } else if (startsWith(prefix, 0, 'DICM')) {
+    metaStart = 4;
+  } else if (prefix.length >= 8 && u16(prefix, 0, true) === 0x0002 && looksLikeVr(prefix, 4)) {
+    metaStart = 0;
+  } else {
+    const encoding = sniffDatasetEncoding(prefix, size);
+    if (!encoding) throw new InvalidDicomError('NOT_DICOM', 'neither a DICOM Part 10 file nor a DICOM dataset');
+    const walked = walkDataset({ bytes: prefix, start: 0, end: size, ...encoding });
+    if (walked.kind === 'need') return { status: 'need-more', bytesNeeded: walked.at };
+    return complete(walked, new Map(), encoding.littleEndian, { hasPreamble: false, deflated: false, warnings: [] });
+  }
+
+  if (prefix.length < Math.min(metaStart + 6, size)) return { status: 'need-more', bytesNeeded: metaStart + 6 };
+  const meta = walkDataset({
+    bytes: prefix,
+    start: metaStart,
+    end: size,
+    explicit: metaStart + 6 > size || looksLikeVr(prefix, metaStart + 4),
+    littleEndian: true,
+    onlyGroup: 0x0002,
+  });
+  if (meta.kind === 'need') return { status: 'need-more', bytesNeeded: meta.at };
+  const datasetStart = meta.stop;
+  const metaRaw = meta.raw;
+  const transferSyntax = rawUid(metaRaw, TRANSFER_SYNTAX);
+  const warnings: string[] = [];
+  if (transferSyntax === undefined) warnings.push('TRANSFER_SYNTAX_MISSING');
+
+  if (transferSyntax === DEFLATED) {
+    return readDeflated(prefix, size, datasetStart, metaRaw, { hasPreamble, warnings });
+  }
+
+  const encoding: DatasetEncoding = {
+    explicit: transferSyntax !== undefined && transferSyntax !== IMPLICIT_LITTLE,
+    littleEndian: transferSyntax !== EXPLICIT_BIG,
+  };
+  // As pydicom and dcmdump do: the first element shows whether the VR really is explicit.
+  if (datasetStart + 6 <= size) {
+    if (prefix.length < datasetStart + 6) return { status: 'need-more', bytesNeeded: datasetStart + 6 };
+    const explicitFound = looksLikeVr(prefix, datasetStart + 4);
+    if (explicitFound !== encoding.explicit) {
+      warnings.push(explicitFound ? 'EXPLICIT_VR_DESPITE_TRANSFER_SYNTAX' : 'IMPLICIT_VR_DESPITE_TRANSFER_SYNTAX');
+      encoding.explicit = explicitFound;
+    }
+  }
+  const walked = walkDataset({ bytes: prefix, start: datasetStart, end: size, ...encoding });
+  if (walked.kind === 'need') return { status: 'need-more', bytesNeeded: walked.at };
+  return complete(walked, metaRaw, encoding.littleEndian, { hasPreamble, deflated: false, warnings });
+}
+
+interface Context {
+  hasPreamble: boolean;
+  deflated: boolean;
+  warnings: string[];
+}
+
+function complete(
+  walked: Extract<WalkOutcome, { kind: 'done' }>,
+  metaRaw: RawFields,
+  littleEndian: boolean,
+  context: Context,
+  headerBytes = walked.stop,
+): CompleteHeader {
+  const raw: RawFields = metaRaw.size === 0 ? walked.raw : new Map([...metaRaw, ...walked.raw]);
+  const { fields, invalidValues, warnings } = convertFields(raw, littleEndian);
+  const header: CompleteHeader = {
+    status: 'complete',
+    isDicom: true,
+    isDicomDir: fields.mediaStorageSopClassUid === DICOMDIR_SOP_CLASS,
+    hasPreamble: context.hasPreamble,
+    deflated: context.deflated,
+    fields,
+    invalidValues,
+    headerBytes,
+    warnings: [...context.warnings, ...warnings],
+  };
+  if (walked.pixelDataOffset !== undefined && !context.deflated) header.pixelDataOffset = walked.pixelDataOffset;
+  return header;
+}
+
+function rawUid(raw: RawFields, spec: typeof TRANSFER_SYNTAX): string | undefined {
+  const bytes = raw.get(spec);
+  return bytes === undefined ? undefined : decodeLatin1(bytes).replace(/[\0 ]+$/, '');
+}
+
+/**
+ * Deflated explicit VR little endian: inflates the compressed part of the prefix slice by slice (fflate streams
+ * partial input, as a sync flush would) only as far as the walk needs. headerBytes counts compressed bytes fed.
+ */
+function readDeflated(
+  prefix: Uint8Array,
+  size: number,
+  datasetStart: number,
+  metaRaw: RawFields,
+  context: Omit<Context, 'deflated'>,
+): HeaderResult {
+  const compressed = prefix.subarray(datasetStart);
+  const wholeFile = prefix.length === size;
+  let out = new Uint8Array(Math.max(4096, compressed.length * 4));
+  let outLength = 0;
+  let finished = false;
+  const inflater = new Inflate((chunk, final) => {
+    if (outLength + chunk.length > out.length) {
+      const grown = new Uint8Array(Math.max(out.length * 2, outLength + chunk.length));
+      grown.set(out.subarray(0, outLength));
+      out = grown;
+    }
+    out.set(chunk, outLength);
+    outLength += chunk.length;
+    if (final) finished = true;
+  });
+  let fed = 0;
+  let target = 64 * 1024;
+  for (;;) {
+    try {
+      while (!finished && outLength < target && fed < compressed.length) {
+        const next = Math.min(compressed.length, fed + INFLATE_SLICE);
+        inflater.push(compressed.subarray(fed, next), wholeFile && next === compressed.length);
+        fed = next;
+      }
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      throw new InvalidDicomError(code === 0 ? 'TRUNCATED' : 'MALFORMED', 'the deflated dataset does not inflate');
+    }
+    const end = finished ? outLength : Infinity;
+    const walked = walkDataset({ bytes: out.subarray(0, outLength), start: 0, end, explicit: true, littleEndian: true });
+    if (walked.kind === 'done') {
+      return complete(walked, metaRaw, true, { ...context, deflated: true }, datasetStart + fed);
+    }
+    if (walked.at > MAX_INFLATED_HEADER) throw new InvalidDicomError('MALFORMED', 'the deflated header is implausibly large');
+    if (!finished && fed < compressed.length) {
+      target = Math.max(walked.at, target * 2);
+      continue;
+    }
+    if (wholeFile || finished) throw new InvalidDicomError('TRUNCATED', 'the deflated dataset ends inside the header');
+    return { status: 'need-more', bytesNeeded: Math.min(size, Math.max(prefix.length * 2, prefix.length + 64 * 1024)) };
+  }
+}
