@@ -1,0 +1,150 @@
+/** The portal's client for the HTTP API (DESIGN.md "HTTP API"). Errors keep the server's code and message. */
+import type { Limits, RejectionReason, SessionStatus, Violation } from '../../lambdas/core/model';
+
+export interface Institution {
+  name: string;
+  phone?: string;
+  email?: string;
+  manualUrl?: string;
+  privacyPolicyUrl?: string;
+}
+
+export interface Usage {
+  reservedBytes: number;
+  receivedBytes: number;
+}
+
+export interface CreatedSession {
+  sessionId: string;
+  token: string;
+  status: SessionStatus;
+  expiresAt: string;
+  institution: Institution;
+  limits: Limits;
+  usage: Usage;
+}
+
+export interface SessionFile {
+  fileId: string;
+  clientId?: string;
+  name: string;
+  kind: 'dicom' | 'attachment';
+  size: number;
+  studyInstanceUid?: string;
+  status: string;
+  reason?: string;
+}
+
+export interface SessionState {
+  sessionId?: string;
+  status: SessionStatus;
+  limits: Limits;
+  usage: Usage;
+  files: SessionFile[];
+  studies?: { studyInstanceUid: string; [key: string]: unknown }[];
+  /** GET /sessions/{id} names them `rejection`; POST …/complete answers `reasons`. */
+  rejection?: RejectionReason[];
+  reasons?: RejectionReason[];
+  institution?: Institution;
+  expiresAt?: string;
+}
+
+export interface UploadRequestFile {
+  clientId: string;
+  name: string;
+  size: number;
+  kind: 'dicom' | 'attachment';
+  studyInstanceUid: string;
+  sopInstanceUid?: string;
+  contentType?: string;
+}
+
+export interface UploadGrant {
+  clientId: string;
+  fileId: string;
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  expiresAt: string;
+}
+
+export interface CompleteRequest {
+  studies: { studyInstanceUid: string; comment?: string }[];
+  contact: { email?: string; phone?: string };
+  consent: { privacyPolicy: true; dataSharing: true };
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: { violations?: Violation[]; [key: string]: unknown },
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  get violations(): Violation[] {
+    return this.details?.violations ?? [];
+  }
+}
+
+export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
+
+export class ApiClient {
+  token?: string;
+
+  constructor(
+    readonly baseUrl: string,
+    private readonly fetchFn: FetchFn = (input, init) => fetch(input, init),
+  ) {}
+
+  createSession(uploadCode: string): Promise<CreatedSession> {
+    return this.call('POST', '/sessions', { uploadCode });
+  }
+
+  getSession(sessionId: string): Promise<SessionState> {
+    return this.call('GET', `/sessions/${encodeURIComponent(sessionId)}`);
+  }
+
+  requestUploads(sessionId: string, files: UploadRequestFile[]): Promise<{ uploads: UploadGrant[] }> {
+    return this.call('POST', `/sessions/${encodeURIComponent(sessionId)}/uploads`, { files });
+  }
+
+  removeFile(sessionId: string, fileId: string): Promise<unknown> {
+    return this.call('DELETE', `/sessions/${encodeURIComponent(sessionId)}/files/${encodeURIComponent(fileId)}`);
+  }
+
+  complete(sessionId: string, body: CompleteRequest): Promise<SessionState> {
+    return this.call('POST', `/sessions/${encodeURIComponent(sessionId)}/complete`, body);
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    let response: Response;
+    try {
+      response = await this.fetchFn(this.baseUrl.replace(/\/$/, '') + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new ApiError(0, 'NETWORK', error instanceof Error ? error.message : 'network error');
+    }
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      json = {};
+    }
+    if (!response.ok) {
+      const err = (json as { error?: { code?: string; message?: string; details?: ApiError['details'] } }).error;
+      throw new ApiError(response.status, err?.code ?? `HTTP_${response.status}`, err?.message ?? response.statusText, err?.details);
+    }
+    return json as T;
+  }
+}

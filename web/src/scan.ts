@@ -1,0 +1,84 @@
+/**
+ * Decides what a picked file is (DICOM image, DICOMDIR, attachment, ZIP, unsupported) from its
+ * first bytes, with the same header reader as the inspector. Runs inside the header worker; pure
+ * apart from the read function it is given, so Node tests use it on real files too.
+ */
+import { readHeaderFrom, sniffKind } from '../../lambdas/core/dicom';
+import type { AttachmentType } from '../../lambdas/core/model';
+import type { DicomInfo, SkipReason } from './selection';
+import { blobReader, entryDataStart, entryReader, listZipEntries, type ReadFn, type ZipEntry } from './zip';
+
+export type ScanResult =
+  | { kind: 'dicom'; dicom: DicomInfo }
+  | { kind: 'dicomdir' }
+  | { kind: 'attachment'; attachmentType: AttachmentType; contentType: string }
+  | { kind: 'zip' }
+  | { kind: 'skip'; reason: SkipReason };
+
+const SNIFF_BYTES = 4096;
+
+export const contentTypes: Record<AttachmentType, string> = {
+  pdf: 'application/pdf',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+};
+
+/** Classifies one file or entry; never throws (a broken file is a skip with a reason). */
+export async function classify(read: ReadFn, size: number): Promise<ScanResult> {
+  try {
+    const prefix = await read(0, Math.min(size, SNIFF_BYTES));
+    const kind = sniffKind(prefix);
+    if (kind === 'pdf' || kind === 'jpeg' || kind === 'png') {
+      return { kind: 'attachment', attachmentType: kind, contentType: contentTypes[kind] };
+    }
+    if (kind === 'zip') return { kind: 'zip' };
+    if (kind !== 'dicom') return { kind: 'skip', reason: 'unsupported' };
+    const header = await readHeaderFrom(read, size);
+    if (header.isDicomDir) return { kind: 'dicomdir' };
+    if (!header.isDicom) return { kind: 'skip', reason: 'unsupported' };
+    const f = header.fields;
+    if (!f.studyInstanceUid) return { kind: 'skip', reason: 'no-study' };
+    return {
+      kind: 'dicom',
+      dicom: {
+        studyInstanceUid: f.studyInstanceUid,
+        sopInstanceUid: f.sopInstanceUid || undefined,
+        seriesInstanceUid: f.seriesInstanceUid || undefined,
+        modality: f.modality || undefined,
+        patientId: f.patientId || undefined,
+        patientName: f.patientName || undefined,
+        patientBirthDate: f.patientBirthDate || undefined,
+        studyDate: f.studyDate || undefined,
+        accessionNumber: f.accessionNumber || undefined,
+        studyDescription: f.studyDescription || undefined,
+      },
+    };
+  } catch {
+    return { kind: 'skip', reason: 'unreadable' };
+  }
+}
+
+export interface ZipEntryScan {
+  entry: ZipEntry;
+  dataStart: number;
+  result: ScanResult;
+}
+
+/** Lists a ZIP and classifies each entry in turn, inflating only each entry's header prefix. */
+export async function* scanZip(archive: Blob): AsyncGenerator<ZipEntryScan> {
+  const read = blobReader(archive);
+  const entries = await listZipEntries(read, archive.size);
+  for (const entry of entries) {
+    let dataStart = 0;
+    let result: ScanResult;
+    try {
+      dataStart = await entryDataStart(read, entry);
+      result = await classify(entryReader(read, entry, dataStart), entry.size);
+      // A ZIP inside a ZIP is not opened: memory would no longer be bounded.
+      if (result.kind === 'zip') result = { kind: 'skip', reason: 'unsupported' };
+    } catch {
+      result = { kind: 'skip', reason: 'unreadable' };
+    }
+    yield { entry, dataStart, result };
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * The upload manager: declares files in batches of at most `maxDicomFilesAtOnce` DICOM files,
+ * keeps at most that many transfers in flight, retries failed transfers with backoff, asks for a
+ * new URL when one expired, reports progress per study, and can be cancelled. Declared files that
+ * never finished are removed again, so their reservations are released.
+ */
+import { ApiError, type ApiClient, type UploadGrant, type UploadRequestFile } from './api';
+
+export interface UploadJob extends UploadRequestFile {
+  /** The bytes, produced only when the transfer starts (a ZIP entry is inflated then). */
+  body: () => Promise<Blob>;
+}
+
+/** Sends one body to a presigned URL; resolves with the HTTP status, rejects on network errors. */
+export type Transfer = (grant: UploadGrant, body: Blob, onProgress: (sentBytes: number) => void, signal: AbortSignal) => Promise<number>;
+
+export interface UploadProgress {
+  totalBytes: number;
+  sentBytes: number;
+  filesTotal: number;
+  filesDone: number;
+  studies: { studyInstanceUid: string; totalBytes: number; sentBytes: number }[];
+  /** Undefined until there is enough history to estimate. */
+  secondsLeft?: number;
+}
+
+export interface UploadDeps {
+  sessionId: string;
+  api: Pick<ApiClient, 'requestUploads' | 'removeFile'>;
+  transfer: Transfer;
+  /** DESIGN.md: at most this many DICOM files per upload request and in flight. */
+  maxDicomFilesAtOnce: number;
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  /** A URL expiring within this margin is replaced before it is used. */
+  expiryMarginMs?: number;
+  now?: () => number;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  onProgress?: (progress: UploadProgress) => void;
+}
+
+export class UploadCancelledError extends Error {
+  constructor() {
+    super('upload cancelled');
+    this.name = 'UploadCancelledError';
+  }
+}
+
+export class UploadFailedError extends Error {
+  constructor(
+    readonly fileName: string,
+    override readonly cause?: unknown,
+  ) {
+    super(`could not upload ${fileName}`);
+    this.name = 'UploadFailedError';
+  }
+}
+
+/** Splits jobs into upload requests: per study, ≤ max DICOM files each; attachments ride with their study's first request. */
+export function planBatches(jobs: readonly UploadJob[], maxDicomFilesAtOnce: number): UploadJob[][] {
+  const byStudy = new Map<string, { dicom: UploadJob[]; attachments: UploadJob[] }>();
+  for (const job of jobs) {
+    let s = byStudy.get(job.studyInstanceUid);
+    if (!s) byStudy.set(job.studyInstanceUid, (s = { dicom: [], attachments: [] }));
+    (job.kind === 'dicom' ? s.dicom : s.attachments).push(job);
+  }
+  const batches: UploadJob[][] = [];
+  for (const { dicom, attachments } of byStudy.values()) {
+    const first = batches.length;
+    for (let i = 0; i < dicom.length; i += maxDicomFilesAtOnce) batches.push(dicom.slice(i, i + maxDicomFilesAtOnce));
+    // Attachments of a study whose DICOM files were declared earlier (a resumed session) go alone.
+    if (attachments.length > 0) {
+      if (batches.length > first) batches[first]!.push(...attachments);
+      else batches.push(attachments);
+    }
+  }
+  return batches;
+}
+
+/** Estimates time left from the bytes sent over the last `windowMs`. */
+export class RateEstimator {
+  private samples: { at: number; sent: number }[] = [];
+
+  constructor(private readonly windowMs = 10_000) {}
+
+  add(at: number, sent: number): void {
+    this.samples.push({ at, sent });
+    while (this.samples.length > 2 && at - this.samples[0]!.at > this.windowMs) this.samples.shift();
+  }
+
+  secondsLeft(remainingBytes: number): number | undefined {
+    if (remainingBytes <= 0) return 0;
+    const first = this.samples[0];
+    const last = this.samples[this.samples.length - 1];
+    if (!first || !last || last.at - first.at < 1000 || last.sent <= first.sent) return undefined;
+    const bytesPerMs = (last.sent - first.sent) / (last.at - first.at);
+    return Math.ceil(remainingBytes / bytesPerMs / 1000);
+  }
+}
+
+const defaultSleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(new UploadCancelledError());
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(new UploadCancelledError())), { once: true });
+  });
+
+export class UploadManager {
+  private readonly controller = new AbortController();
+  private readonly batches: UploadJob[][];
+  private readonly ready: { job: UploadJob; grant: UploadGrant }[] = [];
+  /** clientId → fileId of files declared and not yet sent. */
+  private readonly declared = new Map<string, string>();
+  private readonly sent = new Map<string, number>();
+  private readonly done = new Set<string>();
+  private readonly estimator = new RateEstimator();
+  private requesting?: Promise<void>;
+  private inFlight = 0;
+  private peakInFlight = 0;
+  private failure?: unknown;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+
+  constructor(
+    private readonly jobs: readonly UploadJob[],
+    private readonly deps: UploadDeps,
+  ) {
+    this.batches = planBatches(jobs, deps.maxDicomFilesAtOnce);
+    this.now = deps.now ?? (() => Date.now());
+    this.sleep = deps.sleep ?? defaultSleep;
+  }
+
+  /** The most transfers that were ever running at once (the tests hold us to the limit). */
+  get maxObservedInFlight(): number {
+    return this.peakInFlight;
+  }
+
+  /** clientId → fileId of every file that reached the bucket. */
+  readonly uploaded = new Map<string, string>();
+
+  async run(): Promise<void> {
+    this.report();
+    const lanes = Array.from({ length: Math.max(1, this.deps.maxDicomFilesAtOnce) }, () => this.lane());
+    const results = await Promise.allSettled(lanes);
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (this.failure || failed || this.controller.signal.aborted) {
+      await this.releaseUnfinished();
+      if (this.controller.signal.aborted) throw new UploadCancelledError();
+      throw this.failure ?? failed!.reason;
+    }
+  }
+
+  /** Stops every transfer; run() then removes what was declared but not sent and rejects. */
+  cancel(): void {
+    this.controller.abort();
+  }
+
+  private fail(error: unknown): void {
+    this.failure ??= error;
+    this.controller.abort();
+  }
+
+  private async lane(): Promise<void> {
+    for (;;) {
+      if (this.controller.signal.aborted) return;
+      const next = await this.take();
+      if (!next) return;
+      this.inFlight++;
+      this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+      try {
+        await this.send(next.job, next.grant);
+      } catch (error) {
+        if (!(error instanceof UploadCancelledError)) this.fail(error);
+        return;
+      } finally {
+        this.inFlight--;
+      }
+    }
+  }
+
+  /** The next granted file, requesting the next batch when the ready queue runs dry. */
+  private async take(): Promise<{ job: UploadJob; grant: UploadGrant } | undefined> {
+    for (;;) {
+      const next = this.ready.shift();
+      if (next) {
+        // Keep one batch granted ahead so lanes never wait on the API, but no more: URLs expire.
+        if (this.ready.length === 0) void this.requestNext();
+        return next;
+      }
+      if (this.batches.length === 0 && !this.requesting) return undefined;
+      await this.requestNext();
+      if (this.controller.signal.aborted) return undefined;
+    }
+  }
+
+  private requestNext(): Promise<void> {
+    if (this.requesting) return this.requesting;
+    const batch = this.batches.shift();
+    if (!batch) return Promise.resolve();
+    this.requesting = this.declare(batch)
+      .then((grants) => {
+        for (const job of batch) this.ready.push({ job, grant: grants.get(job.clientId)! });
+      })
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => (this.requesting = undefined));
+    return this.requesting;
+  }
+
+  private async declare(batch: readonly UploadJob[]): Promise<Map<string, UploadGrant>> {
+    const files = batch.map(({ body: _body, ...file }) => file);
+    const { uploads } = await this.deps.api.requestUploads(this.deps.sessionId, files);
+    const grants = new Map(uploads.map((g) => [g.clientId, g]));
+    for (const job of batch) {
+      const grant = grants.get(job.clientId);
+      if (!grant) throw new ApiError(502, 'INVALID_RESPONSE', `no upload URL for ${job.name}`);
+      this.declared.set(job.clientId, grant.fileId);
+    }
+    return grants;
+  }
+
+  /** A fresh URL for one file: the old declaration is removed (releasing its bytes) and declared again. */
+  private async regrant(job: UploadJob, old: UploadGrant): Promise<UploadGrant> {
+    await this.deps.api.removeFile(this.deps.sessionId, old.fileId);
+    this.declared.delete(job.clientId);
+    const grants = await this.declare([job]);
+    return grants.get(job.clientId)!;
+  }
+
+  private async send(job: UploadJob, firstGrant: UploadGrant): Promise<void> {
+    const maxAttempts = this.deps.maxAttempts ?? 5;
+    const margin = this.deps.expiryMarginMs ?? 15_000;
+    const signal = this.controller.signal;
+    let grant = firstGrant;
+    const body = await job.body();
+    for (let attempt = 1; ; attempt++) {
+      if (signal.aborted) throw new UploadCancelledError();
+      if (Date.parse(grant.expiresAt) - this.now() < margin) grant = await this.regrant(job, grant);
+      let status: number | undefined;
+      let networkError: unknown;
+      try {
+        status = await this.deps.transfer(grant, body, (bytes) => this.progress(job, bytes), signal);
+      } catch (error) {
+        if (signal.aborted) throw new UploadCancelledError();
+        networkError = error;
+      }
+      if (status !== undefined && status >= 200 && status < 300) {
+        this.progress(job, job.size);
+        this.declared.delete(job.clientId);
+        this.uploaded.set(job.clientId, grant.fileId);
+        this.done.add(job.clientId);
+        this.report();
+        return;
+      }
+      this.progress(job, 0);
+      // 400/403 from S3 on a presigned URL means it expired or no longer matches: get a new one.
+      const expired = status === 403 || status === 400;
+      const transient = status === undefined || status === 0 || status === 408 || status === 429 || status >= 500;
+      if ((!expired && !transient) || attempt >= maxAttempts) {
+        throw new UploadFailedError(job.name, networkError ?? new Error(`HTTP ${status}`));
+      }
+      if (expired) grant = await this.regrant(job, grant);
+      else await this.sleep((this.deps.baseDelayMs ?? 500) * 2 ** (attempt - 1) * (0.75 + Math.random() / 2), signal);
+    }
+  }
+
+  private async releaseUnfinished(): Promise<void> {
+    await Promise.allSettled(
+      [...this.declared.values()].map((fileId) => this.deps.api.removeFile(this.deps.sessionId, fileId)),
+    );
+    this.declared.clear();
+  }
+
+  private progress(job: UploadJob, bytes: number): void {
+    this.sent.set(job.clientId, Math.min(bytes, job.size));
+    this.report();
+  }
+
+  private report(): void {
+    const studies = new Map<string, { studyInstanceUid: string; totalBytes: number; sentBytes: number }>();
+    let totalBytes = 0;
+    let sentBytes = 0;
+    for (const job of this.jobs) {
+      let s = studies.get(job.studyInstanceUid);
+      if (!s) studies.set(job.studyInstanceUid, (s = { studyInstanceUid: job.studyInstanceUid, totalBytes: 0, sentBytes: 0 }));
+      const sent = this.sent.get(job.clientId) ?? 0;
+      s.totalBytes += job.size;
+      s.sentBytes += sent;
+      totalBytes += job.size;
+      sentBytes += sent;
+    }
+    const now = this.now();
+    this.estimator.add(now, sentBytes);
+    this.deps.onProgress?.({
+      totalBytes,
+      sentBytes,
+      filesTotal: this.jobs.length,
+      filesDone: this.done.size,
+      studies: [...studies.values()],
+      secondsLeft: this.estimator.secondsLeft(totalBytes - sentBytes),
+    });
+  }
+}
+
+/** Browser transfer with XMLHttpRequest: fetch() still cannot report upload progress. */
+export const xhrTransfer: Transfer = (grant, body, onProgress, signal) =>
+  new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(grant.method || 'PUT', grant.url);
+    for (const [name, value] of Object.entries(grant.headers ?? {})) {
+      // The browser sets these itself and refuses them from scripts.
+      if (!/^(content-length|host)$/i.test(name)) xhr.setRequestHeader(name, value);
+    }
+    xhr.upload.onprogress = (event) => onProgress(event.loaded);
+    xhr.onload = () => resolve(xhr.status);
+    xhr.onerror = () => reject(new Error('network error'));
+    xhr.ontimeout = () => reject(new Error('timeout'));
+    xhr.onabort = () => reject(new UploadCancelledError());
+    signal.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(body);
+  });
