@@ -8,7 +8,10 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { appConfig, type AppConfig } from './config';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EventBridgePublisher } from '../adapters/eventbridge-publisher';
+import { appConfig, ConfigError, type AppConfig } from './config';
+import { buildInspectionUseCases } from './inspection-deps';
 import { observability } from './observability';
 
 // ─── Clients ────────────────────────────────────────────────────────────────
@@ -59,6 +62,69 @@ export const awsClients = once(() => {
 });
 
 // ─── API deps ───────────────────────────────────────────────────────────────
-// (filled in with the API use cases)
+
+/** What the API entry files' `create…Handler` factories take. */
+export interface ApiDeps {
+  openSession: OpenSession;
+  getSession: GetSession;
+  requestUploads: RequestUploads;
+  removeFile: RemoveFile;
+  issueUploadCode: IssueUploadCode;
+  revokeUploadCode: RevokeUploadCode;
+  hasher: SecretHasher;
+  /** Local mode: SHA-256 hex of the admin token; absent on AWS, where IAM guards the admin route. */
+  localAdminTokenHash?: string;
+  observability: Observability;
+}
+
+/**
+ * The API use cases over the DynamoDB and S3 adapters. Local mode and tests call this with their own
+ * config and clients (emulator endpoints); `clock` lets tests and benches fix the time.
+ */
+export function createApiDeps(
+  config: AppConfig,
+  clients: AwsClients,
+  options: { clock?: Clock; observability?: Observability } = {},
+): ApiDeps {
+  const { dynamo, s3 } = clients;
+  const table = config.tableName;
+  const institution = config.institution;
+  const clock = options.clock ?? new SystemClock();
+  const hasher = new Sha256SecretHasher();
+  const ids = new NodeIds();
+  const random = new NodeRandomSource();
+  const codes = new DynamoCodeStore(dynamo, table);
+  const sessions = new DynamoSessionStore(dynamo, table);
+  const reservations = new DynamoReservationStore(dynamo, table);
+  return {
+    openSession: makeOpenSession({ codes, sessions, rateLimiter: new DynamoRateLimiter(dynamo, table), hasher, random, ids, clock, institution }),
+    getSession: makeGetSession({ sessions, hasher, clock, institution }),
+    requestUploads: makeRequestUploads({ sessions, reservations, signer: new S3UploadSigner(s3, config.bucketName), hasher, ids, clock, institution }),
+    removeFile: makeRemoveFile({ sessions, reservations, remover: new S3ObjectRemover(s3, config.bucketName), hasher, clock }),
+    issueUploadCode: makeIssueUploadCode({ codes, hasher, random, clock, institution }),
+    revokeUploadCode: makeRevokeUploadCode({ codes, hasher, clock }),
+    hasher,
+    localAdminTokenHash: config.localAdminTokenHash,
+    observability: options.observability ?? observability,
+  };
+}
+
+export const apiDeps = once(() => createApiDeps(appConfig(), awsClients()));
 
 // ─── Inspection deps ────────────────────────────────────────────────────────
+// Inspector, completion and sweep (lambdas/handlers/inspection-deps.ts builds the use cases).
+
+const inspectionUseCases = once(() => {
+  const config = appConfig();
+  const { dynamo, s3 } = awsClients();
+  if (!config.eventBusName) throw new ConfigError(['EVENT_BUS_NAME: required by the inspection Lambdas on AWS']);
+  const publisher = new EventBridgePublisher({ client: new EventBridgeClient({ region: config.region }), eventBusName: config.eventBusName });
+  return buildInspectionUseCases({ doc: dynamo, tableName: config.tableName, s3, bucketName: config.bucketName, publisher, observability });
+});
+
+export const inspectorDeps = once(() => ({ inspectObject: inspectionUseCases().inspectObject, observability }));
+export const completeSessionDeps = once(() => {
+  const { authorize, completeSession } = inspectionUseCases();
+  return { authorize, completeSession, observability };
+});
+export const sweeperDeps = once(() => ({ sweepExpired: inspectionUseCases().sweepExpired, observability }));

@@ -1,0 +1,351 @@
+/**
+ * VerdictStore on the one DynamoDB table (layout in ./table.ts). Every state change is a
+ * conditional write, so a repeated or concurrent call changes nothing twice.
+ */
+import {
+  GetCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type {
+  AcceptedState,
+  FileRecord,
+  SessionRecord,
+  StudyRecord,
+  Verdict,
+  VerdictStore,
+} from '../core/inspection-ports';
+import type { RejectionReason } from '../core/model';
+import { keys, type FileItem, type SessionItem, type StudyItem } from './table';
+
+export interface DynamoVerdictStoreOptions {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+}
+
+export class DynamoVerdictStore implements VerdictStore {
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+
+  constructor(options: DynamoVerdictStoreOptions) {
+    this.doc = options.doc;
+    this.table = options.tableName;
+  }
+
+  async getSession(sessionId: string): Promise<SessionRecord | null> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: keys.session(sessionId), ConsistentRead: true }));
+    return out.Item ? sessionRecordOf(out.Item as SessionItem) : null;
+  }
+
+  async getFile(sessionId: string, fileId: string): Promise<FileRecord | null> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: keys.file(sessionId, fileId), ConsistentRead: true }));
+    return out.Item ? fileRecordOf(out.Item as FileItem) : null;
+  }
+
+  async listFiles(sessionId: string): Promise<FileRecord[]> {
+    return (await this.queryPrefix<FileItem>(sessionId, 'FILE#')).map(fileRecordOf);
+  }
+
+  async listStudies(sessionId: string): Promise<StudyRecord[]> {
+    return (await this.queryPrefix<StudyItem>(sessionId, 'STUDY#')).map((s) => ({
+      studyInstanceUid: s.studyInstanceUid ?? s.sk.slice('STUDY#'.length),
+      ...(s.comment ? { comment: s.comment } : {}),
+    }));
+  }
+
+  async recordVerdict(sessionId: string, fileId: string, verdict: Verdict): Promise<'recorded' | 'already'> {
+    const set = ['#status = :status', 'inspectedAt = :at', 'inspectionBytesRead = :read', 'receivedAt = if_not_exists(receivedAt, :at)'];
+    const values: Record<string, unknown> = {
+      ':status': verdict.status,
+      ':at': verdict.inspectedAt,
+      ':read': verdict.inspectionBytesRead,
+      ':reserved': 'RESERVED',
+      ':received': 'RECEIVED',
+    };
+    const optional = { reason: verdict.reason, header: verdict.header, detectedType: verdict.detectedType, etag: verdict.etag };
+    for (const [name, value] of Object.entries(optional)) {
+      if (value === undefined) continue;
+      set.push(`${name} = :${name}`);
+      values[`:${name}`] = value;
+    }
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: keys.file(sessionId, fileId),
+                UpdateExpression: `SET ${set.join(', ')}`,
+                // Only a file still waiting for its verdict: never twice, never a REMOVED one.
+                ConditionExpression: '#status IN (:reserved, :received)',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: values,
+              },
+            },
+            {
+              Update: {
+                TableName: this.table,
+                Key: keys.session(sessionId),
+                UpdateExpression: 'ADD receivedBytes :size',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeValues: { ':size': verdict.size },
+              },
+            },
+          ],
+        }),
+      );
+      return 'recorded';
+    } catch (error) {
+      if (isConditionFailure(error)) return 'already';
+      throw error;
+    }
+  }
+
+  async rejectSession(
+    sessionId: string,
+    reasons: RejectionReason[],
+    reasonKey: string,
+    at: string,
+  ): Promise<{ transitioned: boolean; session: SessionRecord | null }> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.session(sessionId),
+          UpdateExpression:
+            'SET #status = :rejected, rejection = list_append(if_not_exists(rejection, :none), :reasons), rejectedAt = if_not_exists(rejectedAt, :at) REMOVE completingSince ADD rejectedKeys :key, version :one',
+          ConditionExpression:
+            '#status IN (:open, :completing, :rejected) AND (attribute_not_exists(rejectedKeys) OR NOT contains(rejectedKeys, :keyText))',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':rejected': 'REJECTED',
+            ':open': 'OPEN',
+            ':completing': 'COMPLETING',
+            ':none': [],
+            ':reasons': reasons,
+            ':at': at,
+            ':key': new Set([reasonKey]),
+            ':keyText': reasonKey,
+            ':one': 1,
+          },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const transitioned = (out.Attributes as SessionItem | undefined)?.status !== 'REJECTED';
+      return { transitioned, session: await this.getSession(sessionId) };
+    } catch (error) {
+      if (isConditionFailure(error)) return { transitioned: false, session: await this.getSession(sessionId) };
+      throw error;
+    }
+  }
+
+  async lockForCompletion(sessionId: string, at: string, staleBefore: string): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: keys.session(sessionId),
+      UpdateExpression: 'SET #status = :completing, completingSince = :at ADD version :one',
+      ConditionExpression: '#status = :open OR (#status = :completing AND completingSince < :stale)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':completing': 'COMPLETING', ':open': 'OPEN', ':at': at, ':stale': staleBefore, ':one': 1 },
+    });
+  }
+
+  async releaseCompletionLock(sessionId: string): Promise<void> {
+    await this.conditionalUpdate({
+      Key: keys.session(sessionId),
+      UpdateExpression: 'SET #status = :open REMOVE completingSince ADD version :one',
+      ConditionExpression: '#status = :completing',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':completing': 'COMPLETING', ':open': 'OPEN', ':one': 1 },
+    });
+  }
+
+  async markAccepted(sessionId: string, state: AcceptedState): Promise<boolean> {
+    const values: Record<string, unknown> = {
+      ':accepted': 'ACCEPTED',
+      ':completing': 'COMPLETING',
+      ':at': state.completedAt,
+      ':manifest': state.manifestKey,
+      ':bytes': state.acceptedBytes,
+      ':contact': state.contact ?? {},
+      ':one': 1,
+    };
+    const comments = Object.entries(state.comments);
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table,
+                Key: keys.session(sessionId),
+                UpdateExpression:
+                  'SET #status = :accepted, completedAt = :at, manifestKey = :manifest, acceptedBytes = :bytes, contact = :contact REMOVE completingSince ADD version :one',
+                ConditionExpression: '#status = :completing',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: values,
+              },
+            },
+            // The per-study comments live on the study items (the API engineer's counters stay untouched).
+            ...comments.map(([studyUid, comment]) => ({
+              Update: {
+                TableName: this.table,
+                Key: keys.study(sessionId, studyUid),
+                UpdateExpression: 'SET #comment = :comment, studyInstanceUid = if_not_exists(studyInstanceUid, :uid)',
+                ExpressionAttributeNames: { '#comment': 'comment' },
+                ExpressionAttributeValues: { ':comment': comment, ':uid': studyUid },
+              },
+            })),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async markEventPublished(sessionId: string, at: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: keys.session(sessionId),
+        UpdateExpression: 'SET eventPublishedAt = if_not_exists(eventPublishedAt, :at)',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
+  }
+
+  /**
+   * A Scan with a filter: sessions are few (one per upload code) and TTL removes old ones, so a
+   * scheduled Scan costs little at this scale. A sparse GSI on OPEN sessions would replace it if
+   * the table ever grows large.
+   */
+  async findSessionsToExpire(now: string): Promise<SessionRecord[]> {
+    const found: SessionRecord[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression:
+            'sk = :session AND ((#status = :open AND expiresAt < :now) OR (#status = :expired AND attribute_not_exists(objectsDeletedAt)))',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':session': 'SESSION', ':open': 'OPEN', ':expired': 'EXPIRED', ':now': now },
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) found.push(sessionRecordOf(item as SessionItem));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return found;
+  }
+
+  async markExpired(sessionId: string, now: string): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: keys.session(sessionId),
+      UpdateExpression: 'SET #status = :expired, expiredAt = :now ADD version :one',
+      ConditionExpression: '#status = :open AND expiresAt < :now',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':expired': 'EXPIRED', ':open': 'OPEN', ':now': now, ':one': 1 },
+    });
+  }
+
+  async markObjectsDeleted(sessionId: string, at: string): Promise<void> {
+    await this.conditionalUpdate({
+      Key: keys.session(sessionId),
+      UpdateExpression: 'SET objectsDeletedAt = :at',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':at': at },
+    });
+  }
+
+  private async conditionalUpdate(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<boolean> {
+    try {
+      await this.doc.send(new UpdateCommand({ TableName: this.table, ...input }));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  private async queryPrefix<T>(sessionId: string, prefix: string): Promise<T[]> {
+    const items: T[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': keys.session(sessionId).pk, ':prefix': prefix },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...((out.Items ?? []) as T[]));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+}
+
+function isConditionFailure(error: unknown): boolean {
+  const name = (error as { name?: string })?.name;
+  if (name === 'ConditionalCheckFailedException') return true;
+  if (name === 'TransactionCanceledException') {
+    const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+    // Cancelled only by conditions (the others say "None"); a conflict or throttle is worth a retry.
+    return reasons.some((r) => r.Code === 'ConditionalCheckFailed') && reasons.every((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'None');
+  }
+  return false;
+}
+
+function sessionRecordOf(item: SessionItem): SessionRecord {
+  return {
+    sessionId: item.sessionId,
+    institutionId: item.institutionId,
+    status: item.status,
+    limits: item.limits,
+    reservedBytes: Number(item.reservedBytes ?? 0),
+    receivedBytes: Number(item.receivedBytes ?? 0),
+    codeReference: item.codeReference,
+    createdAt: item.createdAt,
+    expiresAt: item.expiresAt,
+    completedAt: item.completedAt,
+    completingSince: item.completingSince,
+    rejection: item.rejection,
+    contact: item.contact,
+    manifestKey: item.manifestKey,
+    acceptedBytes: item.acceptedBytes,
+    eventPublishedAt: item.eventPublishedAt,
+  };
+}
+
+function fileRecordOf(item: FileItem): FileRecord {
+  return {
+    sessionId: item.sessionId,
+    fileId: item.fileId,
+    name: item.name,
+    kind: item.kind,
+    size: Number(item.size),
+    studyInstanceUid: item.studyInstanceUid,
+    sopInstanceUid: item.sopInstanceUid,
+    attachmentType: item.attachmentType,
+    contentType: item.contentType,
+    objectKey: item.objectKey,
+    status: item.status,
+    reason: item.reason,
+    header: item.header,
+    detectedType: item.detectedType,
+    inspectionBytesRead: item.inspectionBytesRead,
+    etag: item.etag,
+    createdAt: item.createdAt,
+    inspectedAt: item.inspectedAt,
+  };
+}

@@ -1,0 +1,37 @@
+/** EventPublisher for local mode and tests: keeps events in memory and, if given a file, appends JSONL. */
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { EventPublisher, PortalEvent } from '../core/inspection-ports';
+
+export interface RecordedEvent {
+  source: string;
+  detailType: PortalEvent['type'];
+  time: string;
+  detail: Omit<PortalEvent, 'type'>;
+}
+
+export class RecordingEventPublisher implements EventPublisher {
+  readonly events: RecordedEvent[] = [];
+
+  constructor(private readonly options: { file?: string; source?: string; now?: () => Date } = {}) {}
+
+  async publish(event: PortalEvent): Promise<void> {
+    const { type, ...detail } = event;
+    const recorded: RecordedEvent = {
+      source: this.options.source ?? 'upload-portal',
+      detailType: type,
+      time: (this.options.now?.() ?? new Date()).toISOString(),
+      detail,
+    };
+    this.events.push(recorded);
+    if (this.options.file) {
+      await mkdir(dirname(this.options.file), { recursive: true });
+      await appendFile(this.options.file, `${JSON.stringify(recorded)}\n`);
+    }
+  }
+
+  /** The details of every recorded event of one type. */
+  ofType<T extends PortalEvent['type']>(type: T): Omit<Extract<PortalEvent, { type: T }>, 'type'>[] {
+    return this.events.filter((e) => e.detailType === type).map((e) => e.detail as Omit<Extract<PortalEvent, { type: T }>, 'type'>);
+  }
+}

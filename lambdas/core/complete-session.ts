@@ -1,0 +1,205 @@
+/**
+ * POST /sessions/{id}/complete: the uploader says they are done. Every declared file must have
+ * arrived and passed inspection; then every rule is checked again from stored, verified state
+ * (the sizes S3 reported and the UIDs the inspector read, never the client's claims). The session
+ * becomes ACCEPTED (manifest written, event published) or REJECTED with reasons.
+ *
+ * COMPLETING is the lock: only one completion runs at a time, and a crashed one can be taken
+ * over after LOCK_TIMEOUT_MS. A completed session answers every later call with its stored result.
+ */
+import { ConflictError, NotFoundError, RuleViolationError, BadRequestError } from './errors';
+import type { FileRecord, ManifestWriter, RetentionMarker, SessionRecord } from './inspection-ports';
+import { buildManifest } from './manifest';
+import { message } from './messages';
+import type { RejectionReason, Violation } from './model';
+import { evaluateSelection, type SelectionFile } from './rules';
+import { rejectSession, type RejectionDeps } from './session-rejection';
+
+/** Longer than any completion can run (the Lambda's timeout), so a held lock is a crashed one. */
+export const LOCK_TIMEOUT_MS = 5 * 60_000;
+
+export interface CompleteSessionRequest {
+  studies: { studyInstanceUid: string; comment?: string }[];
+  contact: { email?: string; phone?: string };
+  consent?: { privacyPolicy?: boolean; dataSharing?: boolean };
+}
+
+export interface CompletionResult {
+  sessionId: string;
+  status: 'ACCEPTED' | 'REJECTED';
+  completedAt?: string;
+  manifestKey?: string;
+  acceptedBytes?: number;
+  reasons?: RejectionReason[];
+}
+
+export interface CompleteSessionDeps extends RejectionDeps {
+  manifests: ManifestWriter;
+  retention: RetentionMarker;
+  now: () => Date;
+  lockTimeoutMs?: number;
+}
+
+export function makeCompleteSession(deps: CompleteSessionDeps) {
+  const { store, manifests, publisher, metrics, log } = deps;
+  const lockTimeoutMs = deps.lockTimeoutMs ?? LOCK_TIMEOUT_MS;
+
+  /** The answer of a session that is already decided, finishing any step a crash left undone. */
+  async function storedResult(session: SessionRecord): Promise<CompletionResult | null> {
+    const at = deps.now().toISOString();
+    if (session.status === 'ACCEPTED') {
+      if (!session.eventPublishedAt) await publishAccepted(session, at);
+      return resultOf(session);
+    }
+    if (session.status === 'REJECTED') {
+      const after = session.eventPublishedAt ? session : await rejectSession(deps, session.sessionId, [], 'resume', at);
+      return resultOf(after ?? session);
+    }
+    if (session.status === 'EXPIRED') throw new ConflictError('SESSION_NOT_OPEN', undefined, { status: session.status });
+    return null;
+  }
+
+  async function publishAccepted(session: SessionRecord, at: string): Promise<void> {
+    const files = (await store.listFiles(session.sessionId)).filter((f) => f.status === 'VERIFIED');
+    const dicom = files.filter((f) => f.kind === 'dicom');
+    await publisher.publish({
+      type: 'UploadSessionAccepted',
+      sessionId: session.sessionId,
+      institutionId: session.institutionId,
+      manifestKey: session.manifestKey!,
+      studies: new Set(dicom.map((f) => f.header?.studyInstanceUid ?? f.studyInstanceUid)).size,
+      dicomFiles: dicom.length,
+      attachments: files.length - dicom.length,
+      bytes: session.acceptedBytes ?? 0,
+      completedAt: session.completedAt ?? at,
+    });
+    await store.markEventPublished(session.sessionId, at);
+  }
+
+  /** Files not removed; throws 409 while any is still in flight, returns the rejected ones. */
+  function checkFiles(files: FileRecord[]): { live: FileRecord[]; rejected: FileRecord[] } {
+    const live = files.filter((f) => f.status !== 'REMOVED');
+    const rejected = live.filter((f) => f.status === 'REJECTED');
+    const pending = live.filter((f) => f.status !== 'VERIFIED' && f.status !== 'REJECTED');
+    if (rejected.length === 0 && pending.length > 0) {
+      throw new ConflictError('FILES_PENDING', undefined, {
+        fileIds: pending.map((f) => f.fileId),
+        files: pending.map((f) => ({ fileId: f.fileId, status: f.status })),
+      });
+    }
+    return { live, rejected };
+  }
+
+  async function rejectFor(session: SessionRecord, reasons: RejectionReason[], key: string): Promise<CompletionResult> {
+    const after = await rejectSession(deps, session.sessionId, reasons, key, deps.now().toISOString());
+    if (after?.status === 'REJECTED') return resultOf(after);
+    throw new ConflictError('SESSION_NOT_OPEN', undefined, { status: after?.status });
+  }
+
+  return async function completeSession(sessionId: string, request: CompleteSessionRequest): Promise<CompletionResult> {
+    const session = await store.getSession(sessionId);
+    if (!session) throw new NotFoundError();
+    const decided = await storedResult(session);
+    if (decided) return decided;
+
+    if (request.consent?.privacyPolicy !== true || request.consent?.dataSharing !== true) {
+      throw new RuleViolationError([{ code: 'CONSENT_REQUIRED', message: message('CONSENT_REQUIRED') }]);
+    }
+    const now = deps.now();
+    const lockIsFresh = session.status === 'COMPLETING' && session.completingSince && Date.parse(session.completingSince) > now.getTime() - lockTimeoutMs;
+    if (lockIsFresh) throw new ConflictError('COMPLETION_IN_PROGRESS');
+
+    const before = checkFiles(await store.listFiles(sessionId));
+    if (before.rejected.length > 0) return rejectFor(session, before.rejected.map(reasonOf), 'complete');
+    if (!before.live.some((f) => f.kind === 'dicom')) {
+      throw new RuleViolationError([{ code: 'NOTHING_TO_UPLOAD', message: message('NOTHING_TO_UPLOAD') }]);
+    }
+    const studyUids = new Set(before.live.map((f) => (f.kind === 'dicom' ? (f.header?.studyInstanceUid ?? f.studyInstanceUid) : f.studyInstanceUid)));
+    const unknown = request.studies.filter((s) => !studyUids.has(s.studyInstanceUid)).map((s) => s.studyInstanceUid);
+    if (unknown.length > 0) throw new BadRequestError('A study in the request is not part of this upload.', { unknownStudies: unknown });
+
+    const at = now.toISOString();
+    if (!(await store.lockForCompletion(sessionId, at, new Date(now.getTime() - lockTimeoutMs).toISOString()))) {
+      const current = await store.getSession(sessionId);
+      const result = current && (await storedResult(current));
+      if (result) return result;
+      throw new ConflictError('COMPLETION_IN_PROGRESS');
+    }
+
+    try {
+      return await completeLocked(session, request, at);
+    } catch (error) {
+      // Give the lock back (a no-op once the session left COMPLETING) so the uploader can retry now.
+      await store.releaseCompletionLock(sessionId).catch(() => undefined);
+      throw error;
+    }
+  };
+
+  async function completeLocked(session: SessionRecord, request: CompleteSessionRequest, at: string): Promise<CompletionResult> {
+    const sessionId = session.sessionId;
+    // Under the lock no upload can be declared, so this is the final state.
+    const files = checkFiles(await store.listFiles(sessionId));
+    if (files.rejected.length > 0) return rejectFor(session, files.rejected.map(reasonOf), 'complete');
+
+    const selection = evaluateSelection(files.live.map(selectionFileOf), session.limits);
+    if (selection.violations.length > 0) return rejectFor(session, selection.violations.flatMap(reasonsOf), 'complete');
+
+    const comments: Record<string, string> = {};
+    for (const s of request.studies) if (s.comment) comments[s.studyInstanceUid] = s.comment;
+    const contact = compact(request.contact);
+    const manifest = buildManifest({ session, files: files.live, autoLinks: selection.autoLinks, comments, contact, completedAt: at });
+    await deps.retention.markAccepted(files.live.map((f) => f.objectKey));
+    const { key } = await manifests.write(sessionId, manifest);
+    const acceptedBytes = manifest.totals.bytes;
+    if (!(await store.markAccepted(sessionId, { completedAt: at, manifestKey: key, acceptedBytes, contact, comments }))) {
+      // The lock was lost (taken over after a timeout, or the session was rejected meanwhile).
+      const current = await store.getSession(sessionId);
+      if (current?.status === 'REJECTED') await deps.cleaner.deleteSessionObjects(sessionId);
+      const result = current && (await storedResult(current));
+      if (result) return result;
+      throw new ConflictError('COMPLETION_IN_PROGRESS');
+    }
+    metrics.add('SessionsAccepted', 1, 'Count');
+    metrics.add('BytesAccepted', acceptedBytes, 'Bytes');
+    log.info('session accepted', { sessionId, studies: manifest.totals.studies, instances: manifest.totals.instances, attachments: manifest.totals.attachments, bytes: acceptedBytes });
+    const accepted: SessionRecord = { ...session, status: 'ACCEPTED', completedAt: at, manifestKey: key, acceptedBytes, contact };
+    await publishAccepted(accepted, at);
+    return resultOf(accepted);
+  }
+}
+
+function resultOf(session: SessionRecord): CompletionResult {
+  if (session.status === 'ACCEPTED') {
+    return { sessionId: session.sessionId, status: 'ACCEPTED', completedAt: session.completedAt, manifestKey: session.manifestKey, acceptedBytes: session.acceptedBytes };
+  }
+  return { sessionId: session.sessionId, status: 'REJECTED', reasons: session.rejection ?? [] };
+}
+
+function reasonOf(file: FileRecord): RejectionReason {
+  return file.reason ?? { code: 'SESSION_REJECTED', message: message('SESSION_REJECTED'), fileId: file.fileId };
+}
+
+/** One reason per offending file, or one for the whole session when the rule is not about files. */
+function reasonsOf(violation: Violation): RejectionReason[] {
+  if (!violation.files?.length) return [{ code: violation.code, message: violation.message }];
+  return violation.files.map((fileId) => ({ code: violation.code, message: violation.message, fileId }));
+}
+
+/** The rules' view of a stored file: verified sizes and header UIDs, detected attachment types. */
+function selectionFileOf(file: FileRecord): SelectionFile {
+  if (file.kind === 'dicom') {
+    return { id: file.fileId, kind: 'dicom', size: file.size, studyInstanceUid: file.header?.studyInstanceUid ?? file.studyInstanceUid, sopInstanceUid: file.header?.sopInstanceUid ?? file.sopInstanceUid };
+  }
+  const detected = file.detectedType;
+  return {
+    id: file.fileId,
+    kind: 'attachment',
+    size: file.size,
+    studyInstanceUid: file.studyInstanceUid || undefined,
+    attachmentType: detected === 'pdf' || detected === 'jpeg' || detected === 'png' ? detected : 'other',
+  };
+}
+
+function compact<T extends Record<string, unknown>>(value: T): T {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined && v !== '')) as T;
+}

@@ -1,0 +1,233 @@
+/**
+ * Inspects one uploaded object (DESIGN.md "Inspection"): finds the declared file by its key,
+ * checks the real size, reads only the DICOM header (ranged reads) or the attachment's magic
+ * bytes, records the verdict once, and rejects the whole session when a rule is broken.
+ *
+ * S3 delivers events at least once and out of order, so every step is idempotent: a verdict is
+ * recorded only for a file still waiting for one, and a repeated event changes nothing.
+ */
+import { InvalidDicomError, readHeaderFrom, sniffKind } from './dicom';
+import type { FileRecord, InspectionLog, InspectionMetrics, ObjectReader, Verdict } from './inspection-ports';
+import { message, type MessageCode } from './messages';
+import { parseObjectKey, type AttachmentType, type HeaderSummary, type RejectionReason } from './model';
+import { rejectSession, type RejectionDeps } from './session-rejection';
+
+/** The first ranged GET of a DICOM object; the reader asks for more only when the header is longer. */
+export const FIRST_HEADER_CHUNK = 64 * 1024;
+/** Headers are at most a few hundred KB (Siemens CSA, Philips enhanced); past this it is not a header we accept. */
+export const MAX_HEADER_BYTES = 8 * 1024 * 1024;
+/** Magic bytes of every attachment type sit in the first bytes; PDF allows junk before `%PDF-` up to 1 KB. */
+export const ATTACHMENT_SNIFF_BYTES = 4096;
+
+export interface InspectObjectDeps extends RejectionDeps {
+  reader: ObjectReader;
+  metrics: InspectionMetrics;
+  log: InspectionLog;
+  now: () => Date;
+}
+
+export type InspectionOutcome =
+  | 'ignored' // the session's own manifest
+  | 'unknown-deleted' // nobody declared it: deleted, counted as a security event
+  | 'late-deleted' // the session is no longer open (rejected, expired): deleted
+  | 'already-inspected' // a repeated or stale event: nothing changed
+  | 'gone' // the object no longer exists (deleted after a rejection or removal)
+  | 'verified'
+  | 'rejected';
+
+export interface ObjectCreated {
+  /** The object key, already URL-decoded. */
+  key: string;
+  /** The ETag the event reports, if any. */
+  etag?: string;
+}
+
+const MANIFEST_KEY = /^sessions\/[A-Za-z0-9_-]{1,64}\/manifest\.json$/;
+
+/** Makes the use case that inspects one created object. */
+export function makeInspectObject(deps: InspectObjectDeps) {
+  const { store, reader, cleaner, metrics, log } = deps;
+
+  async function deleteUnknown(key: string, why: string): Promise<InspectionOutcome> {
+    await cleaner.deleteObject(key);
+    metrics.add('UnknownObjects', 1, 'Count');
+    // The key carries only ids, never patient data.
+    log.warn('undeclared object deleted', { key, why });
+    return 'unknown-deleted';
+  }
+
+  return async function inspectObject(event: ObjectCreated): Promise<InspectionOutcome> {
+    if (MANIFEST_KEY.test(event.key)) return 'ignored';
+    const ids = parseObjectKey(event.key);
+    if (!ids) return deleteUnknown(event.key, 'key');
+
+    const [file, session] = await Promise.all([store.getFile(ids.sessionId, ids.fileId), store.getSession(ids.sessionId)]);
+    if (!session || !file) return deleteUnknown(event.key, file ? 'session' : 'file');
+    if (file.status === 'REMOVED') return deleteUnknown(event.key, 'removed');
+
+    if (session.status === 'REJECTED' || session.status === 'EXPIRED') {
+      // A late PUT after the clean-up; a REJECTED file may also still owe its session's rejection.
+      if (file.status === 'REJECTED' && file.reason) await rejectFor(file, file.reason);
+      await cleaner.deleteObject(event.key);
+      return 'late-deleted';
+    }
+
+    if (file.status === 'VERIFIED' || file.status === 'REJECTED') {
+      return revisit(file, event);
+    }
+
+    const head = await reader.head(event.key);
+    if (!head) return 'gone';
+    const verdict = await judge(file, head.size, reader, event.key, {
+      at: deps.now().toISOString(),
+      allowedAttachmentTypes: session.limits.allowedAttachmentTypes,
+      log,
+    });
+    verdict.etag = head.etag;
+    const recorded = await store.recordVerdict(ids.sessionId, ids.fileId, verdict);
+    if (recorded === 'already') {
+      const current = await store.getFile(ids.sessionId, ids.fileId);
+      return current ? revisit(current, event) : 'already-inspected';
+    }
+    metrics.add('FilesInspected', 1, 'Count');
+    metrics.add('InspectionBytesRead', verdict.inspectionBytesRead, 'Bytes');
+    log.info('file inspected', { sessionId: ids.sessionId, fileId: ids.fileId, kind: file.kind, verdict: verdict.status, reasonCode: verdict.reason?.code, bytesRead: verdict.inspectionBytesRead });
+    if (verdict.status === 'VERIFIED') return 'verified';
+    await rejectFor(file, verdict.reason!);
+    return 'rejected';
+  };
+
+  /** An event for a file that already has its verdict: a duplicate, a stale event, or a replaced object. */
+  async function revisit(file: FileRecord, event: ObjectCreated): Promise<InspectionOutcome> {
+    if (file.status === 'REJECTED' && file.reason) {
+      // The verdict was recorded but the session rejection may not have been (a crash in between).
+      await rejectFor(file, file.reason);
+      return 'already-inspected';
+    }
+    if (file.status !== 'VERIFIED' || !event.etag || !file.etag || sameEtag(event.etag, file.etag)) return 'already-inspected';
+    // The event names other content than the one verified: stale (an earlier PUT) or a replacement.
+    const head = await reader.head(event.key);
+    if (!head || !head.etag || sameEtag(head.etag, file.etag)) return 'already-inspected';
+    const reason: RejectionReason = { code: 'OBJECT_REPLACED', message: message('OBJECT_REPLACED'), fileId: file.fileId };
+    const after = await rejectFor(file, reason, `${file.fileId}#replaced`);
+    if (after?.status === 'ACCEPTED') log.error('verified object replaced after acceptance', { sessionId: file.sessionId, fileId: file.fileId });
+    return 'rejected';
+  }
+
+  function rejectFor(file: FileRecord, reason: RejectionReason, key = file.fileId) {
+    return rejectSession(deps, file.sessionId, [reason], key, deps.now().toISOString());
+  }
+}
+
+function sameEtag(a: string, b: string): boolean {
+  return a.replace(/"/g, '') === b.replace(/"/g, '');
+}
+
+/** The verdict on one object's bytes. Bad bytes become a rejection reason; only I/O errors throw. */
+export async function judge(
+  file: FileRecord,
+  realSize: number,
+  reader: ObjectReader,
+  key: string,
+  opts: { at: string; allowedAttachmentTypes: readonly AttachmentType[]; log?: InspectionLog },
+): Promise<Verdict> {
+  const at = opts.at;
+  const reject = (code: MessageCode, bytesRead: number, extra: Partial<Verdict> = {}): Verdict => ({
+    status: 'REJECTED',
+    size: realSize,
+    reason: { code, message: message(code), fileId: file.fileId },
+    inspectionBytesRead: bytesRead,
+    inspectedAt: at,
+    ...extra,
+  });
+  if (realSize !== file.size) return reject('SIZE_MISMATCH', 0);
+
+  const counting = new CountingRead(reader, key, realSize);
+  if (file.kind === 'attachment') {
+    const prefix = await counting.read(0, Math.min(realSize, ATTACHMENT_SNIFF_BYTES));
+    const kind = sniffKind(prefix);
+    if (!(opts.allowedAttachmentTypes as readonly string[]).includes(kind)) return reject('ATTACHMENT_TYPE_MISMATCH', counting.bytesRead, { detectedType: kind });
+    return { status: 'VERIFIED', size: realSize, detectedType: kind, inspectionBytesRead: counting.bytesRead, inspectedAt: at };
+  }
+
+  let header;
+  try {
+    header = await readHeaderFrom((start: number, end: number) => counting.read(start, end), realSize, FIRST_HEADER_CHUNK);
+  } catch (error) {
+    if (error instanceof ObjectReadError) throw error.cause;
+    // InvalidDicomError, a header past MAX_HEADER_BYTES, or anything else the bytes provoke: not an image we accept.
+    if (!(error instanceof InvalidDicomError) && !(error instanceof HeaderTooLargeError)) {
+      opts.log?.warn('header reader failed on bad bytes', { fileId: file.fileId, error: (error as Error)?.name });
+    }
+    return reject('NOT_DICOM', counting.bytesRead);
+  }
+  const bytesRead = counting.bytesRead;
+  if (header.isDicomDir) return reject('DICOMDIR_NOT_ALLOWED', bytesRead);
+  if (!header.isDicom) return reject('NOT_DICOM', bytesRead);
+  const summary = headerSummary(header.fields as Record<string, unknown>);
+  if (!summary.sopInstanceUid || !summary.studyInstanceUid) return reject('NOT_DICOM', bytesRead, { header: summary });
+  if (summary.studyInstanceUid !== file.studyInstanceUid) return reject('STUDY_MISMATCH', bytesRead, { header: summary });
+  if (file.sopInstanceUid && summary.sopInstanceUid !== file.sopInstanceUid) return reject('SOP_MISMATCH', bytesRead, { header: summary });
+  return { status: 'VERIFIED', size: realSize, header: summary, inspectionBytesRead: bytesRead, inspectedAt: at };
+}
+
+const SUMMARY_FIELDS = [
+  'sopClassUid',
+  'sopInstanceUid',
+  'studyInstanceUid',
+  'seriesInstanceUid',
+  'modality',
+  'patientId',
+  'patientName',
+  'patientBirthDate',
+  'studyDate',
+  'accessionNumber',
+  'studyDescription',
+  'transferSyntaxUid',
+  'numberOfFrames',
+  'rows',
+  'columns',
+] as const satisfies readonly (keyof HeaderSummary)[];
+
+/** The header fields kept for the manifest; absent ones are left out. */
+export function headerSummary(fields: Record<string, unknown>): HeaderSummary {
+  const summary: Record<string, unknown> = {};
+  for (const name of SUMMARY_FIELDS) {
+    const value = fields[name];
+    if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) summary[name] = value;
+  }
+  return summary as HeaderSummary;
+}
+
+/** An I/O failure while reading the object: retried (the event is redelivered), never a verdict. */
+export class ObjectReadError extends Error {
+  constructor(override readonly cause: unknown) {
+    super('object read failed');
+  }
+}
+
+export class HeaderTooLargeError extends Error {}
+
+/** Ranged reads of one object, counted, clamped to its size and capped at MAX_HEADER_BYTES. */
+class CountingRead {
+  bytesRead = 0;
+  constructor(
+    private readonly reader: ObjectReader,
+    private readonly key: string,
+    private readonly size: number,
+  ) {}
+
+  async read(start: number, endExclusive: number): Promise<Uint8Array> {
+    const end = Math.min(endExclusive, this.size);
+    if (end > MAX_HEADER_BYTES) throw new HeaderTooLargeError();
+    if (start >= end) return new Uint8Array(0);
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.reader.readRange(this.key, start, end);
+    } catch (error) {
+      throw new ObjectReadError(error);
+    }
+    this.bytesRead += bytes.length;
+    return bytes;
+  }
+}

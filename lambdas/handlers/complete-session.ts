@@ -1,0 +1,47 @@
+/**
+ * POST /sessions/{id}/complete. Parses and authenticates at the edge; the use case decides.
+ * 200 with {status: ACCEPTED|REJECTED, …} (the same answer on every repeat), 422 without consent,
+ * 409 while files are in flight (details.fileIds), 400 for a malformed body.
+ */
+import { z } from 'zod';
+import type { CompleteSessionRequest, CompletionResult } from '../core/complete-session';
+import { bearerToken, httpRoute, jsonResponse, parseJsonBody, parsePathParameters, type ApiEvent, type ApiHandler } from './http';
+import type { Observability } from './observability';
+import { completeSessionDeps } from './wiring';
+
+export interface CompleteSessionHandlerDeps {
+  /** Throws UnauthorizedError unless `token` is the session's bearer token. */
+  authorize(sessionId: string, token: string): Promise<void>;
+  completeSession(sessionId: string, request: CompleteSessionRequest): Promise<CompletionResult>;
+  observability: Observability;
+}
+
+const pathSchema = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
+const uid = z.string().regex(/^[0-9]+(\.[0-9]+)*$/, 'must be a DICOM UID').max(64);
+const bodySchema = z
+  .object({
+    studies: z.array(z.object({ studyInstanceUid: uid, comment: z.string().max(2000).optional() }).strict()).max(100).default([]),
+    contact: z
+      .object({
+        email: z.email().max(254).optional(),
+        phone: z.string().regex(/^[0-9+()./ -]{3,40}$/, 'must be a phone number').optional(),
+      })
+      .strict()
+      .default({}),
+    // Missing or not both true is a 422 CONSENT_REQUIRED from the use case, not a 400.
+    consent: z.object({ privacyPolicy: z.boolean(), dataSharing: z.boolean() }).strict().optional(),
+  })
+  .strict();
+
+export function createCompleteSessionHandler(deps: CompleteSessionHandlerDeps): ApiHandler {
+  return httpRoute('CompleteSession', deps.observability, async (event: ApiEvent) => {
+    const { id } = parsePathParameters(event, pathSchema);
+    await deps.authorize(id, bearerToken(event));
+    const body = parseJsonBody(event, bodySchema);
+    return jsonResponse(200, await deps.completeSession(id, body));
+  });
+}
+
+let built: ApiHandler | undefined;
+/** AWS entry: deps from the composition root, built on the first request. */
+export const handler: ApiHandler = (event) => (built ??= createCompleteSessionHandler(completeSessionDeps()))(event);
