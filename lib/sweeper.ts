@@ -1,0 +1,67 @@
+/**
+ * SessionSweeper: on a schedule, expires sessions that were abandoned (OPEN past expiresAt) and
+ * deletes their objects, so their reservations and PHI do not linger until the lifecycle rule.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { InstitutionConfig } from '../lambdas/core/institution';
+import { workerEntries } from '../lambdas/handlers/routes';
+import { AppFunction } from './app-function';
+import { acknowledge, encryptedQueue } from './defaults';
+import type { PortalEvents } from './events';
+import type { SessionTable } from './session-table';
+import type { UploadStorage } from './upload-storage';
+
+export const SWEEP_INTERVAL = Duration.minutes(15);
+
+export interface SessionSweeperProps {
+  institution: InstitutionConfig;
+  storage: UploadStorage;
+  table: SessionTable;
+  events: PortalEvents;
+  logsKey: kms.IKey;
+  queueKey: kms.IKey;
+  handlersDir?: string;
+}
+
+export class SessionSweeper extends Construct {
+  readonly sweeper: AppFunction;
+  /** Failed scheduled invocations land here (async invocation DLQ). */
+  readonly deadLetterQueue: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: SessionSweeperProps) {
+    super(scope, id);
+    this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue', { key: props.queueKey, retentionPeriod: Duration.days(14) });
+    acknowledge(this.deadLetterQueue, [
+      ['AwsSolutions-SQS3', 'This queue is the sweeper\'s dead-letter queue (failed scheduled runs); Monitoring alarms as soon as it holds a message.'],
+    ]);
+    this.sweeper = new AppFunction(this, 'Sweeper', {
+      entry: workerEntries.sweeper,
+      serviceName: 'sweeper',
+      description: `Upload Portal ${props.institution.id}: expires abandoned sessions and deletes their objects`,
+      institution: props.institution,
+      logsKey: props.logsKey,
+      timeout: Duration.minutes(5),
+      // One sweep at a time: overlapping sweeps would only race on the same sessions.
+      reservedConcurrentExecutions: 1,
+      deadLetterQueue: this.deadLetterQueue,
+      handlersDir: props.handlersDir,
+    });
+    // Sending to the KMS-encrypted DLQ needs the queue key too (CDK grants only sqs:SendMessage).
+    this.sweeper.addToRolePolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.queueKey.keyArn] }));
+    props.table.bindReadWrite(this.sweeper, { scan: true });
+    props.storage.bindSweeper(this.sweeper);
+    props.events.bindPublisher(this.sweeper);
+
+    new events.Rule(this, 'Schedule', {
+      description: `Upload Portal ${props.institution.id}: sweep abandoned sessions`,
+      schedule: events.Schedule.rate(SWEEP_INTERVAL),
+      targets: [new targets.LambdaFunction(this.sweeper.function, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+    });
+  }
+}

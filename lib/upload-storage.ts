@@ -1,0 +1,163 @@
+/**
+ * UploadStorage: the uploads bucket. Browsers PUT straight into it with presigned URLs, so it is
+ * the one place PHI lands: KMS CMK, private, TLS-only, CORS for the portal origin only, access
+ * logs, and a lifecycle that deletes what was never accepted and keeps accepted data for the
+ * institution's retention period.
+ *
+ * Versioning is ON: accepted studies are protected against overwrite and accidental deletion.
+ * Because a delete then only hides an object, noncurrent versions (removed files, rejected
+ * sessions) are purged after 1 day and expired delete markers are cleaned up.
+ *
+ * Retention by object tag (keys stay `sessions/{sessionId}/files/{fileId}`, as DESIGN.md says):
+ * - the upload URL carries `x-amz-tagging: upload-state=pending` (signed), so pending data expires
+ *   after `retention.pendingDays`;
+ * - on acceptance the completion sets `upload-state=accepted` on every file (PutObjectTagging), so
+ *   the pending rule no longer matches;
+ * - everything under sessions/ (accepted data, manifests, and any object that somehow lacks the
+ *   tag) expires after `retention.acceptedDays`: S3 applies the shortest matching expiration, so
+ *   this is the ceiling for all session data.
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { InstitutionConfig } from '../lambdas/core/institution';
+import { RETENTION_TAG } from '../lambdas/core/retention';
+import type { AppFunction } from './app-function';
+import { acknowledge, customerManagedKey, privateBucketProps } from './defaults';
+
+export const SESSIONS_PREFIX = 'sessions/';
+const FILES = `${SESSIONS_PREFIX}*/files/*`;
+const MANIFESTS = `${SESSIONS_PREFIX}*/manifest.json`;
+const SESSION_DATA = `${SESSIONS_PREFIX}*`;
+
+export interface UploadStorageProps {
+  institution: InstitutionConfig;
+  accessLogs: s3.IBucket;
+}
+
+export class UploadStorage extends Construct {
+  readonly bucket: s3.Bucket;
+  readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string, props: UploadStorageProps) {
+    super(scope, id);
+    const { retention, portalOrigin } = props.institution;
+    this.key = customerManagedKey(this, 'Key', 'Encrypts uploaded DICOM studies and attachments (PHI) in the Upload Portal bucket');
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      ...privateBucketProps(),
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      versioned: true,
+      serverAccessLogsBucket: props.accessLogs,
+      serverAccessLogsPrefix: `uploads-${props.institution.id}/`,
+      cors: [
+        {
+          allowedOrigins: [portalOrigin],
+          allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+          // The presigned PUT signs content-type and the tagging header; the SDK may add x-amz-* checksum headers.
+          allowedHeaders: ['content-type', 'content-md5', 'x-amz-*'],
+          exposedHeaders: ['ETag'],
+          maxAge: 3000,
+        },
+      ],
+      lifecycleRules: [
+        { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        {
+          id: 'expire-pending-session-data',
+          prefix: SESSIONS_PREFIX,
+          tagFilters: { [RETENTION_TAG.key]: RETENTION_TAG.pending },
+          expiration: Duration.days(retention.pendingDays),
+        },
+        {
+          id: 'expire-session-data-after-retention',
+          prefix: SESSIONS_PREFIX,
+          expiration: Duration.days(retention.acceptedDays),
+        },
+        { id: 'purge-deleted-versions', noncurrentVersionExpiration: Duration.days(1), expiredObjectDeleteMarker: true },
+      ],
+    });
+    acknowledge(this.bucket, [
+      ['HIPAA.Security-S3BucketReplicationEnabled', 'PHI stays in the one region the hospital deploys to (data residency). Versioning and the KMS key (retained on stack deletion) protect accepted studies; the hospital imports accepted studies into its PACS, which is the system of record.'],
+    ]);
+  }
+
+  /** Acknowledges the policy of CDK's notification-configuration helper (created with the first notification). */
+  acknowledgeNotificationsHelper(): void {
+    const notifications = this.bucket.node.tryFindChild('Notifications');
+    if (notifications) {
+      acknowledge(notifications, [
+        ['HIPAA.Security-IAMNoInlinePolicy', 'CDK-generated policy of the deployment-time helper that configures this bucket\'s event notification; it grants only s3:PutBucketNotification.'],
+      ]);
+    }
+  }
+
+  /** The bucket name alone, for a function that never touches objects (the Lambda config requires the variable). */
+  bindNameOnly(fn: AppFunction): void {
+    fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);
+  }
+
+  /** The request-uploads Lambda: presigns PUTs of declared files only, with the pending tag. */
+  bindUploadSigner(fn: AppFunction): void {
+    fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);
+    this.grantObjects(fn, ['s3:PutObject', 's3:PutObjectTagging'], FILES, 'presigns PUTs (with the pending retention tag) of declared files only');
+    this.grantKey(fn, ['kms:GenerateDataKey']);
+  }
+
+  /** The inspector: ranged reads of the header, and deletion of undeclared or rejected objects. */
+  bindInspector(fn: AppFunction): void {
+    fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);
+    this.grantObjects(fn, ['s3:GetObject', 's3:DeleteObject'], SESSION_DATA, 'reads file headers and deletes undeclared objects or a rejected session\'s objects, under sessions/ only');
+    this.grantList(fn);
+    this.grantKey(fn, ['kms:Decrypt']);
+  }
+
+  /** The remove-file Lambda: deletes one declared file's object. */
+  bindFileRemover(fn: AppFunction): void {
+    fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);
+    this.grantObjects(fn, ['s3:DeleteObject'], FILES, 'deletes a removed file\'s object, under sessions/*/files/ only');
+  }
+
+  /** The complete-session Lambda: writes the manifest, marks files accepted, cleans up a rejected session. */
+  bindCompleter(fn: AppFunction): void {
+    fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);
+    this.grantObjects(fn, ['s3:PutObject'], MANIFESTS, 'writes the session manifest, at sessions/*/manifest.json only');
+    this.grantObjects(fn, ['s3:GetObject', 's3:PutObjectTagging', 's3:DeleteObject'], FILES, 'checks arrived files, tags accepted files for retention and deletes a rejected session\'s files, under sessions/*/files/ only');
+    this.grantList(fn);
+    this.grantKey(fn, ['kms:GenerateDataKey']);
+  }
+
+  /** The sweeper: deletes objects of sessions that expired without completing. */
+  bindSweeper(fn: AppFunction): void {
+    fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);
+    this.grantObjects(fn, ['s3:DeleteObject'], SESSION_DATA, 'deletes the objects of expired sessions, under sessions/ only');
+    this.grantList(fn);
+  }
+
+  private grantObjects(fn: AppFunction, actions: string[], pattern: string, why: string): void {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [this.bucket.arnForObjects(pattern)] }));
+    acknowledge(fn.role, [
+      [`AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/${pattern}]`, `Object keys are random ids per session and file, so the grant is a key pattern; it ${why}.`],
+    ]);
+  }
+
+  private grantList(fn: AppFunction): void {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [SESSION_DATA] } },
+      }),
+    );
+  }
+
+  private grantKey(fn: AppFunction, actions: string[]): void {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [this.key.keyArn] }));
+  }
+
+  private bucketLogicalId(): string {
+    return Stack.of(this).resolve((this.bucket.node.defaultChild as s3.CfnBucket).logicalId) as string;
+  }
+}
