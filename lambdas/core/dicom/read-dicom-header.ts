@@ -1,5 +1,5 @@
 import { Inflate } from 'fflate';
-import { looksLikeVr, startsWith, u16 } from './bytes';
+import { looksLikeVr, startsWith, u16, u32 } from './bytes';
 import { convertFields } from './convert-fields';
 import { decodeLatin1 } from './decode-text';
 import { InvalidDicomError } from './invalid-dicom-error';
@@ -57,6 +57,10 @@ export function readDicomHeader(prefix: Uint8Array, fileSize: number): HeaderRes
   });
   if (meta.kind === 'need') return { status: 'need-more', bytesNeeded: meta.at };
   const datasetStart = meta.stop;
+  if (declaredMetaEnd(prefix, metaStart) > size || datasetStart === size) {
+    // A Part 10 file with no dataset, or shorter than its own meta group length, was cut short.
+    throw new InvalidDicomError('TRUNCATED', 'the file ends inside or right after its file meta information');
+  }
   const metaRaw = meta.raw;
   const transferSyntax = rawUid(metaRaw, TRANSFER_SYNTAX);
   const warnings: string[] = [];
@@ -111,7 +115,18 @@ function complete(
     warnings: [...context.warnings, ...warnings],
   };
   if (walked.pixelDataOffset !== undefined && !context.deflated) header.pixelDataOffset = walked.pixelDataOffset;
+  // An image whose dataset ends without Pixel Data may have been cut at an element boundary: say so.
+  if (walked.reachedEnd && walked.pixelDataOffset === undefined && (fields.rows !== undefined || fields.columns !== undefined)) {
+    header.warnings.push('PIXEL_DATA_MISSING');
+  }
   return header;
+}
+
+/** Where (0002,0000) FileMetaInformationGroupLength says the meta group ends; 0 when it is absent. */
+function declaredMetaEnd(b: Uint8Array, metaStart: number): number {
+  if (b.length < metaStart + 12 || u16(b, metaStart, true) !== 0x0002 || u16(b, metaStart + 2, true) !== 0x0000) return 0;
+  if (!startsWith(b, metaStart + 4, 'UL') || u16(b, metaStart + 6, true) !== 4) return 0;
+  return metaStart + 12 + u32(b, metaStart + 8, true);
 }
 
 function rawUid(raw: RawFields, spec: typeof TRANSFER_SYNTAX): string | undefined {

@@ -33,7 +33,7 @@ export interface WalkInput extends DatasetEncoding {
 }
 
 export type WalkOutcome =
-  | { kind: 'done'; raw: RawFields; stop: number; pixelDataOffset?: number }
+  | { kind: 'done'; raw: RawFields; stop: number; pixelDataOffset?: number; /** the dataset's end was reached */ reachedEnd?: boolean }
   | { kind: 'need'; at: number };
 
 /** Thrown inside the walk when a position beyond the available bytes (but inside the dataset) must be read. */
@@ -69,7 +69,7 @@ export function walkDataset(input: WalkInput): WalkOutcome {
   let pos = input.start;
   try {
     for (;;) {
-      if (pos === end) return { kind: 'done', raw, stop: pos };
+      if (pos === end) return { kind: 'done', raw, stop: pos, reachedEnd: true };
       if (onlyGroup >= 0) {
         need(pos + 2);
         if (u16(b, pos, le) !== onlyGroup) return { kind: 'done', raw, stop: pos };
