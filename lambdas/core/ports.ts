@@ -112,6 +112,7 @@ export interface SessionStore {
    */
   createWithCode(session: SessionRecord, claim: { codeHash: string; now: Date }, ttlEpochSeconds: number): Promise<'created' | 'code-taken'>;
   get(sessionId: string): Promise<SessionRecord | undefined>;
+  getFile(sessionId: string, fileId: string): Promise<DeclaredFile | undefined>;
   /** The session with all its studies and files (REMOVED files included). */
   loadState(sessionId: string): Promise<SessionState | undefined>;
   /** Replaces the token hash while the session is OPEN; false when it is not OPEN (or gone). */

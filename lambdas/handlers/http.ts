@@ -68,8 +68,9 @@ function issuesOf(error: z.ZodError): { path: string; problem: string }[] {
 }
 
 /** Parses the JSON body against a strict schema. Base64 bodies, empty bodies, bad JSON → 400. */
-export function parseJsonBody<T>(event: ApiEvent, schema: z.ZodType<T>): T {
+export function parseJsonBody<T>(event: ApiEvent, schema: z.ZodType<T>, options: { allowEmpty?: boolean } = {}): T {
   const raw = event.body ?? '';
+  if (options.allowEmpty && raw.trim() === '') return parseWith(schema, {});
   // Check the size before decoding: base64 is 4/3 of the bytes it carries.
   if (raw.length > (event.isBase64Encoded ? Math.ceil((MAX_BODY_BYTES * 4) / 3) + 4 : MAX_BODY_BYTES)) {
     throw new BadRequestError(`The request body is larger than ${MAX_BODY_BYTES} bytes.`);
@@ -125,6 +126,9 @@ export function httpRoute(route: string, observability: Observability, run: ApiH
       return result;
     } catch (error) {
       const result = errorResponse(error);
+      if (result.statusCode === 400) observability.count('BadRequests');
+      else if (result.statusCode === 401 || result.statusCode === 429) observability.count('AuthFailures');
+      else if (result.statusCode === 422) observability.count('RuleViolations');
       if (error instanceof AppError) {
         logger.info('request refused', { route, status: result.statusCode, code: error.code, ms: Math.round(performance.now() - started) });
       } else {
@@ -135,6 +139,15 @@ export function httpRoute(route: string, observability: Observability, run: ApiH
       observability.flush();
     }
   };
+}
+
+/**
+ * An entry file's `handler`: the route is built on the first request (cold start), from the
+ * composition root, so importing the module builds nothing.
+ */
+export function lazyHandler(build: () => ApiHandler): ApiHandler {
+  let built: ApiHandler | undefined;
+  return (event) => (built ??= build())(event);
 }
 
 /** Name and stack frames of an unexpected error, without its message (it might quote input). */

@@ -8,11 +8,24 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoCodeStore } from '../adapters/dynamo-code-store';
+import { DynamoRateLimiter } from '../adapters/dynamo-rate-limiter';
+import { DynamoReservationStore } from '../adapters/dynamo-reservation-store';
+import { DynamoSessionStore } from '../adapters/dynamo-session-store';
+import { SystemClock } from '../adapters/node-clock';
+import { NodeIds, NodeRandomSource } from '../adapters/node-ids';
+import { Sha256SecretHasher } from '../adapters/node-secret-hasher';
+import { S3ObjectRemover } from '../adapters/s3-object-remover';
+import { S3UploadSigner } from '../adapters/s3-upload-signer';
+import { makeIssueUploadCode, makeRevokeUploadCode, type IssueUploadCode, type RevokeUploadCode } from '../core/codes';
+import type { Clock, SecretHasher } from '../core/ports';
+import { makeGetSession, makeOpenSession, type GetSession, type OpenSession } from '../core/sessions';
+import { makeRemoveFile, makeRequestUploads, type RemoveFile, type RequestUploads } from '../core/uploads';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher';
 import { appConfig, ConfigError, type AppConfig } from './config';
 import { buildInspectionUseCases } from './inspection-deps';
-import { observability } from './observability';
+import { observability, type Observability } from './observability';
 
 // ─── Clients ────────────────────────────────────────────────────────────────
 

@@ -1,0 +1,81 @@
+/** Upload codes in the table (CodeStore port): one item per code, keyed by the code's hash. */
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CodeStore, UploadCodeRecord } from '../core/ports';
+import { isConditionalCheckFailed } from './dynamo-errors';
+import { keys, type CodeItem } from './table';
+
+export class DynamoCodeStore implements CodeStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async create(code: UploadCodeRecord, ttlEpochSeconds: number): Promise<void> {
+    const item: CodeItem = {
+      ...keys.code(code.codeHash),
+      sk: 'CODE',
+      institutionId: code.institutionId,
+      createdAt: code.createdAt,
+      expiresAt: code.expiresAt,
+      ...(code.maxSessionBytes !== undefined ? { maxSessionBytes: code.maxSessionBytes } : {}),
+      ...(code.reference !== undefined ? { reference: code.reference } : {}),
+      revoked: code.revoked,
+      ttl: ttlEpochSeconds,
+    };
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+  }
+
+  async get(codeHash: string): Promise<UploadCodeRecord | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: keys.code(codeHash), ConsistentRead: true }));
+    const item = out.Item as CodeItem | undefined;
+    if (!item) return undefined;
+    return {
+      codeHash,
+      institutionId: item.institutionId,
+      createdAt: item.createdAt,
+      expiresAt: item.expiresAt,
+      ...(item.maxSessionBytes !== undefined ? { maxSessionBytes: Number(item.maxSessionBytes) } : {}),
+      ...(item.reference !== undefined ? { reference: item.reference } : {}),
+      revoked: item.revoked === true,
+      ...(item.sessionId ? { sessionId: item.sessionId } : {}),
+    };
+  }
+
+  async revoke(codeHash: string, now: Date): Promise<boolean> {
+    let sessionId: string | undefined;
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: keys.code(codeHash),
+          UpdateExpression: 'SET revoked = :yes, revokedAt = if_not_exists(revokedAt, :now)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':yes': true, ':now': now.toISOString() },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      sessionId = (out.Attributes as CodeItem | undefined)?.sessionId;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+    if (sessionId) {
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: keys.session(sessionId),
+            UpdateExpression: 'SET #status = :expired, expiredAt = :now ADD version :one',
+            ConditionExpression: '#status = :open',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':expired': 'EXPIRED', ':open': 'OPEN', ':now': now.toISOString(), ':one': 1 },
+          }),
+        );
+      } catch (error) {
+        // A session that already left OPEN keeps its outcome.
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Quota reservations (ReservationStore port): one TransactWriteItems per upload request, whose
+ * condition expressions are the guarantee that no limit is ever overshot, whatever runs concurrently:
+ *   session: OPEN, unexpired, reservedBytes + batch ≤ maxSessionBytes
+ *   study:   new, or bytes + batch ≤ maxStudyBytes and attachmentCount + n ≤ maxAttachmentsPerStudy
+ *   file:    new item
+ *   SOP:     a guard item per SOPInstanceUID, so one image is never declared twice in a session
+ */
+import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DeclaredFile, Reservation, ReservationRefusal, ReservationStore } from '../core/ports';
+import { cancellationCodes } from './dynamo-errors';
+import { keys, type FileItem } from './table';
+
+type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+
+/** The statuses whose bytes the inspector added to receivedBytes (lambdas/adapters/dynamo-verdict-store.ts). */
+const COUNTED_AS_RECEIVED = new Set(['VERIFIED', 'REJECTED']);
+
+export class DynamoReservationStore implements ReservationStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async reserve(r: Reservation): Promise<{ ok: true } | { ok: false; refusal: ReservationRefusal }> {
+    const items: TransactItem[] = [];
+    const roles: ReservationRefusal[] = [];
+    items.push({
+      Update: {
+        TableName: this.table,
+        Key: keys.session(r.sessionId),
+        UpdateExpression:
+          'SET reservedBytes = reservedBytes + :bytes, dicomCount = dicomCount + :dicom, attachmentCount = attachmentCount + :attachments, version = version + :one',
+        ConditionExpression: '#status = :open AND expiresAt > :now AND reservedBytes <= :room',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':bytes': r.bytes,
+          ':dicom': r.dicomFiles,
+          ':attachments': r.attachments,
+          ':one': 1,
+          ':open': 'OPEN',
+          ':now': r.now.toISOString(),
+          ':room': r.limits.maxSessionBytes - r.bytes,
+        },
+      },
+    });
+    roles.push('session');
+    for (const study of r.studies) {
+      items.push({
+        Update: {
+          TableName: this.table,
+          Key: keys.study(r.sessionId, study.studyInstanceUid),
+          UpdateExpression:
+            'SET studyInstanceUid = :uid, bytes = if_not_exists(bytes, :zero) + :bytes, dicomCount = if_not_exists(dicomCount, :zero) + :dicom, attachmentCount = if_not_exists(attachmentCount, :zero) + :attachments, #ttl = :ttl',
+          ConditionExpression: 'attribute_not_exists(pk) OR (bytes <= :studyRoom AND attachmentCount <= :attachmentRoom)',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':uid': study.studyInstanceUid,
+            ':zero': 0,
+            ':bytes': study.bytes,
+            ':dicom': study.dicomFiles,
+            ':attachments': study.attachments,
+            ':ttl': r.ttlEpochSeconds,
+            ':studyRoom': r.limits.maxStudyBytes - study.bytes,
+            ':attachmentRoom': r.limits.maxAttachmentsPerStudy - study.attachments,
+          },
+        },
+      });
+      roles.push('study');
+    }
+    for (const file of r.files) {
+      items.push({ Put: { TableName: this.table, Item: fileItemOf(file, r.ttlEpochSeconds), ConditionExpression: 'attribute_not_exists(pk)' } });
+      roles.push('file-exists');
+      if (file.kind === 'dicom' && file.sopInstanceUid) {
+        items.push({
+          Put: {
+            TableName: this.table,
+            Item: { ...keys.sop(r.sessionId, file.sopInstanceUid), fileId: file.fileId, ttl: r.ttlEpochSeconds },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        });
+        roles.push('duplicate-sop');
+      }
+    }
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      return { ok: true };
+    } catch (error) {
+      const codes = cancellationCodes(error);
+      if (!codes) throw error;
+      const failed = codes.findIndex((code) => code === 'ConditionalCheckFailed');
+      return { ok: false, refusal: failed >= 0 ? roles[failed]! : 'conflict' };
+    }
+  }
+
+  async release(file: DeclaredFile, now: Date): Promise<'released' | 'stale'> {
+    const dicom = file.kind === 'dicom' ? 1 : 0;
+    const received = COUNTED_AS_RECEIVED.has(file.status) ? file.size : 0;
+    const items: TransactItem[] = [
+      {
+        Update: {
+          TableName: this.table,
+          Key: keys.file(file.sessionId, file.fileId),
+          UpdateExpression: 'SET #status = :removed, removedAt = :now',
+          ConditionExpression: '#status = :previous',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':removed': 'REMOVED', ':previous': file.status, ':now': now.toISOString() },
+        },
+      },
+      {
+        Update: {
+          TableName: this.table,
+          Key: keys.session(file.sessionId),
+          UpdateExpression:
+            'SET reservedBytes = reservedBytes - :size, receivedBytes = receivedBytes - :received, dicomCount = dicomCount - :dicom, attachmentCount = attachmentCount - :attachment, version = version + :one',
+          ConditionExpression: '#status = :open',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':size': file.size, ':received': received, ':dicom': dicom, ':attachment': 1 - dicom, ':one': 1, ':open': 'OPEN' },
+        },
+      },
+      {
+        Update: {
+          TableName: this.table,
+          Key: keys.study(file.sessionId, file.studyInstanceUid),
+          UpdateExpression: 'SET bytes = bytes - :size, dicomCount = dicomCount - :dicom, attachmentCount = attachmentCount - :attachment',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':size': file.size, ':dicom': dicom, ':attachment': 1 - dicom },
+        },
+      },
+    ];
+    if (dicom && file.sopInstanceUid) {
+      // The image may be declared again once removed.
+      items.push({ Delete: { TableName: this.table, Key: keys.sop(file.sessionId, file.sopInstanceUid) } });
+    }
+    try {
+      await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      return 'released';
+    } catch (error) {
+      if (cancellationCodes(error)) return 'stale';
+      throw error;
+    }
+  }
+}
+
+function fileItemOf(file: DeclaredFile, ttl: number): FileItem {
+  return { ...keys.file(file.sessionId, file.fileId), ...file, ttl };
+}

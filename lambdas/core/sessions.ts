@@ -1,0 +1,237 @@
+/**
+ * Upload sessions: redeeming a code opens (or resumes) a session and hands out a bearer token of
+ * 256 random bits; only its hash is stored. Every session route authenticates with it.
+ */
+import { normalizeUploadCode, uploadCodeHash } from './codes';
+import { ConflictError, RateLimitedError, UnauthorizedError } from './errors';
+import { limitsFor, type InstitutionConfig } from './institution';
+import type { FileKind, FileStatus, Limits, RejectionReason, SessionStatus } from './model';
+import type { Clock, CodeStore, Ids, RandomSource, RateLimiter, SecretHasher, SessionRecord, SessionState, SessionStore } from './ports';
+
+export const SESSION_TOKEN_BYTES = 32;
+
+/** URL-safe base64 without padding (RFC 4648 §5); pure, so core needs no Buffer. */
+export function base64url(bytes: Uint8Array): string {
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function newSessionToken(random: RandomSource): string {
+  return base64url(random.bytes(SESSION_TOKEN_BYTES));
+}
+
+export function sessionTokenHash(hasher: SecretHasher, token: string): string {
+  return hasher.hash(`session-token:${token}`);
+}
+
+/** The status as the user sees it: an OPEN session past its expiry is EXPIRED, swept or not. */
+export function effectiveStatus(session: SessionRecord, now: Date): SessionStatus {
+  return session.status === 'OPEN' && Date.parse(session.expiresAt) <= now.getTime() ? 'EXPIRED' : session.status;
+}
+
+/**
+ * Checks the bearer token against the stored hash in constant time. A missing session and a wrong
+ * token give the same 401, so a token reveals nothing about other sessions.
+ */
+export function authenticate(session: SessionRecord | undefined, token: string, hasher: SecretHasher): SessionRecord {
+  // Hash even when the session is missing, so both paths cost the same.
+  const matches = hasher.matches(`session-token:${token}`, session?.tokenHash ?? '0'.repeat(64));
+  if (!session || !matches) throw new UnauthorizedError();
+  return session;
+}
+
+/** Only an OPEN, unexpired session may change; otherwise 409. */
+export function requireOpen(session: SessionRecord, now: Date): void {
+  if (effectiveStatus(session, now) !== 'OPEN') throw new ConflictError('SESSION_NOT_OPEN');
+}
+
+export interface InstitutionView {
+  name: string;
+  phone: string;
+  email: string;
+  manualUrl: string;
+  privacyPolicyUrl?: string;
+}
+
+export function institutionView(institution: InstitutionConfig): InstitutionView {
+  return {
+    name: institution.name,
+    phone: institution.contact.phone,
+    email: institution.contact.email,
+    manualUrl: institution.manualUrl,
+    ...(institution.privacyPolicyUrl ? { privacyPolicyUrl: institution.privacyPolicyUrl } : {}),
+  };
+}
+
+export interface OpenedSession {
+  /** False when the code resumed its OPEN session. */
+  created: boolean;
+  sessionId: string;
+  /** Shown once; only its hash is stored. A resume replaces the previous token. */
+  token: string;
+  status: SessionStatus;
+  expiresAt: string;
+  institution: InstitutionView;
+  limits: Limits;
+  usage: { reservedBytes: number; receivedBytes: number };
+}
+
+export type OpenSession = (input: { uploadCode: string; clientAddress: string }) => Promise<OpenedSession>;
+
+/** Failed redemptions allowed per client address and window before 429. */
+export const REDEMPTION_FAILURES_PER_WINDOW = 10;
+
+/**
+ * Redeems an upload code. A fresh code opens a session (claiming the code atomically); the same code
+ * while its session is OPEN resumes it with a new token. Anything else (unknown, mistyped, used,
+ * expired, revoked) is one generic 401 INVALID_CODE, and counts against the caller's address.
+ */
+export function makeOpenSession(deps: {
+  codes: CodeStore;
+  sessions: SessionStore;
+  rateLimiter: RateLimiter;
+  hasher: SecretHasher;
+  random: RandomSource;
+  ids: Ids;
+  clock: Clock;
+  institution: InstitutionConfig;
+}): OpenSession {
+  const { codes, sessions, rateLimiter, hasher, random, ids, clock, institution } = deps;
+  return async ({ uploadCode, clientAddress }) => {
+    const now = clock.now();
+    const rateKey = hasher.hash(`redeem:${clientAddress}`);
+    const wait = await rateLimiter.blockedFor(rateKey, now);
+    if (wait > 0) throw new RateLimitedError(wait);
+    const refuse = async () => {
+      await rateLimiter.recordFailure(rateKey, now);
+      return new UnauthorizedError('INVALID_CODE');
+    };
+
+    const normalized = normalizeUploadCode(uploadCode);
+    if (!normalized) throw await refuse();
+    const codeHash = uploadCodeHash(hasher, normalized);
+
+    // Two passes at most: a concurrent redemption of the same code makes the second pass a resume.
+    for (let pass = 0; pass < 2; pass++) {
+      const code = await codes.get(codeHash);
+      if (!code || code.revoked || code.institutionId !== institution.id || Date.parse(code.expiresAt) <= now.getTime()) {
+        throw await refuse();
+      }
+      const token = newSessionToken(random);
+      const tokenHash = sessionTokenHash(hasher, token);
+
+      if (code.sessionId) {
+        const session = await sessions.get(code.sessionId);
+        if (!session || effectiveStatus(session, now) !== 'OPEN') throw await refuse();
+        if (!(await sessions.replaceToken(session.sessionId, tokenHash))) throw await refuse();
+        return opened(false, { ...session, tokenHash }, token);
+      }
+
+      const expiresAt = new Date(now.getTime() + institution.session.sessionHours * 3_600_000);
+      const session: SessionRecord = {
+        sessionId: ids.newId(),
+        institutionId: institution.id,
+        tokenHash,
+        codeHash,
+        codeReference: code.reference,
+        status: 'OPEN',
+        limits: limitsFor(institution, code.maxSessionBytes),
+        reservedBytes: 0,
+        receivedBytes: 0,
+        dicomCount: 0,
+        attachmentCount: 0,
+        version: 1,
+        createdAt: now.toISOString(),
+        expiresAt: expiresAt.toISOString(),
+      };
+      const ttl = Math.ceil(expiresAt.getTime() / 1000) + institution.retention.pendingDays * 86_400;
+      if ((await sessions.createWithCode(session, { codeHash, now }, ttl)) === 'created') return opened(true, session, token);
+    }
+    throw await refuse();
+  };
+
+  function opened(created: boolean, session: SessionRecord, token: string): OpenedSession {
+    return {
+      created,
+      sessionId: session.sessionId,
+      token,
+      status: session.status,
+      expiresAt: session.expiresAt,
+      institution: institutionView(institution),
+      limits: session.limits,
+      usage: { reservedBytes: session.reservedBytes, receivedBytes: session.receivedBytes },
+    };
+  }
+}
+
+export interface SessionFileView {
+  fileId: string;
+  clientId: string;
+  name: string;
+  kind: FileKind;
+  size: number;
+  studyInstanceUid: string;
+  status: FileStatus;
+  reason?: RejectionReason;
+}
+
+export interface SessionView {
+  sessionId: string;
+  status: SessionStatus;
+  createdAt: string;
+  expiresAt: string;
+  institution: InstitutionView;
+  limits: Limits;
+  usage: { reservedBytes: number; receivedBytes: number };
+  files: SessionFileView[];
+  studies: { studyInstanceUid: string; bytes: number; dicomFiles: number; attachments: number; comment?: string }[];
+  rejection: RejectionReason[];
+}
+
+/** The session's state as GET /sessions/{id} shows it: removed files and emptied studies left out. */
+export function sessionView(state: SessionState, institution: InstitutionConfig, now: Date): SessionView {
+  const { session } = state;
+  return {
+    sessionId: session.sessionId,
+    status: effectiveStatus(session, now),
+    createdAt: session.createdAt,
+    expiresAt: session.expiresAt,
+    institution: institutionView(institution),
+    limits: session.limits,
+    usage: { reservedBytes: session.reservedBytes, receivedBytes: session.receivedBytes },
+    files: state.files
+      .filter((f) => f.status !== 'REMOVED')
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.fileId.localeCompare(b.fileId))
+      .map((f) => ({
+        fileId: f.fileId,
+        clientId: f.clientId,
+        name: f.name,
+        kind: f.kind,
+        size: f.size,
+        studyInstanceUid: f.studyInstanceUid,
+        status: f.status,
+        ...(f.reason ? { reason: f.reason } : {}),
+      })),
+    studies: state.studies
+      .filter((s) => s.dicomCount + s.attachmentCount > 0)
+      .map((s) => ({
+        studyInstanceUid: s.studyInstanceUid,
+        bytes: s.bytes,
+        dicomFiles: s.dicomCount,
+        attachments: s.attachmentCount,
+        ...(s.comment ? { comment: s.comment } : {}),
+      })),
+    rejection: session.rejection ?? [],
+  };
+}
+
+export type GetSession = (input: { sessionId: string; token: string }) => Promise<SessionView>;
+
+export function makeGetSession(deps: { sessions: SessionStore; hasher: SecretHasher; clock: Clock; institution: InstitutionConfig }): GetSession {
+  return async ({ sessionId, token }) => {
+    const state = await deps.sessions.loadState(sessionId);
+    authenticate(state?.session, token, deps.hasher);
+    return sessionView(state!, deps.institution, deps.clock.now());
+  };
+}

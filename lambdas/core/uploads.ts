@@ -1,0 +1,235 @@
+/**
+ * Upload requests and file removal. The rules are checked with evaluateSelection over everything
+ * already declared plus the batch (the nice message); the ReservationStore's atomic write is the
+ * guarantee that concurrent requests never overshoot a limit. Then each file gets a presigned PUT.
+ */
+import { ConflictError, NotFoundError, RuleViolationError } from './errors';
+import type { InstitutionConfig } from './institution';
+import { message } from './messages';
+import { objectKeyFor, type AttachmentType, type FileKind } from './model';
+import { evaluateSelection, type SelectionFile } from './rules';
+import { authenticate, requireOpen } from './sessions';
+import type {
+  Clock,
+  DeclaredFile,
+  Ids,
+  ObjectRemover,
+  ReservationStore,
+  SecretHasher,
+  SessionState,
+  SessionStore,
+  StudyIncrement,
+  UploadSigner,
+} from './ports';
+
+/**
+ * Files per upload request. Each file costs up to three items of one DynamoDB transaction (file, SOP
+ * guard, study), plus the session item: 1 + 3 × 32 = 97, within DynamoDB's 100-item limit.
+ * The DICOM share is limited further by the rule maxDicomFilesAtOnce (422).
+ */
+export const MAX_FILES_PER_REQUEST = 32;
+
+/** Attempts against concurrent writers before answering 409 SESSION_BUSY. */
+export const MAX_RESERVATION_ATTEMPTS = 12;
+
+export interface UploadRequestFile {
+  clientId: string;
+  name: string;
+  size: number;
+  kind: FileKind;
+  /** DICOM: its study. Attachment: the study it is linked to (optional with exactly one study). */
+  studyInstanceUid?: string;
+  sopInstanceUid?: string;
+  contentType?: string;
+}
+
+export interface PresignedUpload {
+  clientId: string;
+  fileId: string;
+  url: string;
+  method: 'PUT';
+  /** Headers the PUT must carry exactly (signed); the body must be exactly the declared size. */
+  headers: Record<string, string>;
+  expiresAt: string;
+}
+
+export type RequestUploads = (input: { sessionId: string; token: string; files: UploadRequestFile[] }) => Promise<{ uploads: PresignedUpload[] }>;
+
+/** What an attachment is, from its declared content type, else its name's extension. */
+export function attachmentTypeOf(file: { name: string; contentType?: string }): AttachmentType | 'other' {
+  const type = file.contentType?.toLowerCase().split(';')[0]!.trim();
+  if (type === 'application/pdf') return 'pdf';
+  if (type === 'image/jpeg' || type === 'image/jpg' || type === 'image/pjpeg') return 'jpeg';
+  if (type === 'image/png') return 'png';
+  if (type && type !== 'application/octet-stream') return 'other';
+  const extension = /\.([A-Za-z0-9]{1,5})$/.exec(file.name)?.[1]?.toLowerCase();
+  if (extension === 'pdf') return 'pdf';
+  if (extension === 'jpg' || extension === 'jpeg') return 'jpeg';
+  if (extension === 'png') return 'png';
+  return 'other';
+}
+
+interface Plan {
+  files: DeclaredFile[];
+  studies: StudyIncrement[];
+  bytes: number;
+  dicomFiles: number;
+  attachments: number;
+}
+
+/**
+ * Checks the batch against the stored state and plans the reservation, or throws the rule's 422.
+ * Attachments get the study they link to (explicit, or the only study there is).
+ */
+export function planReservation(state: SessionState, batch: UploadRequestFile[], newFileId: () => string, now: Date): Plan {
+  const existing = state.files.filter((f) => f.status !== 'REMOVED');
+  const dicomStudies = new Set([...existing, ...batch].filter((f) => f.kind === 'dicom').map((f) => f.studyInstanceUid!));
+  const unknownStudy = batch.filter((f) => f.kind === 'attachment' && f.studyInstanceUid !== undefined && !dicomStudies.has(f.studyInstanceUid));
+  if (unknownStudy.length > 0) {
+    throw new RuleViolationError([
+      { code: 'ATTACHMENT_STUDY_UNKNOWN', message: message('ATTACHMENT_STUDY_UNKNOWN'), files: unknownStudy.map((f) => f.clientId) },
+    ]);
+  }
+
+  const attachmentTypes = new Map(batch.filter((f) => f.kind === 'attachment').map((f) => [f.clientId, attachmentTypeOf(f)]));
+  const selection: SelectionFile[] = [
+    ...existing.map((f) => ({
+      id: f.fileId,
+      kind: f.kind,
+      size: f.size,
+      studyInstanceUid: f.studyInstanceUid,
+      sopInstanceUid: f.sopInstanceUid,
+      attachmentType: f.attachmentType,
+    })),
+    ...batch.map((f) => ({
+      id: f.clientId,
+      kind: f.kind,
+      size: f.size,
+      studyInstanceUid: f.studyInstanceUid,
+      sopInstanceUid: f.sopInstanceUid,
+      attachmentType: attachmentTypes.get(f.clientId),
+      inBatch: true,
+    })),
+  ];
+  const result = evaluateSelection(selection, state.session.limits);
+  if (result.violations.length > 0) throw new RuleViolationError(result.violations);
+
+  const createdAt = now.toISOString();
+  const studies = new Map<string, StudyIncrement>();
+  const files = batch.map((f): DeclaredFile => {
+    const studyInstanceUid = f.studyInstanceUid ?? result.autoLinks[f.clientId]!;
+    const study = studies.get(studyInstanceUid) ?? { studyInstanceUid, bytes: 0, dicomFiles: 0, attachments: 0 };
+    study.bytes += f.size;
+    if (f.kind === 'dicom') study.dicomFiles++;
+    else study.attachments++;
+    studies.set(studyInstanceUid, study);
+    const fileId = newFileId();
+    const type = attachmentTypes.get(f.clientId);
+    return {
+      sessionId: state.session.sessionId,
+      fileId,
+      clientId: f.clientId,
+      name: f.name,
+      kind: f.kind,
+      size: f.size,
+      studyInstanceUid,
+      ...(f.kind === 'dicom' ? { sopInstanceUid: f.sopInstanceUid } : {}),
+      ...(f.contentType ? { contentType: f.contentType } : {}),
+      ...(type && type !== 'other' ? { attachmentType: type } : {}),
+      objectKey: objectKeyFor(state.session.sessionId, fileId),
+      status: 'RESERVED',
+      createdAt,
+    };
+  });
+  return {
+    files,
+    studies: [...studies.values()],
+    bytes: files.reduce((sum, f) => sum + f.size, 0),
+    dicomFiles: files.filter((f) => f.kind === 'dicom').length,
+    attachments: files.filter((f) => f.kind === 'attachment').length,
+  };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Declares a batch of files and returns a presigned PUT per file. A broken rule is a 422 that
+ * reserves nothing. When a concurrent request wins the race, the state is re-read: the rule it now
+ * breaks is the answer, or, when there is still room, the request is retried.
+ */
+export function makeRequestUploads(deps: {
+  sessions: SessionStore;
+  reservations: ReservationStore;
+  signer: UploadSigner;
+  hasher: SecretHasher;
+  ids: Ids;
+  clock: Clock;
+  institution: InstitutionConfig;
+}): RequestUploads {
+  const { sessions, reservations, signer, hasher, ids, clock, institution } = deps;
+  const expiresInSeconds = institution.session.uploadUrlExpirySeconds;
+  return async ({ sessionId, token, files }) => {
+    for (let attempt = 1; ; attempt++) {
+      const now = clock.now();
+      const state = await sessions.loadState(sessionId);
+      const session = authenticate(state?.session, token, hasher);
+      requireOpen(session, now);
+      const plan = planReservation(state!, files, () => ids.newId(), now);
+      const outcome = await reservations.reserve({
+        sessionId,
+        ...plan,
+        limits: session.limits,
+        now,
+        ttlEpochSeconds: Math.ceil(Date.parse(session.expiresAt) / 1000) + institution.retention.pendingDays * 86_400,
+      });
+      if (outcome.ok) {
+        const expiresAt = new Date(now.getTime() + expiresInSeconds * 1000).toISOString();
+        const uploads = await Promise.all(
+          plan.files.map(async (f): Promise<PresignedUpload> => {
+            const signed = await signer.signPut({ key: f.objectKey, contentLength: f.size, contentType: f.contentType, expiresInSeconds });
+            return { clientId: f.clientId, fileId: f.fileId, url: signed.url, method: 'PUT', headers: signed.headers, expiresAt };
+          }),
+        );
+        return { uploads };
+      }
+      if (attempt >= MAX_RESERVATION_ATTEMPTS) throw new ConflictError('SESSION_BUSY');
+      // Jittered backoff so the losers of one race do not collide again in lockstep.
+      await pause(Math.random() * 10 * Math.min(attempt, 5));
+    }
+  };
+}
+
+export type RemoveFile = (input: { sessionId: string; token: string; fileId: string }) => Promise<void>;
+
+/**
+ * Removes a declared file: its reservation is released exactly once (a second DELETE is a no-op)
+ * and its object, if it arrived, is deleted.
+ */
+export function makeRemoveFile(deps: {
+  sessions: SessionStore;
+  reservations: ReservationStore;
+  remover: ObjectRemover;
+  hasher: SecretHasher;
+  clock: Clock;
+}): RemoveFile {
+  const { sessions, reservations, remover, hasher, clock } = deps;
+  return async ({ sessionId, token, fileId }) => {
+    for (let attempt = 1; ; attempt++) {
+      const now = clock.now();
+      const session = authenticate(await sessions.get(sessionId), token, hasher);
+      requireOpen(session, now);
+      const file = await sessions.getFile(sessionId, fileId);
+      if (!file) throw new NotFoundError();
+      if (file.status !== 'REMOVED') {
+        if ((await reservations.release(file, now)) === 'stale') {
+          if (attempt >= MAX_RESERVATION_ATTEMPTS) throw new ConflictError('SESSION_BUSY');
+          await pause(Math.random() * 10 * Math.min(attempt, 5));
+          continue;
+        }
+      }
+      // Also on a repeated DELETE: an object that arrived after the first one is removed too.
+      await remover.remove(file.objectKey);
+      return;
+    }
+  };
+}

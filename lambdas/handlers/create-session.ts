@@ -1,0 +1,24 @@
+/** POST /sessions {uploadCode}: redeems a code (201, new session) or resumes its OPEN session (200). */
+import { RateLimitedError, UnauthorizedError } from '../core/errors';
+import type { OpenSession } from '../core/sessions';
+import { httpRoute, jsonResponse, lazyHandler, parseJsonBody, sourceIp, type ApiHandler } from './http';
+import { observability as defaultObservability, type Observability } from './observability';
+import { createSessionSchema } from './schemas';
+import { apiDeps } from './wiring';
+
+export function createCreateSessionHandler(deps: { openSession: OpenSession; observability?: Observability }): ApiHandler {
+  const observability = deps.observability ?? defaultObservability;
+  return httpRoute('CreateSession', observability, async (event) => {
+    const { uploadCode } = parseJsonBody(event, createSessionSchema);
+    try {
+      const { created, ...session } = await deps.openSession({ uploadCode, clientAddress: sourceIp(event) });
+      observability.count(created ? 'SessionsOpened' : 'SessionsResumed');
+      return jsonResponse(created ? 201 : 200, session);
+    } catch (error) {
+      if (error instanceof UnauthorizedError || error instanceof RateLimitedError) observability.count('CodeRedemptionFailures');
+      throw error;
+    }
+  });
+}
+
+export const handler = lazyHandler(() => createCreateSessionHandler(apiDeps()));

@@ -1,0 +1,24 @@
+/**
+ * POST /sessions/{id}/uploads {files}: checks the rules against the session plus the batch, reserves
+ * atomically and answers 201 with a presigned PUT per file (422 with the rule's message otherwise).
+ */
+import type { RequestUploads } from '../core/uploads';
+import { bearerToken, httpRoute, jsonResponse, lazyHandler, parseJsonBody, parsePathParameters, type ApiHandler } from './http';
+import { observability as defaultObservability, type Observability } from './observability';
+import { requestUploadsSchema, sessionPathSchema } from './schemas';
+import { apiDeps } from './wiring';
+
+export function createRequestUploadsHandler(deps: { requestUploads: RequestUploads; observability?: Observability }): ApiHandler {
+  const observability = deps.observability ?? defaultObservability;
+  return httpRoute('RequestUploads', observability, async (event) => {
+    const { id } = parsePathParameters(event, sessionPathSchema);
+    const token = bearerToken(event);
+    const { files } = parseJsonBody(event, requestUploadsSchema);
+    const result = await deps.requestUploads({ sessionId: id, token, files });
+    observability.count('FilesReserved', files.length);
+    observability.count('BytesReserved', files.reduce((sum, f) => sum + f.size, 0));
+    return jsonResponse(201, result);
+  });
+}
+
+export const handler = lazyHandler(() => createRequestUploadsHandler(apiDeps()));
