@@ -118,6 +118,7 @@ export class UploadManager {
   private inFlight = 0;
   private peakInFlight = 0;
   private failure?: unknown;
+  private cancelled = false;
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 
@@ -145,17 +146,19 @@ export class UploadManager {
     const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
     if (this.failure || failed || this.controller.signal.aborted) {
       await this.releaseUnfinished();
-      if (this.controller.signal.aborted) throw new UploadCancelledError();
-      throw this.failure ?? failed!.reason;
+      if (this.failure || failed) throw this.failure ?? failed!.reason;
+      throw new UploadCancelledError();
     }
   }
 
   /** Stops every transfer; run() then removes what was declared but not sent and rejects. */
   cancel(): void {
+    this.cancelled = true;
     this.controller.abort();
   }
 
   private fail(error: unknown): void {
+    if (this.cancelled) return;
     this.failure ??= error;
     this.controller.abort();
   }

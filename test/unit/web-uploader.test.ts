@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, type UploadGrant, type UploadRequestFile } from '../../web/src/api';
+import { RateEstimator, UploadCancelledError, UploadFailedError, UploadManager, planBatches, type Transfer, type UploadJob } from '../../web/src/uploader';
+
+function job(i: number, study = 'S1', kind: 'dicom' | 'attachment' = 'dicom', size = 1000): UploadJob {
+  return { clientId: `c${i}`, name: `f${i}`, size, kind, studyInstanceUid: study, body: async () => new Blob([new Uint8Array(size)]) };
+}
+
+/** An in-memory API with the contract of POST …/uploads and DELETE …/files/{id}. */
+function fakeApi(opts: { expiresInMs?: number; now?: () => number } = {}) {
+  const requests: UploadRequestFile[][] = [];
+  const removed: string[] = [];
+  let nextFile = 1;
+  const now = opts.now ?? (() => Date.now());
+  return {
+    requests,
+    removed,
+    api: {
+      requestUploads: async (_sessionId: string, files: UploadRequestFile[]) => {
+        requests.push(files);
+        return {
+          uploads: files.map(
+            (f): UploadGrant => ({ clientId: f.clientId, fileId: `F${nextFile++}`, url: `http://s3/${f.clientId}`, method: 'PUT', headers: {}, expiresAt: new Date(now() + (opts.expiresInMs ?? 300_000)).toISOString() }),
+          ),
+        };
+      },
+      removeFile: async (_sessionId: string, fileId: string) => {
+        removed.push(fileId);
+        return {};
+      },
+    },
+  };
+}
+
+const noSleep = async () => undefined;
+
+describe('planBatches', () => {
+  it('at most 10 DICOM files per request; attachments ride with their study’s first request', () => {
+    const jobs = [...Array.from({ length: 23 }, (_, i) => job(i)), job(100, 'S1', 'attachment'), ...Array.from({ length: 3 }, (_, i) => job(200 + i, 'S2'))];
+    const batches = planBatches(jobs, 10);
+    expect(batches.map((b) => b.filter((j) => j.kind === 'dicom').length)).toEqual([10, 10, 3, 3]);
+    expect(batches[0]!.some((j) => j.kind === 'attachment')).toBe(true);
+    expect(batches.every((b) => new Set(b.map((j) => j.studyInstanceUid)).size === 1)).toBe(true);
+  });
+});
+
+describe('UploadManager', () => {
+  it('keeps at most maxDicomFilesAtOnce transfers in flight and declares ≤10 DICOM files per request', async () => {
+    const { api, requests } = fakeApi();
+    let inFlight = 0;
+    let peak = 0;
+    const transfer: Transfer = async (_g, body, onProgress) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 2));
+      onProgress(body.size);
+      inFlight--;
+      return 200;
+    };
+    const progress: number[] = [];
+    const jobs = Array.from({ length: 45 }, (_, i) => job(i, i < 30 ? 'S1' : 'S2'));
+    const m = new UploadManager(jobs, { sessionId: 's', api, transfer, maxDicomFilesAtOnce: 10, sleep: noSleep, onProgress: (p) => progress.push(p.sentBytes) });
+    await m.run();
+    expect(peak).toBe(10);
+    expect(m.maxObservedInFlight).toBe(10);
+    expect(requests.every((r) => r.filter((f) => f.kind === 'dicom').length <= 10)).toBe(true);
+    expect(requests.flat()).toHaveLength(45);
+    expect(m.uploaded.size).toBe(45);
+    expect(progress.at(-1)).toBe(45_000);
+  });
+
+  it('retries a failed transfer with backoff, then succeeds', async () => {
+    const { api } = fakeApi();
+    const attempts = new Map<string, number>();
+    const delays: number[] = [];
+    const transfer: Transfer = async (g) => {
+      const n = (attempts.get(g.clientId) ?? 0) + 1;
+      attempts.set(g.clientId, n);
+      if (g.clientId === 'c1' && n === 1) throw new Error('network error');
+      if (g.clientId === 'c1' && n === 2) return 503;
+      return 200;
+    };
+    const m = new UploadManager([job(1), job(2)], { sessionId: 's', api, transfer, maxDicomFilesAtOnce: 10, baseDelayMs: 100, sleep: async (ms) => void delays.push(ms) });
+    await m.run();
+    expect(attempts.get('c1')).toBe(3);
+    expect(delays).toHaveLength(2);
+    expect(delays[1]!).toBeGreaterThan(delays[0]!);
+  });
+
+  it('gives up after maxAttempts and releases what was declared but not sent', async () => {
+    const { api, removed } = fakeApi();
+    const transfer: Transfer = async (g) => (g.clientId === 'c1' ? 500 : 200);
+    const m = new UploadManager([job(1), job(2)], { sessionId: 's', api, transfer, maxDicomFilesAtOnce: 1, maxAttempts: 3, sleep: noSleep });
+    await expect(m.run()).rejects.toBeInstanceOf(UploadFailedError);
+    // c1 failed (F1 released); c2 was granted in the prefetched batch but never sent (released too).
+    expect(removed).toContain('F1');
+    expect(m.uploaded.has('c1')).toBe(false);
+  });
+
+  it('replaces an expired URL: removes the declaration and declares the file again', async () => {
+    const { api, removed, requests } = fakeApi();
+    const urls: string[] = [];
+    const transfer: Transfer = async (g) => {
+      urls.push(g.fileId);
+      return g.fileId === 'F1' ? 403 : 200;
+    };
+    const m = new UploadManager([job(1)], { sessionId: 's', api, transfer, maxDicomFilesAtOnce: 10, sleep: noSleep });
+    await m.run();
+    expect(urls).toEqual(['F1', 'F2']);
+    expect(removed).toEqual(['F1']);
+    expect(requests).toHaveLength(2);
+    expect(m.uploaded.get('c1')).toBe('F2');
+  });
+
+  it('does not start with a URL that expires before the transfer could finish', async () => {
+    let clock = 1_000_000;
+    const { api, removed } = fakeApi({ expiresInMs: 300_000, now: () => clock });
+    const used: string[] = [];
+    const slow = job(1);
+    // The file waited in the queue (or inflated from a ZIP) until its URL was nearly stale.
+    slow.body = async () => ((clock += 295_000), new Blob([new Uint8Array(slow.size)]));
+    const m = new UploadManager([slow], {
+      sessionId: 's',
+      api,
+      now: () => clock,
+      transfer: async (g) => (used.push(g.fileId), 200),
+      maxDicomFilesAtOnce: 10,
+      expiryMarginMs: 15_000,
+      sleep: noSleep,
+    });
+    await m.run();
+    expect(used).toEqual(['F2']);
+    expect(removed).toEqual(['F1']);
+  });
+
+  it('cancel stops transfers and releases declared files', async () => {
+    const { api, removed } = fakeApi();
+    let started = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const transfer: Transfer = (_g, _b, _p, signal) =>
+      new Promise((resolve, reject) => {
+        started++;
+        if (started === 3) release();
+        signal.addEventListener('abort', () => reject(new UploadCancelledError()));
+      });
+    const m = new UploadManager(Array.from({ length: 5 }, (_, i) => job(i)), { sessionId: 's', api, transfer, maxDicomFilesAtOnce: 3, sleep: noSleep });
+    const run = m.run();
+    await gate;
+    m.cancel();
+    await expect(run).rejects.toBeInstanceOf(UploadCancelledError);
+    expect(removed.sort()).toEqual(['F1', 'F2', 'F3', 'F4', 'F5']);
+  });
+
+  it('a 422 from the API reaches the caller with the server’s violations', async () => {
+    const violation = { code: 'SESSION_SIZE_LIMIT' as const, message: 'Total file size exceeds the limit' };
+    const api = {
+      requestUploads: async () => {
+        throw new ApiError(422, 'RULE_VIOLATION', 'rule', { violations: [violation] });
+      },
+      removeFile: async () => ({}),
+    };
+    const m = new UploadManager([job(1)], { sessionId: 's', api, transfer: async () => 200, maxDicomFilesAtOnce: 10, sleep: noSleep });
+    const error = await m.run().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).violations).toEqual([violation]);
+  });
+});
+
+describe('RateEstimator', () => {
+  it('estimates time left from recent throughput', () => {
+    const r = new RateEstimator(10_000);
+    expect(r.secondsLeft(1000)).toBeUndefined();
+    r.add(0, 0);
+    r.add(2000, 2_000_000);
+    expect(r.secondsLeft(10_000_000)).toBe(10);
+    expect(r.secondsLeft(0)).toBe(0);
+  });
+});
