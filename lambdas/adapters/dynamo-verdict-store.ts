@@ -209,6 +209,23 @@ export class DynamoVerdictStore implements VerdictStore {
     }
   }
 
+  async claimEventPublication(sessionId: string, at: string, staleBefore: string): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: keys.session(sessionId),
+      UpdateExpression: 'SET eventClaimedAt = :at',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(eventPublishedAt) AND (attribute_not_exists(eventClaimedAt) OR eventClaimedAt < :stale)',
+      ExpressionAttributeValues: { ':at': at, ':stale': staleBefore },
+    });
+  }
+
+  async releaseEventClaim(sessionId: string): Promise<void> {
+    await this.conditionalUpdate({
+      Key: keys.session(sessionId),
+      UpdateExpression: 'REMOVE eventClaimedAt',
+      ConditionExpression: 'attribute_exists(pk)',
+    });
+  }
+
   async markEventPublished(sessionId: string, at: string): Promise<void> {
     await this.doc.send(
       new UpdateCommand({

@@ -74,6 +74,8 @@ export interface SessionItem {
   rejectedKeys?: Set<string>;
   /** When UploadSessionAccepted/Rejected was published (absent: publish it on the next chance). */
   eventPublishedAt?: string;
+  /** Who is publishing that event right now (a claim; stale after a few minutes). */
+  eventClaimedAt?: string;
   expiredAt?: string;
   /** When the sweep deleted an expired session's objects. */
   objectsDeletedAt?: string;

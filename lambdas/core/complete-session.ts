@@ -13,7 +13,7 @@ import { buildManifest } from './manifest';
 import { message } from './messages';
 import type { RejectionReason, Violation } from './model';
 import { evaluateSelection, type SelectionFile } from './rules';
-import { rejectSession, type RejectionDeps } from './session-rejection';
+import { publishOnce, rejectSession, type RejectionDeps } from './session-rejection';
 
 /** Longer than any completion can run (the Lambda's timeout), so a held lock is a crashed one. */
 export const LOCK_TIMEOUT_MS = 5 * 60_000;
@@ -41,7 +41,7 @@ export interface CompleteSessionDeps extends RejectionDeps {
 }
 
 export function makeCompleteSession(deps: CompleteSessionDeps) {
-  const { store, manifests, publisher, metrics, log } = deps;
+  const { store, manifests, metrics, log } = deps;
   const lockTimeoutMs = deps.lockTimeoutMs ?? LOCK_TIMEOUT_MS;
 
   /** The answer of a session that is already decided, finishing any step a crash left undone. */
@@ -62,7 +62,7 @@ export function makeCompleteSession(deps: CompleteSessionDeps) {
   async function publishAccepted(session: SessionRecord, at: string): Promise<void> {
     const files = (await store.listFiles(session.sessionId)).filter((f) => f.status === 'VERIFIED');
     const dicom = files.filter((f) => f.kind === 'dicom');
-    await publisher.publish({
+    await publishOnce(deps, session.sessionId, at, {
       type: 'UploadSessionAccepted',
       sessionId: session.sessionId,
       institutionId: session.institutionId,
@@ -73,7 +73,6 @@ export function makeCompleteSession(deps: CompleteSessionDeps) {
       bytes: session.acceptedBytes ?? 0,
       completedAt: session.completedAt ?? at,
     });
-    await store.markEventPublished(session.sessionId, at);
   }
 
   /** Files not removed; throws 409 while any is still in flight, returns the rejected ones. */

@@ -183,6 +183,12 @@ export interface VerdictStore {
   releaseCompletionLock(sessionId: string): Promise<void>;
   /** COMPLETING → ACCEPTED with the stored result and the per-study comments; false if the lock was lost. */
   markAccepted(sessionId: string, state: AcceptedState): Promise<boolean>;
+  /**
+   * Claims the right to publish the session's final event: true for exactly one caller until the
+   * event is marked published, or until a claim older than `staleBefore` is taken over.
+   */
+  claimEventPublication(sessionId: string, at: string, staleBefore: string): Promise<boolean>;
+  releaseEventClaim(sessionId: string): Promise<void>;
   markEventPublished(sessionId: string, at: string): Promise<void>;
   /** Sessions still OPEN whose expiresAt is before `now`, and EXPIRED ones whose objects were not deleted yet. */
   findSessionsToExpire(now: string): Promise<SessionRecord[]>;

@@ -2,7 +2,7 @@
  * Rejecting a session, shared by the inspector and the completion: record the reasons once, delete
  * every object of the session, and tell the hospital's systems (reason codes only).
  */
-import type { EventPublisher, InspectionLog, InspectionMetrics, SessionCleaner, SessionRecord, VerdictStore } from './inspection-ports';
+import type { EventPublisher, InspectionLog, InspectionMetrics, PortalEvent, SessionCleaner, SessionRecord, VerdictStore } from './inspection-ports';
 import type { MessageCode } from './messages';
 import type { RejectionReason } from './model';
 
@@ -38,10 +38,29 @@ export async function rejectSession(
     deps.log.info('session rejected', { sessionId, reasonCodes: codes, objectsDeleted: deleted });
   }
   if (!session.eventPublishedAt) {
-    await deps.publisher.publish({ type: 'UploadSessionRejected', sessionId, institutionId: session.institutionId, reasonCodes: codes, rejectedAt: at });
-    await deps.store.markEventPublished(sessionId, at);
+    await publishOnce(deps, sessionId, at, { type: 'UploadSessionRejected', sessionId, institutionId: session.institutionId, reasonCodes: codes, rejectedAt: at });
   }
   return session;
+}
+
+/** A claim older than this belongs to a caller that crashed; longer than any Lambda run. */
+export const EVENT_CLAIM_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Publishes the session's final event once: concurrent callers (two bad files in one batch, two
+ * repeated completions) race for a claim, the winner publishes and marks it. A failed publish
+ * gives the claim back, so the redelivered message (or the next completion call) tries again.
+ */
+export async function publishOnce(deps: Pick<RejectionDeps, 'store' | 'publisher'>, sessionId: string, at: string, event: PortalEvent): Promise<void> {
+  const staleBefore = new Date(Date.parse(at) - EVENT_CLAIM_TIMEOUT_MS).toISOString();
+  if (!(await deps.store.claimEventPublication(sessionId, at, staleBefore))) return;
+  try {
+    await deps.publisher.publish(event);
+  } catch (error) {
+    await deps.store.releaseEventClaim(sessionId).catch(() => undefined);
+    throw error;
+  }
+  await deps.store.markEventPublished(sessionId, at);
 }
 
 /** The distinct reason codes, in order of first appearance. */
