@@ -69,7 +69,8 @@ export function walkDataset(input: WalkInput): WalkOutcome {
   let pos = input.start;
   try {
     for (;;) {
-      if (pos === end) return { kind: 'done', raw, stop: pos, reachedEnd: true };
+      // The dataset may end right after a value we skipped without reading it: count only bytes we had.
+      if (pos === end) return { kind: 'done', raw, stop: Math.min(pos, b.length), reachedEnd: true };
       if (onlyGroup >= 0) {
         need(pos + 2);
         if (u16(b, pos, le) !== onlyGroup) return { kind: 'done', raw, stop: pos };
