@@ -1,0 +1,90 @@
+/**
+ * Concurrent upload requests can never overshoot a limit: 50 parallel requests against room for
+ * exactly 20 files (session bytes) and against the 10-attachments-per-study limit, each run 3 times
+ * on DynamoDB Local. While they run, a watcher reads the stored counters and records the maximum.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { keys } from '../../lambdas/adapters/table';
+import { attachmentFile, dicomFile, startApi, testUid, type ApiHarness } from './helpers/api';
+
+let api: ApiHarness;
+
+beforeAll(async () => {
+  api = await startApi('api-concurrency');
+});
+afterAll(async () => api?.close());
+
+/** Reads an item over and over until stopped, keeping the highest value of `attribute` seen. */
+function watchMaximum(key: { pk: string; sk: string }, attribute: string) {
+  let running = true;
+  let maximum = 0;
+  let reads = 0;
+  const loop = (async () => {
+    while (running) {
+      const out = await api.table.doc.send(new GetCommand({ TableName: api.table.tableName, Key: key, ConsistentRead: true }));
+      maximum = Math.max(maximum, Number(out.Item?.[attribute] ?? 0));
+      reads++;
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    return { maximum, reads };
+  };
+}
+
+const FILE_BYTES = 1000;
+const ROOM_FOR = 20;
+
+describe('50 parallel upload requests', () => {
+  for (const run of [1, 2, 3]) {
+    it(`reserve exactly 20 files when the session has room for exactly 20 (run ${run})`, async () => {
+      const s = await api.openSession(await api.issueCode({ maxSessionBytes: ROOM_FOR * FILE_BYTES }));
+      const studies = [testUid(), testUid()];
+      const stop = watchMaximum(keys.session(s.sessionId), 'reservedBytes');
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => api.requestUploads(s.sessionId, s.token, [dicomFile(studies[i % 2]!, FILE_BYTES)])),
+      );
+      const watched = await stop();
+
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((st) => st === 201)).toHaveLength(ROOM_FOR);
+      expect(statuses.filter((st) => st === 422)).toHaveLength(50 - ROOM_FOR);
+      for (const r of results.filter((x) => x.status === 422)) expect(r.body.error.code).toBe('SESSION_SIZE_LIMIT');
+
+      const state = await api.getSession(s.sessionId, s.token);
+      expect(state.body.usage.reservedBytes).toBe(ROOM_FOR * FILE_BYTES);
+      expect(state.body.files).toHaveLength(ROOM_FOR);
+      expect(state.body.studies.reduce((sum: number, st: { bytes: number }) => sum + st.bytes, 0)).toBe(ROOM_FOR * FILE_BYTES);
+      expect(state.body.studies.reduce((sum: number, st: { dicomFiles: number }) => sum + st.dicomFiles, 0)).toBe(ROOM_FOR);
+      expect(watched.reads).toBeGreaterThan(0);
+      expect(watched.maximum).toBeLessThanOrEqual(ROOM_FOR * FILE_BYTES);
+    });
+  }
+});
+
+describe('50 parallel attachment requests to one study', () => {
+  for (const run of [1, 2, 3]) {
+    it(`reserve exactly 10 attachments for the study (run ${run})`, async () => {
+      const s = await api.openSession(await api.issueCode());
+      const study = testUid();
+      const first = await api.requestUploads(s.sessionId, s.token, [dicomFile(study, 100)]);
+      expect(first.status).toBe(201);
+      const stop = watchMaximum(keys.study(s.sessionId, study), 'attachmentCount');
+      const results = await Promise.all(Array.from({ length: 50 }, () => api.requestUploads(s.sessionId, s.token, [attachmentFile(study, 10)])));
+      const watched = await stop();
+
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((st) => st === 201)).toHaveLength(10);
+      expect(statuses.filter((st) => st === 422)).toHaveLength(40);
+      for (const r of results.filter((x) => x.status === 422)) expect(r.body.error.code).toBe('ATTACHMENT_LIMIT');
+
+      const state = await api.getSession(s.sessionId, s.token);
+      expect(state.body.studies).toEqual([{ studyInstanceUid: study, bytes: 100 + 10 * 10, dicomFiles: 1, attachments: 10 }]);
+      expect(state.body.files).toHaveLength(11);
+      expect(state.body.usage.reservedBytes).toBe(200);
+      expect(watched.maximum).toBeLessThanOrEqual(10);
+    });
+  }
+});
