@@ -140,6 +140,11 @@ export interface Rig {
 
 export async function createRig(label: string): Promise<Rig> {
   const [table, bucket] = await Promise.all([createTestTable(label), createTestBucket(label)]);
+  return rigOn(table, bucket);
+}
+
+/** The inspection use cases and handlers on an existing table and bucket (e.g. the API harness's). */
+export function rigOn(table: TestTable, bucket: TestBucket, options: { now?: () => Date } = {}): Rig {
   const publisher = new RecordingEventPublisher();
   const observability = countingObservability();
   const reader = new CountingReader(new S3ObjectReader({ s3: bucket.s3, bucketName: bucket.bucketName }));
@@ -151,6 +156,7 @@ export async function createRig(label: string): Promise<Rig> {
     publisher,
     observability,
     reader,
+    ...(options.now ? { now: options.now } : {}),
   });
   const inspector = createInspectorHandler({ inspectObject: useCases.inspectObject, observability });
   return {
