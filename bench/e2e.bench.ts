@@ -1,0 +1,202 @@
+/**
+ * `npm run bench:e2e`: the whole local pipeline against raw S3 PUTs, same data, same concurrency.
+ *
+ * Local mode is started as `npm start` starts it (a child process, PORT=0, a temp DATA_DIR). The
+ * data set (≥1,000 synthetic DICOM files, ≥1 GiB, valid headers and pixel data) is generated once
+ * into .bench-cache/. Then, alternating, for ROUNDS rounds:
+ *  - raw: presigned PUTs of every file straight to the same s3rver (keys outside sessions/, so no
+ *    inspection), CONCURRENCY in flight;
+ *  - pipeline: redeem a fresh code, upload requests of ≤10 DICOM files (the next batch requested
+ *    while the current one transfers), PUTs to the presigned URLs with CONCURRENCY in flight, the
+ *    inspector running from S3 events, then complete (retried while files are pending) → ACCEPTED.
+ * Throughput is total bytes / wall time, from the first request to the last answer. The figure is
+ * the ratio pipeline / raw (target ≥ 0.8), medians over the rounds.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
+import { ensureSyntheticDataset, type DatasetEntry } from './synthetic-dicom';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const FILES = Number(process.env.BENCH_FILES ?? 1024);
+const ROWS = 512;
+const COLUMNS = 1024; // 1 MiB of 16-bit pixels per file
+const STUDIES = 4;
+/** The portal keeps at most maxDicomFilesAtOnce (10) DICOM transfers in flight; raw PUTs get the same. */
+const CONCURRENCY = 10;
+const BATCH = 10;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const MiB = 1024 * 1024;
+
+interface LocalInfo {
+  apiUrl: string;
+  adminToken: string;
+  s3Endpoint: string;
+  bucketName: string;
+}
+
+function startLocalMode(dataDir: string): Promise<{ child: ChildProcess; info: LocalInfo; code: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'local/start.ts'], {
+    cwd: ROOT,
+    // Only warnings: a log line per inspected file would cost the pipeline terminal time, not S3 time.
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, POWERTOOLS_LOG_LEVEL: 'WARN' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  return new Promise((resolvePromise, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const code = /^Upload code: (\S+)$/m.exec(out)?.[1];
+      if (code) {
+        const info = JSON.parse(readFileSync(join(dataDir, 'local.json'), 'utf8')) as LocalInfo;
+        resolvePromise({ child, info, code });
+      }
+    });
+    child.once('exit', (c) => reject(new Error(`local mode exited with ${c}:\n${out}`)));
+  });
+}
+
+/** The JSON body; anything but 2xx (or 409, which completion answers while files are pending) throws. */
+async function json(response: Response): Promise<{ http: number; body: any }> {
+  const text = await response.text();
+  if (!response.ok && response.status !== 409) throw new Error(`HTTP ${response.status}: ${text.slice(0, 500)}`);
+  return { http: response.status, body: text ? JSON.parse(text) : {} };
+}
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await task(items[next++]!);
+    }),
+  );
+}
+
+async function put(url: string, headers: Record<string, string>, path: string): Promise<void> {
+  const body = await readFile(path);
+  const response = await fetch(url, { method: 'PUT', headers, body });
+  await response.arrayBuffer();
+  if (response.status !== 200) throw new Error(`PUT failed: HTTP ${response.status}`);
+}
+
+async function rawRound(info: LocalInfo, files: DatasetEntry[], round: number): Promise<number> {
+  const s3 = new S3Client({ endpoint: info.s3Endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  // Signed before the clock starts: the baseline gets every advantage.
+  const urls = await Promise.all(
+    files.map((f, i) => getSignedUrl(s3, new PutObjectCommand({ Bucket: info.bucketName, Key: `bench-raw/${round}/${i}`, ContentLength: f.size }), { expiresIn: 3600 })),
+  );
+  s3.destroy();
+  const started = performance.now();
+  await pool(
+    files.map((f, i) => ({ f, url: urls[i]! })),
+    CONCURRENCY,
+    ({ f, url }) => put(url, {}, f.path),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: string): Promise<{ seconds: number; status: string }> {
+  const started = performance.now();
+  const { body: session } = await json(await fetch(`${info.apiUrl}/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uploadCode: code }) }));
+  const auth = { authorization: `Bearer ${session.token}`, 'content-type': 'application/json' };
+  const batches: DatasetEntry[][] = [];
+  for (let i = 0; i < files.length; i += BATCH) batches.push(files.slice(i, i + BATCH));
+
+  const requestBatch = async (batch: DatasetEntry[], b: number) => {
+    const body = {
+      files: batch.map((f, i) => ({
+        clientId: `${b}-${i}`,
+        name: `${b}-${i}.dcm`,
+        size: f.size,
+        kind: 'dicom',
+        studyInstanceUid: f.studyInstanceUid,
+        sopInstanceUid: f.sopInstanceUid,
+      })),
+    };
+    const answer = (await json(await fetch(`${info.apiUrl}/sessions/${session.sessionId}/uploads`, { method: 'POST', headers: auth, body: JSON.stringify(body) }))).body;
+    return (answer.uploads as { clientId: string; url: string; headers: Record<string, string> }[]).map((u) => ({
+      ...u,
+      path: batch[Number(u.clientId.split('-')[1])]!.path,
+    }));
+  };
+
+  // The uploader's loop: the next upload request is made while the current batch transfers.
+  let pending = requestBatch(batches[0]!, 0);
+  let inFlight = 0;
+  let waiters: (() => void)[] = [];
+  const slot = async () => {
+    while (inFlight >= CONCURRENCY) await new Promise<void>((r) => waiters.push(r));
+    inFlight++;
+  };
+  const release = () => {
+    inFlight--;
+    const w = waiters;
+    waiters = [];
+    w.forEach((r) => r());
+  };
+  const running: Promise<void>[] = [];
+  for (let b = 0; b < batches.length; b++) {
+    const uploads = await pending;
+    if (b + 1 < batches.length) pending = requestBatch(batches[b + 1]!, b + 1);
+    for (const u of uploads) {
+      await slot();
+      running.push(put(u.url, u.headers, u.path).finally(release));
+    }
+  }
+  await Promise.all(running);
+
+  const studies = [...new Set(files.map((f) => f.studyInstanceUid))].map((studyInstanceUid) => ({ studyInstanceUid }));
+  const completion = { studies, contact: { email: 'bench@example.org' }, consent: { privacyPolicy: true, dataSharing: true } };
+  for (;;) {
+    const answer = await json(await fetch(`${info.apiUrl}/sessions/${session.sessionId}/complete`, { method: 'POST', headers: auth, body: JSON.stringify(completion) }));
+    if (answer.http !== 409) {
+      if (answer.body.status !== 'ACCEPTED') throw new Error(`pipeline session ended ${String(answer.body.status)}: ${JSON.stringify(answer.body).slice(0, 500)}`);
+      return { seconds: (performance.now() - started) / 1000, status: answer.body.status };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main(): Promise<void> {
+  const files = ensureSyntheticDataset(join(ROOT, '.bench-cache', `e2e-${FILES}x${ROWS}x${COLUMNS}`), { files: FILES, studies: STUDIES, rows: ROWS, columns: COLUMNS }, console.log);
+  const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
+  console.log(`Data set: ${files.length} DICOM files, ${(totalBytes / MiB).toFixed(0)} MiB, ${STUDIES} studies; concurrency ${CONCURRENCY}, upload requests of ${BATCH}`);
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
+  const { child, info, code: firstCode } = await startLocalMode(dataDir);
+  const raw: number[] = [];
+  const pipeline: number[] = [];
+  try {
+    let code = firstCode;
+    for (let round = 0; round < ROUNDS; round++) {
+      const rawSeconds = await rawRound(info, files, round);
+      raw.push(totalBytes / MiB / rawSeconds);
+      const result = await pipelineRound(info, files, code);
+      const accepted = await (await fetch(`${info.apiUrl}/admin/upload-codes`, { method: 'POST', headers: { authorization: `Bearer ${info.adminToken}`, 'content-type': 'application/json' }, body: '{}' })).json() as { code: string };
+      code = accepted.code;
+      pipeline.push(totalBytes / MiB / result.seconds);
+      console.log(
+        `round ${round + 1}: raw PUT ${raw.at(-1)!.toFixed(1)} MiB/s (${rawSeconds.toFixed(2)} s) · pipeline ${pipeline.at(-1)!.toFixed(1)} MiB/s (${result.seconds.toFixed(2)} s, ${String(result.status)})`,
+      );
+    }
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const ratio = median(pipeline) / median(raw);
+  console.log(`raw PUT to s3rver:        ${median(raw).toFixed(1)} MiB/s (median of ${ROUNDS})`);
+  console.log(`whole local pipeline:     ${median(pipeline).toFixed(1)} MiB/s (median of ${ROUNDS})`);
+  console.log(`ratio pipeline / raw:     ${(ratio * 100).toFixed(1)} % (target ≥ 80 %)`);
+}
+
+await main();

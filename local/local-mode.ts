@@ -1,0 +1,273 @@
+/**
+ * Local mode: the whole product on one machine, with the same handlers and adapters as AWS. One
+ * HTTP server serves the portal at `/`, `/config.json`, and the HTTP API under `/api`; DynamoDB
+ * Local and s3rver keep their data under DATA_DIR; S3 events reach the real inspector as SQS batches.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Observability } from '../lambdas/handlers/observability';
+import { startDynamoLocal, startS3rver, type RunningEmulator, type S3ObjectEvent, type S3RequestOrigin } from './emulators';
+import { createApiAdapter } from './http-adapter';
+import { createPortalServer, ensurePortalBuilt } from './portal';
+import { ensureTable, findLostObjectEvents } from './provision';
+import { isSubscribed, normalizeS3Record, SqsEventFeeder } from './s3-events';
+import type { LocalSettings } from './settings';
+import { buildLocalApp, type LocalApp } from './wiring';
+
+export const API_PREFIX = '/api';
+
+/** What `npm run codes` and tests read from `<DATA_DIR>/local.json` (mode 0600: it holds the admin token). */
+export interface LocalModeInfo {
+  portalUrl: string;
+  apiUrl: string;
+  adminToken: string;
+  s3Endpoint: string;
+  bucketName: string;
+  institutionId: string;
+  pid: number;
+}
+
+export interface LocalMode extends LocalModeInfo {
+  /** A fresh upload code issued at start. */
+  uploadCode: string;
+  /** Stops accepting requests, drains inspection, stops the emulators. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export const tableNameFor = (institutionId: string) => `upload-portal-${institutionId}`;
+export const bucketNameFor = (institutionId: string) => `upload-portal-${institutionId}-uploads`;
+
+/** The admin token survives restarts (scripts keep working); only its hash reaches the API. */
+function loadOrCreateAdminToken(dataDir: string): string {
+  const file = join(dataDir, 'local.json');
+  if (existsSync(file)) {
+    try {
+      const token = (JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalModeInfo>).adminToken;
+      if (typeof token === 'string' && /^[A-Za-z0-9_-]{32,}$/.test(token)) return token;
+    } catch {
+      // unreadable: issue a new one below
+    }
+  }
+  return randomBytes(32).toString('base64url');
+}
+
+/** Written to a temporary file and renamed, so a reader never sees half of it. */
+function writeLocalInfo(dataDir: string, info: LocalModeInfo): void {
+  const file = join(dataDir, 'local.json');
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(temp, 0o600);
+  renameSync(temp, file);
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}
+
+/** `app` is the handlers' observability; `logger` is local mode's own voice. */
+export async function startLocalMode(settings: LocalSettings, output: { app: Observability; logger: Logger }): Promise<LocalMode> {
+  const { logger } = output;
+  const { institution, dataDir } = settings;
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const adminToken = loadOrCreateAdminToken(dataDir);
+  const tableName = tableNameFor(institution.id);
+  const bucketName = bucketNameFor(institution.id);
+
+  // ── One HTTP server, bound first: the bucket's CORS needs the real port. ──
+  let handleRequest: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (!handleRequest) return sendJson(res, 503, { error: { code: 'INTERNAL', message: 'Local mode is starting; try again in a moment.' } });
+    inFlight++;
+    res.once('close', () => {
+      if (--inFlight === 0) drained?.();
+    });
+    handleRequest(req, res).catch((error: unknown) => {
+      logger.error('Local request failed', { error: error as Error });
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error' } });
+      else res.destroy();
+    });
+  };
+  const servers = [createServer({ keepAliveTimeout: 5000 }, onRequest)];
+  const port = await listen(servers[0]!, settings.port, '127.0.0.1');
+  // `localhost` may resolve to ::1 first; answer there too when the machine has IPv6 loopback.
+  const v6 = createServer({ keepAliveTimeout: 5000 }, onRequest);
+  await listen(v6, port, '::1').then(
+    () => servers.push(v6),
+    () => undefined,
+  );
+  const portalUrl = `http://localhost:${port}`;
+  const apiUrl = `${portalUrl}${API_PREFIX}`;
+  const portalOrigins = [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
+
+  const closeServers = () =>
+    Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (!s.listening) return resolve();
+            s.close(() => resolve());
+            s.closeIdleConnections();
+          }),
+      ),
+    );
+
+  // ── Emulators. Events that arrive before the inspector is wired wait in `early`. ──
+  let feeder: SqsEventFeeder | undefined;
+  const early: { raw: S3ObjectEvent; origin: S3RequestOrigin }[] = [];
+  const onS3Event = (raw: S3ObjectEvent, origin: S3RequestOrigin) => {
+    if (!isSubscribed(raw)) return;
+    if (feeder) feeder.sendS3Records([normalizeS3Record(raw, origin)]);
+    else early.push({ raw, origin });
+  };
+  const [dynamoResult, s3Result] = await Promise.allSettled([
+    startDynamoLocal({ ...(settings.dynamoPort !== undefined ? { port: settings.dynamoPort } : {}), dataDir: join(dataDir, 'dynamodb') }),
+    startS3rver({
+      ...(settings.s3Port !== undefined ? { port: settings.s3Port } : {}),
+      dataDir: join(dataDir, 's3'),
+      buckets: [{ name: bucketName, corsOrigins: portalOrigins }],
+      onEvent: onS3Event,
+    }),
+  ]);
+  if (dynamoResult.status === 'rejected' || s3Result.status === 'rejected') {
+    await Promise.all([dynamoResult, s3Result].map((r) => (r.status === 'fulfilled' ? r.value.stop() : undefined)));
+    await closeServers();
+    throw dynamoResult.status === 'rejected' ? dynamoResult.reason : (s3Result as PromiseRejectedResult).reason;
+  }
+  const dynamo: RunningEmulator = dynamoResult.value;
+  const s3rver: RunningEmulator = s3Result.value;
+
+  let app: LocalApp | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const stop = () =>
+    (stopping ??= (async () => {
+      handleRequest = undefined;
+      const requestsDone = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
+      const closed = closeServers();
+      // Requests in progress get up to 10 s to finish, as a load balancer's deregistration delay.
+      await Promise.race([requestsDone, new Promise((r) => setTimeout(r, 10_000))]);
+      servers.forEach((s) => s.closeAllConnections());
+      await closed;
+      if (sweepTimer) clearInterval(sweepTimer);
+      await sweeping;
+      if (feeder) {
+        logger.info('Draining inspection', { queued: feeder.stats.sent - feeder.stats.succeeded - feeder.stats.deadLettered });
+        await feeder.close();
+      }
+      await s3rver.stop();
+      await dynamo.stop();
+      app?.destroy();
+    })());
+
+  try {
+    app = buildLocalApp({
+      dynamoEndpoint: dynamo.endpoint,
+      s3Endpoint: s3rver.endpoint,
+      tableName,
+      bucketName,
+      institution,
+      adminTokenHash: createHash('sha256').update(adminToken).digest('hex'),
+      eventsFile: join(dataDir, 'events.jsonl'),
+      observability: output.app,
+    });
+    const localApp = app;
+    await ensureTable(localApp.dynamoClient, tableName);
+    const deadLetters = join(dataDir, 'dead-letters.jsonl');
+    feeder = new SqsEventFeeder({
+      handler: localApp.inspector,
+      batchSize: 10,
+      maxBatchingWindowMs: 20,
+      concurrency: 4,
+      maxReceiveCount: 5,
+      onBatchError: (error) => logger.error('Inspector batch failed; its messages will be redelivered', { error: error as Error }),
+      // Object keys carry no patient data, so the message body may be kept for an operator.
+      onDeadLetter: (letter) => {
+        logger.error('Inspection gave up on a message after repeated failures', { messageId: letter.messageId, receiveCount: letter.receiveCount, file: deadLetters });
+        appendFileSync(deadLetters, `${JSON.stringify({ ...letter, at: new Date().toISOString() })}\n`, { mode: 0o600 });
+      },
+    });
+    for (const { raw, origin } of early.splice(0)) feeder.sendS3Records([normalizeS3Record(raw, origin)]);
+    const lost = await findLostObjectEvents({ dynamo: localApp.dynamoClient, s3: localApp.s3Client, tableName, bucketName });
+    if (lost.length) {
+      logger.info('Re-announcing uploads that arrived while inspection was not running', { files: lost.length });
+      feeder.sendS3Records(lost);
+    }
+
+    const build = await ensurePortalBuilt(settings.root, (line) => logger.info(line));
+    if (build.status === 'absent') logger.warn('The portal is not built; serving a placeholder page', { reason: build.reason });
+    const api = createApiAdapter({
+      handlers: localApp.apiHandlers,
+      onHandlerError: (error, route) => logger.error('Handler threw', { route: route.id, error: error as Error }),
+    });
+    const portal = createPortalServer({
+      root: settings.root,
+      build,
+      apiUrlFor: (req) => {
+        // The portal calls the API on the origin it was loaded from (localhost or 127.0.0.1).
+        const host = req.headers.host ?? '';
+        return /^(localhost|127\.0\.0\.1|\[::1\]):\d+$/.test(host) ? `http://${host}${API_PREFIX}` : apiUrl;
+      },
+    });
+    handleRequest = async (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://local');
+      if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) {
+        await api(req, res, url.pathname.slice(API_PREFIX.length) || '/', url.search.slice(1));
+      } else {
+        portal(req, res, url.pathname);
+      }
+    };
+
+    const info: LocalModeInfo = { portalUrl, apiUrl, adminToken, s3Endpoint: s3rver.endpoint, bucketName, institutionId: institution.id, pid: process.pid };
+    const uploadCode = await issueUploadCode(info, { reference: 'npm start' });
+    writeLocalInfo(dataDir, info);
+
+    sweepTimer = setInterval(() => {
+      if (sweeping) return;
+      sweeping = localApp
+        .sweep()
+        .catch((error: unknown) => logger.error('Sweep failed', { error: error as Error }))
+        .finally(() => (sweeping = undefined));
+    }, settings.sweepIntervalMs);
+    return { ...info, uploadCode, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Issues a code through the API's own admin route, exactly as `npm run codes -- create` does. */
+export async function issueUploadCode(
+  info: Pick<LocalModeInfo, 'apiUrl' | 'adminToken'>,
+  body: { maxSessionBytes?: number; validDays?: number; reference?: string } = {},
+): Promise<string> {
+  const response = await fetch(`${info.apiUrl}/admin/upload-codes`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${info.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (response.status !== 201 && response.status !== 200) throw new Error(`Issuing an upload code failed: HTTP ${response.status} ${text}`);
+  const code = (JSON.parse(text) as { code?: unknown }).code;
+  if (typeof code !== 'string') throw new Error(`Issuing an upload code returned no code: ${text}`);
+  return code;
+}

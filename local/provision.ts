@@ -1,0 +1,90 @@
+/**
+ * Local mode's stand-in for `cdk deploy` and for S3's delivery guarantee: creates the table (with
+ * its TTL) if it is missing, and after a restart re-announces objects whose events were lost.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { HeadObjectCommand, NotFound, type S3Client } from '@aws-sdk/client-s3';
+import type { S3EventRecord } from 'aws-lambda';
+import { tableDefinition, TTL_ATTRIBUTE, keys, type FileItem, type SessionItem } from '../lambdas/adapters/table';
+import { objectCreatedRecord } from './s3-events';
+
+/** Creates the table and enables TTL on it, each only if not done yet (safe on every start). */
+export async function ensureTable(dynamo: DynamoDBClient, tableName: string): Promise<'created' | 'existing'> {
+  let outcome: 'created' | 'existing' = 'existing';
+  try {
+    await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+    await dynamo.send(new CreateTableCommand(tableDefinition(tableName)));
+    outcome = 'created';
+  }
+  for (let i = 0; i < 100; i++) {
+    const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const ttl = await dynamo.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const status = ttl.TimeToLiveDescription?.TimeToLiveStatus;
+  if (status !== 'ENABLED' && status !== 'ENABLING') {
+    await dynamo.send(
+      new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true } }),
+    );
+  }
+  return outcome;
+}
+
+/**
+ * S3 events that fired while local mode was down are gone (s3rver keeps no queue). A file still
+ * RESERVED or RECEIVED in a session that is OPEN or COMPLETING, whose object is on disk, gets a
+ * synthetic ObjectCreated record, so the inspector (idempotent, as on AWS) catches up.
+ */
+export async function findLostObjectEvents(opts: {
+  dynamo: DynamoDBClient;
+  s3: S3Client;
+  tableName: string;
+  bucketName: string;
+}): Promise<S3EventRecord[]> {
+  const doc = DynamoDBDocumentClient.from(opts.dynamo);
+  const pending: FileItem[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({
+        TableName: opts.tableName,
+        FilterExpression: 'begins_with(sk, :file) AND #status IN (:reserved, :received)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':file': 'FILE#', ':reserved': 'RESERVED', ':received': 'RECEIVED' },
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    pending.push(...((page.Items ?? []) as FileItem[]));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+
+  const sessionOpen = new Map<string, boolean>();
+  const records: S3EventRecord[] = [];
+  for (const file of pending) {
+    if (!sessionOpen.has(file.sessionId)) {
+      const { Item } = await doc.send(new GetCommand({ TableName: opts.tableName, Key: keys.session(file.sessionId) }));
+      const status = (Item as SessionItem | undefined)?.status;
+      sessionOpen.set(file.sessionId, status === 'OPEN' || status === 'COMPLETING');
+    }
+    if (!sessionOpen.get(file.sessionId)) continue;
+    try {
+      const head = await opts.s3.send(new HeadObjectCommand({ Bucket: opts.bucketName, Key: file.objectKey }));
+      records.push(objectCreatedRecord(opts.bucketName, file.objectKey, head.ContentLength ?? 0, head.ETag));
+    } catch (error) {
+      if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') continue; // not uploaded yet
+      throw error;
+    }
+  }
+  return records;
+}

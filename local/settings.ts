@@ -1,0 +1,60 @@
+/**
+ * Local mode's settings: the one place `npm start` reads its environment. Bad values fail at start
+ * with a message naming the variable.
+ */
+import { z } from 'zod';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseInstitutionConfig, type InstitutionConfig } from '../lambdas/core/institution';
+
+const port = (name: string) =>
+  z.coerce.number({ error: `${name} must be a port number` }).int().min(0, `${name} must be 0–65535`).max(65535, `${name} must be 0–65535`);
+
+const envSchema = z.object({
+  PORT: port('PORT').default(5173),
+  DATA_DIR: z.string().min(1).default('.data'),
+  INSTITUTION: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'INSTITUTION must name a file institutions/<id>.json').default('demo'),
+  S3_PORT: port('S3_PORT').optional(),
+  DYNAMO_PORT: port('DYNAMO_PORT').optional(),
+  /** How often the local sweeper runs (AWS runs it on a schedule). */
+  SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+});
+
+export interface LocalSettings {
+  /** 0 picks a free port. */
+  port: number;
+  dataDir: string;
+  institution: InstitutionConfig;
+  institutionFile: string;
+  s3Port?: number;
+  dynamoPort?: number;
+  sweepIntervalMs: number;
+  /** The repository root: institutions/ and web/ live here. */
+  root: string;
+}
+
+export class LocalSettingsError extends Error {}
+
+export function readLocalSettings(env: Record<string, string | undefined>, root = process.cwd()): LocalSettings {
+  const blankToUndefined = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === '' ? undefined : v]));
+  const parsed = envSchema.safeParse(blankToUndefined);
+  if (!parsed.success) throw new LocalSettingsError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join('; '));
+  const e = parsed.data;
+  const institutionFile = join(root, 'institutions', `${e.INSTITUTION}.json`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(institutionFile, 'utf8'));
+  } catch (error) {
+    throw new LocalSettingsError(`INSTITUTION=${e.INSTITUTION}: cannot read ${institutionFile} (${(error as Error).message})`);
+  }
+  return {
+    port: e.PORT,
+    dataDir: resolve(root, e.DATA_DIR),
+    institution: parseInstitutionConfig(json, institutionFile),
+    institutionFile,
+    ...(e.S3_PORT !== undefined ? { s3Port: e.S3_PORT } : {}),
+    ...(e.DYNAMO_PORT !== undefined ? { dynamoPort: e.DYNAMO_PORT } : {}),
+    sweepIntervalMs: e.SWEEP_INTERVAL_SECONDS * 1000,
+    root,
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Local mode's composition root: the same adapters and handler factories as AWS
+ * (lambdas/handlers/wiring.ts), built over the emulators' endpoints, with a recording event
+ * publisher (events.jsonl) in place of EventBridge.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { InstitutionConfig } from '../lambdas/core/institution';
+import { RecordingEventPublisher } from '../lambdas/adapters/recording-event-publisher';
+import type { AppConfig } from '../lambdas/handlers/config';
+import { createAwsClients, createApiDeps } from '../lambdas/handlers/wiring';
+import { buildInspectionUseCases } from '../lambdas/handlers/inspection-deps';
+import type { Observability } from '../lambdas/handlers/observability';
+import { createCreateSessionHandler } from '../lambdas/handlers/create-session';
+import { createGetSessionHandler } from '../lambdas/handlers/get-session';
+import { createRequestUploadsHandler } from '../lambdas/handlers/request-uploads';
+import { createRemoveFileHandler } from '../lambdas/handlers/remove-file';
+import { createCompleteSessionHandler } from '../lambdas/handlers/complete-session';
+import { createIssueUploadCodeHandler } from '../lambdas/handlers/issue-upload-code';
+import { createInspectorHandler } from '../lambdas/handlers/inspector';
+import { createSweeperHandler } from '../lambdas/handlers/sweeper';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators';
+import type { ApiHandler } from './http-adapter';
+import type { SqsHandler } from './s3-events';
+
+export interface LocalAppOptions {
+  dynamoEndpoint: string;
+  s3Endpoint: string;
+  tableName: string;
+  bucketName: string;
+  institution: InstitutionConfig;
+  /** SHA-256 hex of the admin token POST /admin/upload-codes requires locally. */
+  adminTokenHash: string;
+  /** Where published events are appended (EventBridge's stand-in); JSON lines. */
+  eventsFile: string;
+  observability: Observability;
+}
+
+export interface LocalApp {
+  /** One handler per route id in lambdas/handlers/routes.ts. */
+  apiHandlers: Record<string, ApiHandler>;
+  inspector: SqsHandler;
+  /** One run of the scheduled sweep. */
+  sweep(): Promise<void>;
+  /** Plain clients for provisioning and start-up reconciliation. */
+  dynamoClient: DynamoDBClient;
+  s3Client: S3Client;
+  events: RecordingEventPublisher;
+  destroy(): void;
+}
+
+export function buildLocalApp(opts: LocalAppOptions): LocalApp {
+  const config: AppConfig = {
+    tableName: opts.tableName,
+    bucketName: opts.bucketName,
+    institution: opts.institution,
+    region: LOCAL_REGION,
+    dynamoEndpoint: opts.dynamoEndpoint,
+    s3Endpoint: opts.s3Endpoint,
+    s3ForcePathStyle: true,
+    localAdminTokenHash: opts.adminTokenHash,
+    logFormat: 'pretty',
+  };
+  const { observability } = opts;
+  observability.setInstitution(opts.institution.id);
+  const clients = createAwsClients(config, { credentials: LOCAL_CREDENTIALS });
+  const dynamoClient = new DynamoDBClient({ endpoint: opts.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const events = new RecordingEventPublisher({ file: opts.eventsFile });
+
+  const api = createApiDeps(config, clients, { observability });
+  const inspection = buildInspectionUseCases({
+    doc: clients.dynamo,
+    tableName: opts.tableName,
+    s3: clients.s3,
+    bucketName: opts.bucketName,
+    publisher: events,
+    observability,
+  });
+  const sweeper = createSweeperHandler({ sweepExpired: inspection.sweepExpired, observability });
+
+  return {
+    apiHandlers: {
+      CreateSession: createCreateSessionHandler(api),
+      GetSession: createGetSessionHandler(api),
+      RequestUploads: createRequestUploadsHandler(api),
+      RemoveFile: createRemoveFileHandler(api),
+      CompleteSession: createCompleteSessionHandler({ authorize: inspection.authorize, completeSession: inspection.completeSession, observability }),
+      IssueUploadCode: createIssueUploadCodeHandler(api),
+    },
+    inspector: createInspectorHandler({ inspectObject: inspection.inspectObject, observability }),
+    async sweep() {
+      const result = await sweeper();
+      observability.logger.debug('Sweep done', { result: result as unknown as Record<string, unknown> });
+    },
+    dynamoClient,
+    s3Client: clients.s3,
+    events,
+    destroy() {
+      clients.dynamo.destroy();
+      clients.s3.destroy();
+      dynamoClient.destroy();
+    },
+  };
+}

@@ -1,0 +1,329 @@
+/**
+ * Acceptance of local mode (issue 6): started as a child process exactly as `npm start` does
+ * (`npx tsx local/start.ts`, PORT=0, a temp DATA_DIR), then driven over HTTP only: redeem the
+ * printed code, upload a multi-study session of real corpus files plus attachments to the
+ * presigned URLs, complete it, read the manifest from the S3 emulator, issue a code with
+ * `npm run codes -- create`, restart and read the same session back, stop, and check that no
+ * process (the JVM included) is left behind.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
+import type { Manifest } from '../../lambdas/core/manifest';
+import { manifestKeyFor } from '../../lambdas/core/model';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CORPUS = resolve(ROOT, '../shared/corpus/pydicom');
+
+interface OracleEntry {
+  file: string;
+  kind: string;
+  attributes: { StudyInstanceUID: string | null; SOPInstanceUID: string | null };
+}
+const oracle = JSON.parse(readFileSync(resolve(CORPUS, '../pydicom-oracle.json'), 'utf8')) as OracleEntry[];
+
+/** Real files in three studies; two share a study. UIDs come from the corpus's ground truth. */
+function corpusFile(name: string) {
+  const entry = oracle.find((e) => e.file === `test_files/${name}`);
+  if (!entry?.attributes.StudyInstanceUID || !entry.attributes.SOPInstanceUID) throw new Error(`corpus file ${name} missing from the oracle`);
+  const bytes = readFileSync(join(CORPUS, 'test_files', name));
+  return { name, bytes, studyInstanceUid: entry.attributes.StudyInstanceUID, sopInstanceUid: entry.attributes.SOPInstanceUID };
+}
+const dicom = ['CT_small.dcm', 'MR_small.dcm', 'SC_rgb_small_odd.dcm', 'SC_rgb_dcmtk_+eb+cr.dcm'].map(corpusFile);
+
+// A tiny but well-formed PDF: header, one empty page, xref, trailer.
+const pdf = Buffer.from(
+  '%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n' +
+    '3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 3 3]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n',
+);
+// A 1×1 PNG: signature, IHDR, IDAT, IEND.
+const png = Buffer.from(
+  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2213bc70000000049454e44ae426082',
+  'hex',
+);
+
+interface Started {
+  child: ChildProcess;
+  portalUrl: string;
+  apiUrl: string;
+  uploadCode: string;
+  output: () => string;
+}
+
+const TSX_CLI = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
+/**
+ * Starts local mode; resolves once it printed its three lines. 'npx' is exactly the documented
+ * command; 'tsx' runs the same script without npm in between (npm always ends by a signal it
+ * receives, so only this way does the test see local mode's own exit code).
+ */
+function startLocal(dataDir: string, launcher: 'npx' | 'tsx' = 'npx'): Promise<Started> {
+  const [command, args] = launcher === 'npx' ? ['npx', ['tsx', 'local/start.ts']] : [process.execPath, [TSX_CLI, 'local/start.ts']];
+  const child = spawn(command as string, args as string[], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_FORMAT: 'pretty' },
+    // Its own process group: a signal to the group is what a terminal's Ctrl-C does.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`local mode did not start within 150 s:\n${out}`)), 150_000);
+    const check = () => {
+      const portal = /^Portal: (\S+)$/m.exec(out)?.[1];
+      const api = /^API: (\S+)$/m.exec(out)?.[1];
+      const code = /^Upload code: (\S+)$/m.exec(out)?.[1];
+      if (portal && api && code) {
+        clearTimeout(timer);
+        child.stdout!.off('data', check);
+        resolvePromise({ child, portalUrl: portal, apiUrl: api, uploadCode: code, output: () => out });
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`local mode exited early with ${code}:\n${out}`));
+    });
+  });
+}
+
+/**
+ * Signals local mode and waits for it to exit. `group` signals the whole process group, as a
+ * terminal's Ctrl-C does (npm then ends by the signal itself, whatever its child did); `process`
+ * signals only the launcher, which relays it.
+ */
+async function stopLocal(started: Started, signal: NodeJS.Signals, target: 'group' | 'process'): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const { child } = started;
+  if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, sig) => r({ code, signal: sig })));
+  process.kill(target === 'group' ? -child.pid! : child.pid!, signal);
+  return exited;
+}
+
+/** Processes whose command line mentions the data folder: the JVM has `-dbPath <dataDir>/dynamodb`. */
+function processesUsing(dataDir: string): string[] {
+  const result = spawnSync('pgrep', ['-af', dataDir], { encoding: 'utf8' });
+  return result.stdout
+    .split('\n')
+    .filter(Boolean)
+    .filter((line) => !line.includes('pgrep'));
+}
+
+async function api(base: string, method: string, path: string, body?: unknown, token?: string) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text ? (JSON.parse(text) as Record<string, any>) : {} };
+}
+
+let dataDir: string;
+let running: Started | undefined;
+
+beforeAll(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'local-mode-'));
+});
+
+afterAll(async () => {
+  if (running && running.child.exitCode === null && running.child.signalCode === null) await stopLocal(running, 'SIGKILL', 'group').catch(() => undefined);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('local mode, end to end over HTTP', () => {
+  let sessionId: string;
+  let token: string;
+  let cliCode: string;
+  let cliSessionId: string;
+  let cliToken: string;
+
+  it('starts, serves the portal and config.json, and redeems the printed code', async () => {
+    running = await startLocal(dataDir);
+    expect(running.apiUrl).toBe(`${running.portalUrl}/api`);
+    expect(running.uploadCode).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4})+$/);
+
+    const config = await fetch(`${running.portalUrl}/config.json`);
+    expect(config.status).toBe(200);
+    expect(await config.json()).toEqual({ apiUrl: running.apiUrl });
+    const page = await fetch(`${running.portalUrl}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+
+    const info = JSON.parse(readFileSync(join(dataDir, 'local.json'), 'utf8')) as Record<string, string>;
+    expect(info.portalUrl).toBe(running.portalUrl);
+    expect(info.apiUrl).toBe(running.apiUrl);
+    expect(info.adminToken).toMatch(/^[A-Za-z0-9_-]{32,}$/);
+    expect(statSync(join(dataDir, 'local.json')).mode & 0o777).toBe(0o600);
+
+    const redeemed = await api(running.apiUrl, 'POST', '/sessions', { uploadCode: running.uploadCode });
+    expect(redeemed.status, JSON.stringify(redeemed.json)).toBeLessThan(300);
+    expect(redeemed.json.status).toBe('OPEN');
+    sessionId = redeemed.json.sessionId;
+    token = redeemed.json.token;
+    expect(sessionId).toBeTruthy();
+    expect(token).toBeTruthy();
+  });
+
+  it('uploads three studies of real DICOM files plus a PDF and a PNG, and completes ACCEPTED with a correct manifest', async () => {
+    const base = running!.apiUrl;
+    const [ctFile, mrFile] = dicom;
+    const declared = [
+      ...dicom.map((f, i) => ({ clientId: `d${i}`, name: f.name, size: f.bytes.length, kind: 'dicom', studyInstanceUid: f.studyInstanceUid, sopInstanceUid: f.sopInstanceUid, bytes: f.bytes })),
+      { clientId: 'a0', name: 'report.pdf', size: pdf.length, kind: 'attachment', studyInstanceUid: ctFile!.studyInstanceUid, contentType: 'application/pdf', bytes: pdf },
+      { clientId: 'a1', name: 'photo.png', size: png.length, kind: 'attachment', studyInstanceUid: mrFile!.studyInstanceUid, contentType: 'image/png', bytes: png },
+    ];
+    const request = await api(base, 'POST', `/sessions/${sessionId}/uploads`, { files: declared.map(({ bytes: _bytes, ...f }) => f) }, token);
+    expect(request.status, JSON.stringify(request.json)).toBe(201);
+    const uploads = request.json.uploads as { clientId: string; fileId: string; url: string; method: string; headers: Record<string, string> }[];
+    expect(uploads).toHaveLength(declared.length);
+
+    // Straight to the S3 emulator, as the browser does; never through our API.
+    await Promise.all(
+      uploads.map(async (u) => {
+        const file = declared.find((d) => d.clientId === u.clientId)!;
+        expect(u.method).toBe('PUT');
+        expect(new URL(u.url).origin).not.toBe(new URL(base).origin);
+        const put = await fetch(u.url, { method: 'PUT', headers: u.headers, body: file.bytes });
+        expect(put.status, await put.text()).toBe(200);
+      }),
+    );
+
+    // The inspector runs from S3 events; wait until every file has a verdict.
+    let state: Record<string, any> = {};
+    for (let i = 0; i < 150; i++) {
+      state = (await api(base, 'GET', `/sessions/${sessionId}`, undefined, token)).json;
+      const files = (state.files ?? []) as { status: string }[];
+      if (files.length === declared.length && files.every((f) => f.status === 'VERIFIED' || f.status === 'REJECTED')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect((state.files as { status: string }[]).map((f) => f.status)).toEqual(declared.map(() => 'VERIFIED'));
+
+    const studies = [...new Set(dicom.map((f) => f.studyInstanceUid))];
+    expect(studies).toHaveLength(3);
+    const completed = await api(
+      base,
+      'POST',
+      `/sessions/${sessionId}/complete`,
+      {
+        studies: studies.map((uid, i) => ({ studyInstanceUid: uid, ...(i === 0 ? { comment: 'Second opinion, please' } : {}) })),
+        contact: { email: 'uploader@example.org' },
+        consent: { privacyPolicy: true, dataSharing: true },
+      },
+      token,
+    );
+    expect(completed.status, JSON.stringify(completed.json)).toBe(200);
+    expect(completed.json.status).toBe('ACCEPTED');
+
+    const info = JSON.parse(readFileSync(join(dataDir, 'local.json'), 'utf8')) as { s3Endpoint: string; bucketName: string };
+    const s3 = new S3Client({ endpoint: info.s3Endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    try {
+      const object = await s3.send(new GetObjectCommand({ Bucket: info.bucketName, Key: manifestKeyFor(sessionId) }));
+      const manifest = JSON.parse(await object.Body!.transformToString()) as Manifest;
+      expect(manifest.sessionId).toBe(sessionId);
+      expect(manifest.institutionId).toBe('demo');
+      expect(manifest.totals).toMatchObject({
+        studies: 3,
+        instances: dicom.length,
+        attachments: 2,
+        bytes: declared.reduce((sum, f) => sum + f.size, 0),
+      });
+      expect(manifest.studies.map((s) => s.studyInstanceUid).sort()).toEqual([...studies].sort());
+      const instances = manifest.studies.flatMap((s) => s.series.flatMap((series) => series.instances));
+      expect(instances.map((i) => i.sopInstanceUid).sort()).toEqual(dicom.map((f) => f.sopInstanceUid).sort());
+      for (const f of dicom) {
+        const instance = instances.find((i) => i.sopInstanceUid === f.sopInstanceUid)!;
+        expect(instance.size).toBe(f.bytes.length);
+        expect(instance.header.studyInstanceUid).toBe(f.studyInstanceUid);
+      }
+      const ctStudy = manifest.studies.find((s) => s.studyInstanceUid === ctFile!.studyInstanceUid)!;
+      expect(ctStudy.comment).toBe('Second opinion, please');
+      expect(ctStudy.attachments.map((a) => a.type)).toEqual(['pdf']);
+      const mrStudy = manifest.studies.find((s) => s.studyInstanceUid === mrFile!.studyInstanceUid)!;
+      expect(mrStudy.attachments.map((a) => a.type)).toEqual(['png']);
+      // Every object in the manifest is really there, byte for byte.
+      for (const instance of instances) {
+        const stored = await s3.send(new GetObjectCommand({ Bucket: info.bucketName, Key: instance.objectKey }));
+        const bytes = Buffer.from(await stored.Body!.transformToByteArray());
+        expect(bytes.equals(dicom.find((f) => f.sopInstanceUid === instance.sopInstanceUid)!.bytes)).toBe(true);
+      }
+    } finally {
+      s3.destroy();
+    }
+
+    // The acceptance event went to local mode's event log (EventBridge's stand-in).
+    const events = readFileSync(join(dataDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { detailType: string; detail: { sessionId: string } });
+    expect(events.some((e) => e.detailType === 'UploadSessionAccepted' && e.detail.sessionId === sessionId)).toBe(true);
+  });
+
+  it('issues a usable code with `npm run codes -- create` against local mode', async () => {
+    const cli = spawnSync('npm', ['run', '--silent', 'codes', '--', 'create', '--institution', 'demo', '--days', '3', '--max-gb', '1', '--reference', 'REF-42', '--data-dir', dataDir], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(cli.status, cli.stderr).toBe(0);
+    cliCode = /^Upload code: (\S+)$/m.exec(cli.stdout)?.[1] ?? '';
+    expect(cliCode).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4})+$/);
+    expect(cliCode).not.toBe(running!.uploadCode);
+
+    const redeemed = await api(running!.apiUrl, 'POST', '/sessions', { uploadCode: cliCode });
+    expect(redeemed.status, JSON.stringify(redeemed.json)).toBeLessThan(300);
+    expect(redeemed.json.limits.maxSessionBytes).toBe(1_000_000_000);
+    cliSessionId = redeemed.json.sessionId;
+    cliToken = redeemed.json.token;
+
+    const wrongInstitution = spawnSync('npm', ['run', '--silent', 'codes', '--', 'create', '--institution', 'other', '--data-dir', dataDir], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(wrongInstitution.status).not.toBe(0);
+    expect(wrongInstitution.stderr).toMatch(/institution "demo"/);
+  });
+
+  it('stops on Ctrl-C with exit code 0 and leaves no process behind (the JVM included)', async () => {
+    expect(processesUsing(dataDir).some((p) => p.includes('DynamoDBLocal.jar'))).toBe(true); // the check can see a JVM
+    const exit = await stopLocal(running!, 'SIGINT', 'group');
+    expect(exit.code === 0 || exit.signal === 'SIGINT', running!.output()).toBe(true);
+    // Local mode's own process finished its shutdown (drain, emulators stopped) rather than being killed.
+    expect(running!.output()).toMatch(/Draining inspection[\s\S]*Stopped/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(processesUsing(dataDir)).toEqual([]);
+  });
+
+  it('after a restart, reads the same session back and resumes an open session with the same code and token', async () => {
+    running = await startLocal(dataDir, 'tsx');
+    const accepted = await api(running.apiUrl, 'GET', `/sessions/${sessionId}`, undefined, token);
+    expect(accepted.status, JSON.stringify(accepted.json)).toBe(200);
+    expect(accepted.json.status).toBe('ACCEPTED');
+    expect((accepted.json.files as unknown[]).length).toBe(dicom.length + 2);
+
+    const open = await api(running.apiUrl, 'GET', `/sessions/${cliSessionId}`, undefined, cliToken);
+    expect(open.status).toBe(200);
+    expect(open.json.status).toBe('OPEN');
+    const resumed = await api(running.apiUrl, 'POST', '/sessions', { uploadCode: cliCode });
+    expect(resumed.status).toBeLessThan(300);
+    expect(resumed.json.sessionId).toBe(cliSessionId);
+
+    const exit = await stopLocal(running, 'SIGTERM', 'process');
+    expect(exit, running.output()).toEqual({ code: 0, signal: null });
+    expect(running.output()).toMatch(/Stopped/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(processesUsing(dataDir)).toEqual([]);
+  });
+
+  it('says clearly that Java is missing, and exits 1', () => {
+    const result = spawnSync(process.execPath, [TSX_CLI, 'local/start.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, PATH: '/nonexistent', PORT: '0', DATA_DIR: join(dataDir, 'no-java') },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/needs a Java runtime/);
+    expect(result.stdout).not.toMatch(/^Portal:/m);
+  });
+});
