@@ -22,11 +22,19 @@ import { createTestBucket, createTestTable, LOCAL_CREDENTIALS, testConfig, testI
 /** A clock the test moves: starts at the real time, `advance` jumps ahead. */
 export class TestClock implements Clock {
   private offsetMs = 0;
+  private frozenAt: number | undefined;
   now(): Date {
-    return new Date(Date.now() + this.offsetMs);
+    return new Date((this.frozenAt ?? Date.now()) + this.offsetMs);
   }
   advance(ms: number): void {
     this.offsetMs += ms;
+  }
+  /** Stops the clock at `at` (offsets still apply) until `unfreeze`. */
+  freeze(at: Date): void {
+    this.frozenAt = at.getTime();
+  }
+  unfreeze(): void {
+    this.frozenAt = undefined;
   }
 }
 
