@@ -52,6 +52,13 @@ describe('readHeaderFrom', () => {
     expect(reader.reads.every(([start], i) => i === 0 || start === reader.reads[i - 1]![1])).toBe(true);
   });
 
+  it('refuses a header larger than its limit instead of reading the file', async () => {
+    const file = imageWith(300_000, 10);
+    const reader = countingReader(file);
+    await expect(readHeaderFrom(reader.read, file.length, 65536, 100_000)).rejects.toMatchObject({ reason: 'HEADER_TOO_LARGE' });
+    expect(reader.reads).toEqual([[0, 65536]]);
+  });
+
   it('throws TRUNCATED when the file is shorter than the header', async () => {
     const file = imageWith(100, 10).subarray(0, 200);
     await expect(readHeaderFrom(countingReader(file).read, file.length)).rejects.toMatchObject({ reason: 'TRUNCATED' });

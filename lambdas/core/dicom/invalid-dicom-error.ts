@@ -5,7 +5,9 @@ export type InvalidDicomReason =
   /** The file ends before the header does. */
   | 'TRUNCATED'
   /** Lengths, tags or the deflate stream contradict themselves. */
-  | 'MALFORMED';
+  | 'MALFORMED'
+  /** The prefix up to Pixel Data would exceed readHeaderFrom's limit (64 MiB by default). */
+  | 'HEADER_TOO_LARGE';
 
 /** The only error the DICOM reader throws. `reason` is a stable machine code; the message never carries header values. */
 export class InvalidDicomError extends Error {
