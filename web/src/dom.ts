@@ -28,3 +28,32 @@ function append(parent: Node, children: Child[]): void {
     else parent.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
   }
 }
+
+const ICON_PATHS = {
+  // A sheet of paper with a folded corner.
+  document: 'M6 2h8l5 5v15H6z M14 2v5h5',
+  // A checkmark.
+  check: 'M4 12.5l5 5L20 6.5',
+} as const;
+
+/** A small inline SVG icon (no icon font or emoji font needed); decorative, hidden from screen readers. */
+export function icon(kind: keyof typeof ICON_PATHS): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '18');
+  svg.setAttribute('height', '18');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  svg.classList.add('icon', `icon-${kind}`);
+  svg.dataset.icon = kind;
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', ICON_PATHS[kind]);
+  path.setAttribute('fill', 'none');
+  path.setAttribute('stroke', 'currentColor');
+  path.setAttribute('stroke-width', kind === 'check' ? '3' : '1.8');
+  path.setAttribute('stroke-linejoin', 'round');
+  path.setAttribute('stroke-linecap', 'round');
+  svg.appendChild(path);
+  return svg;
+}

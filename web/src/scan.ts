@@ -37,12 +37,13 @@ export async function classify(read: ReadFn, size: number): Promise<ScanResult> 
     if (header.isDicomDir) return { kind: 'dicomdir' };
     if (!header.isDicom) return { kind: 'skip', reason: 'unsupported' };
     const f = header.fields;
-    if (!f.studyInstanceUid) return { kind: 'skip', reason: 'no-study' };
+    // The API only takes files it can place: a valid study and image UID.
+    if (!isUid(f.studyInstanceUid) || !isUid(f.sopInstanceUid)) return { kind: 'skip', reason: 'no-study' };
     return {
       kind: 'dicom',
       dicom: {
         studyInstanceUid: f.studyInstanceUid,
-        sopInstanceUid: f.sopInstanceUid || undefined,
+        sopInstanceUid: f.sopInstanceUid,
         seriesInstanceUid: f.seriesInstanceUid || undefined,
         modality: f.modality || undefined,
         patientId: f.patientId || undefined,
@@ -56,6 +57,11 @@ export async function classify(read: ReadFn, size: number): Promise<ScanResult> 
   } catch {
     return { kind: 'skip', reason: 'unreadable' };
   }
+}
+
+/** A DICOM UID as the API accepts it (PS3.5 §9.1): digits and dots, at most 64 characters. */
+export function isUid(value: string | undefined): value is string {
+  return value !== undefined && value.length <= 64 && /^[0-9]+(\.[0-9]+)*$/.test(value);
 }
 
 export interface ZipEntryScan {

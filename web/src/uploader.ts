@@ -56,6 +56,9 @@ export class UploadFailedError extends Error {
   }
 }
 
+/** The API's cap on files per upload request (lambdas/core/uploads.ts MAX_FILES_PER_REQUEST). */
+export const MAX_FILES_PER_REQUEST = 32;
+
 /** Splits jobs into upload requests: per study, ≤ max DICOM files each; attachments ride with their study's first request. */
 export function planBatches(jobs: readonly UploadJob[], maxDicomFilesAtOnce: number): UploadJob[][] {
   const byStudy = new Map<string, { dicom: UploadJob[]; attachments: UploadJob[] }>();
@@ -68,11 +71,15 @@ export function planBatches(jobs: readonly UploadJob[], maxDicomFilesAtOnce: num
   for (const { dicom, attachments } of byStudy.values()) {
     const first = batches.length;
     for (let i = 0; i < dicom.length; i += maxDicomFilesAtOnce) batches.push(dicom.slice(i, i + maxDicomFilesAtOnce));
-    // Attachments of a study whose DICOM files were declared earlier (a resumed session) go alone.
-    if (attachments.length > 0) {
-      if (batches.length > first) batches[first]!.push(...attachments);
-      else batches.push(attachments);
+    // Attachments of a study whose DICOM files were declared earlier (a resumed session) go alone;
+    // no request carries more than the API's 32 files.
+    let rest = attachments;
+    if (batches.length > first) {
+      const room = Math.max(0, MAX_FILES_PER_REQUEST - batches[first]!.length);
+      batches[first]!.push(...rest.slice(0, room));
+      rest = rest.slice(room);
     }
+    for (let i = 0; i < rest.length; i += MAX_FILES_PER_REQUEST) batches.push(rest.slice(i, i + MAX_FILES_PER_REQUEST));
   }
   return batches;
 }

@@ -1,0 +1,156 @@
+/**
+ * Browser benchmark: the portal in headless Chromium against a real local mode.
+ *
+ * 1. A folder of 2,000 synthetic DICOM files is added; we time it until the verify panel shows them
+ *    grouped by study, and sample the page's JS heap all along (peak must stay < 200 MB).
+ *    Baseline, same run, same folder: a bare page that only reads each file's first 4 KiB, which
+ *    is the least any header reader must do. The ratio is the portal's overhead.
+ * 2. One 1 GB file (sparse on disk) is added; the heap must not grow by more than 20 MB.
+ *    Baseline: the heap of the same page before the file was added.
+ *
+ * Run: npm run bench:browser
+ */
+import { mkdirSync, openSync, closeSync, writeSync, ftruncateSync, existsSync, statSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CDPSession, Page } from 'playwright-core';
+import { ensureSyntheticDataset, syntheticHeader } from './synthetic-dicom';
+import { issueCode, launchChromium, startLocalMode, ROOT } from '../test/e2e/local-mode';
+
+const FILES = 2000;
+const STUDIES = 4;
+const HEAP_LIMIT_MB = 200;
+const BIG_FILE_BYTES = 1_000_000_000;
+const BIG_FILE_HEAP_LIMIT_MB = 20;
+const MB = 1024 * 1024;
+
+const cache = join(ROOT, '.bench-cache');
+const folder = join(cache, `browser-${FILES}`);
+ensureSyntheticDataset(folder, { files: FILES, studies: STUDIES, rows: 64, columns: 64 }, console.log);
+
+/** A 1 GB DICOM file whose pixel data is a hole in a sparse file: it costs no disk, only a header write. */
+const bigDir = join(cache, 'browser-1gb');
+const bigFile = join(bigDir, 'large.dcm');
+if (!existsSync(bigFile) || statSync(bigFile).size !== BIG_FILE_BYTES) {
+  mkdirSync(bigDir, { recursive: true });
+  const side = Math.floor(Math.sqrt((BIG_FILE_BYTES - 2048) / 2));
+  const { header } = syntheticHeader({ studyInstanceUid: '2.25.77.1', seriesInstanceUid: '2.25.77.2', sopInstanceUid: '2.25.77.3', rows: side, columns: side, patientId: 'BENCHBIG' });
+  const fd = openSync(bigFile, 'w');
+  writeSync(fd, header);
+  ftruncateSync(fd, BIG_FILE_BYTES);
+  closeSync(fd);
+}
+
+async function heapUsed(cdp: CDPSession): Promise<number> {
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  return metrics.find((m) => m.name === 'JSHeapUsedSize')!.value;
+}
+
+async function collectGarbage(cdp: CDPSession): Promise<void> {
+  await cdp.send('HeapProfiler.collectGarbage');
+}
+
+/** Samples performance.memory in the page every 20 ms; returns a function that stops and returns the peak. */
+async function startHeapSampling(page: Page): Promise<() => Promise<number>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __peak: number; __sampler: number };
+    const used = () => (performance as unknown as { memory: { usedJSHeapSize: number } }).memory.usedJSHeapSize;
+    w.__peak = used();
+    w.__sampler = window.setInterval(() => (w.__peak = Math.max(w.__peak, used())), 20);
+  });
+  return () =>
+    page.evaluate(() => {
+      const w = window as unknown as { __peak: number; __sampler: number };
+      clearInterval(w.__sampler);
+      return w.__peak;
+    });
+}
+
+async function openPortal(page: Page, portalUrl: string, code: string): Promise<void> {
+  await page.goto(portalUrl);
+  await page.getByRole('textbox', { name: 'Upload code' }).fill(code);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: '1. Select images' }).waitFor();
+}
+
+const mode = await startLocalMode();
+const browser = await launchChromium(['--enable-precise-memory-info', '--js-flags=--expose-gc']);
+try {
+  // Baseline: the same folder into a bare page that reads only the first 4 KiB of each file.
+  const bare = await browser.newPage();
+  await bare.setContent(`<input type="file" id="folder" webkitdirectory multiple><p id="done"></p>
+    <script>
+      document.getElementById('folder').addEventListener('change', async (e) => {
+        const files = [...e.target.files];
+        let next = 0;
+        const lane = async () => { while (next < files.length) { const f = files[next++]; await f.slice(0, 4096).arrayBuffer(); } };
+        await Promise.all(Array.from({ length: 8 }, lane));
+        document.getElementById('done').textContent = String(files.length);
+      });
+    </script>`);
+  const baseStart = performance.now();
+  await bare.locator('#folder').setInputFiles(folder);
+  await bare.locator('#done', { hasText: String(FILES) }).waitFor({ timeout: 120_000 });
+  const baselineMs = performance.now() - baseStart;
+  await bare.close();
+
+  // The portal: 2,000 files until the verify panel shows the studies.
+  const page = await browser.newPage();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  await openPortal(page, mode.portalUrl, await issueCode(mode));
+  await collectGarbage(cdp);
+  const heapBefore = await heapUsed(cdp);
+  const stopSampling = await startHeapSampling(page);
+  const start = performance.now();
+  await page.locator('#folder-input').setInputFiles(folder);
+  await page.locator(`#scan-status[data-idle="true"][data-files="${FILES}"]`).waitFor({ timeout: 300_000 });
+  await page.locator('article.study').nth(STUDIES - 1).waitFor();
+  const portalMs = performance.now() - start;
+  const peak = Math.max(await stopSampling(), await heapUsed(cdp));
+  const studiesShown = await page.locator('article.study').count();
+  await page.close();
+
+  // One 1 GB file: the header is read from a slice; the file itself never enters the heap.
+  const big = await browser.newPage();
+  const bigCdp = await big.context().newCDPSession(big);
+  await bigCdp.send('Performance.enable');
+  await openPortal(big, mode.portalUrl, await issueCode(mode, { maxSessionBytes: 10_000_000_000 }));
+  await collectGarbage(bigCdp);
+  const bigBefore = await heapUsed(bigCdp);
+  const stopBig = await startHeapSampling(big);
+  const bigStart = performance.now();
+  await big.locator('#file-input').setInputFiles(bigFile);
+  await big.locator('#scan-status[data-idle="true"][data-files="1"]').waitFor({ timeout: 120_000 });
+  const bigMs = performance.now() - bigStart;
+  const bigPeak = Math.max(await stopBig(), await heapUsed(bigCdp));
+  await collectGarbage(bigCdp);
+  const bigAfter = await heapUsed(bigCdp);
+  await big.close();
+
+  const mb = (bytes: number) => (bytes / MB).toFixed(1);
+  const rows = [
+    ['2,000 files → verify panel grouped', `${(portalMs / 1000).toFixed(2)} s`, `${(baselineMs / 1000).toFixed(2)} s (bare page, 4 KiB prefix per file)`, `${(portalMs / baselineMs).toFixed(2)}×`],
+    ['  per file', `${(portalMs / FILES).toFixed(2)} ms`, `${(baselineMs / FILES).toFixed(2)} ms`, ''],
+    ['  studies shown', String(studiesShown), String(STUDIES), ''],
+    ['  peak JS heap (page)', `${mb(peak)} MB`, `${mb(heapBefore)} MB before adding`, `limit ${HEAP_LIMIT_MB} MB`],
+    ['1 GB file → added', `${(bigMs / 1000).toFixed(2)} s`, '', ''],
+    ['  JS heap growth (peak)', `${mb(bigPeak - bigBefore)} MB`, `${mb(bigBefore)} MB before adding`, `limit ${BIG_FILE_HEAP_LIMIT_MB} MB`],
+    ['  JS heap growth (after GC)', `${mb(bigAfter - bigBefore)} MB`, '', ''],
+  ];
+  console.log('\nBrowser benchmark (headless Chromium, local mode)');
+  console.log(['measure', 'portal', 'baseline', 'ratio / limit'].join(' | '));
+  for (const row of rows) console.log(row.join(' | '));
+
+  const failures: string[] = [];
+  if (studiesShown !== STUDIES) failures.push(`expected ${STUDIES} studies, saw ${studiesShown}`);
+  if (peak / MB >= HEAP_LIMIT_MB) failures.push(`peak heap ${mb(peak)} MB ≥ ${HEAP_LIMIT_MB} MB`);
+  if ((bigPeak - bigBefore) / MB > BIG_FILE_HEAP_LIMIT_MB) failures.push(`1 GB file raised the heap by ${mb(bigPeak - bigBefore)} MB`);
+  if (failures.length > 0) {
+    console.error(`\nOver budget: ${failures.join('; ')}`);
+    process.exitCode = 1;
+  }
+} finally {
+  await browser.close();
+  await mode.stop();
+  if (process.env.BENCH_KEEP_CACHE === '0') rmSync(bigDir, { recursive: true, force: true });
+}
