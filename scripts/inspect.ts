@@ -82,6 +82,8 @@ function headerLine(file: string, header: CompleteHeader, bytesRead: number): In
     rows: f.rows ?? v.rows ?? null,
     columns: f.columns ?? v.columns ?? null,
     headerBytes: bytesRead,
+    // The header is whole but the file is a partial copy: flag it, as an upload would be rejected.
+    error: header.pixelDataTruncated ? 'TRUNCATED: the file ends inside its Pixel Data' : null,
   };
 }
 

@@ -98,6 +98,8 @@ describe('header reader on the pydicom corpus', () => {
     expect(header.hasPreamble).toBe(entry.kind === 'dicom-part10');
     if (entry.headerBytesNeeded !== null) expect(header.headerBytes).toBeGreaterThanOrEqual(entry.headerBytesNeeded);
     if (entry.pixelDataOffset !== null) expect(header.pixelDataOffset).toBe(entry.pixelDataOffset);
+    // The corpus's one partial copy is flagged; whole files are not.
+    expect(header.pixelDataTruncated).toBe(file === 'test_files/MR_truncated.dcm');
 
     // The ranged-read loop gets the same header and reads no more than the needed prefix rounded up to 64 KiB.
     const reader = rangeReader(bytes);

@@ -112,6 +112,16 @@ describe('readDicomHeader', () => {
     expect(reason(() => readDicomHeader(file.subarray(0, 150), 150))).toBe('TRUNCATED');
   });
 
+  it('flags a file that ends inside its Pixel Data, and not a whole one', () => {
+    const file = part10(image);
+    expect(completed(readDicomHeader(file, file.length)).pixelDataTruncated).toBe(false);
+    const cut = file.subarray(0, file.length - 5);
+    const header = completed(readDicomHeader(cut, cut.length));
+    expect(header.pixelDataTruncated).toBe(true);
+    expect(header.warnings).toContain('PIXEL_DATA_TRUNCATED');
+    expect(header.fields.rows).toBe(4);
+  });
+
   it('reads a dataset with no preamble in implicit VR little endian', () => {
     const file = new Uint8Array([
       ...implicit(0x00080016, '1.2.840.10008.5.1.4.1.1.481.3\0'), // SOPClassUID

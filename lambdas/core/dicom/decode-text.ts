@@ -74,15 +74,20 @@ const KEEPS_ESCAPE = new Set<Charset>(['iso-2022-jp']);
 
 const ESC = 0x1b;
 
-const decoders = new Map<Charset, TextDecoder>();
+const decoders = new Map<Charset, TextDecoder | undefined>();
 
-function decoderFor(charset: Charset): TextDecoder {
-  let decoder = decoders.get(charset);
-  if (!decoder) {
-    decoder = new TextDecoder(charset);
+/** The decoder for a label; latin1 where the runtime lacks it (a Node built without full ICU), never a throw. */
+function decoderFor(charset: Charset): TextDecoder | undefined {
+  if (!decoders.has(charset)) {
+    let decoder: TextDecoder | undefined;
+    try {
+      decoder = new TextDecoder(charset);
+    } catch {
+      decoder = undefined;
+    }
     decoders.set(charset, decoder);
   }
-  return decoder;
+  return decoders.get(charset);
 }
 
 /** Reads one ISO-8859-1 (or ASCII) string; this is the hot path for UIDs and most names. */
@@ -98,7 +103,8 @@ function decodeWith(charset: Charset, bytes: Uint8Array): string {
   if (bytes.length === 0) return '';
   if (charset === LATIN1) return decodeLatin1(bytes);
   if (charset === 'iso-2022-jp-2') return decodeJisX0212(bytes);
-  return decoderFor(charset).decode(bytes);
+  const decoder = decoderFor(charset);
+  return decoder ? decoder.decode(bytes) : decodeLatin1(bytes);
 }
 
 /** JIS X 0212 (ESC $ ( D): TextDecoder has no ISO-2022-JP-2, so map the 7-bit pairs onto EUC-JP's 0x8F plane. */
@@ -110,7 +116,7 @@ function decodeJisX0212(bytes: Uint8Array): string {
     euc[n++] = bytes[i]! | 0x80;
     euc[n++] = bytes[i + 1]! | 0x80;
   }
-  return decoderFor('euc-jp').decode(euc.subarray(0, n));
+  return decodeWith('euc-jp', euc.subarray(0, n));
 }
 
 /** The charsets a SpecificCharacterSet value names, first one first; unknown terms fall back to latin1. */

@@ -43,7 +43,7 @@ export function readDicomHeader(prefix: Uint8Array, fileSize: number): HeaderRes
     if (!encoding) throw new InvalidDicomError('NOT_DICOM', 'neither a DICOM Part 10 file nor a DICOM dataset');
     const walked = walkDataset({ bytes: prefix, start: 0, end: size, ...encoding });
     if (walked.kind === 'need') return { status: 'need-more', bytesNeeded: walked.at };
-    return complete(walked, new Map(), encoding.littleEndian, { hasPreamble: false, deflated: false, warnings: [] });
+    return complete(walked, new Map(), encoding.littleEndian, { hasPreamble: false, deflated: false, warnings: [], end: size });
   }
 
   if (prefix.length < Math.min(metaStart + 6, size)) return { status: 'need-more', bytesNeeded: metaStart + 6 };
@@ -85,13 +85,15 @@ export function readDicomHeader(prefix: Uint8Array, fileSize: number): HeaderRes
   }
   const walked = walkDataset({ bytes: prefix, start: datasetStart, end: size, ...encoding });
   if (walked.kind === 'need') return { status: 'need-more', bytesNeeded: walked.at };
-  return complete(walked, metaRaw, encoding.littleEndian, { hasPreamble, deflated: false, warnings });
+  return complete(walked, metaRaw, encoding.littleEndian, { hasPreamble, deflated: false, warnings, end: size });
 }
 
 interface Context {
   hasPreamble: boolean;
   deflated: boolean;
   warnings: string[];
+  /** The dataset's end (the file size; the inflated size, or Infinity while unknown, when deflated). */
+  end: number;
 }
 
 function complete(
@@ -108,6 +110,8 @@ function complete(
     isDicom: true,
     isDicomDir: fields.mediaStorageSopClassUid === DICOMDIR_SOP_CLASS,
     hasPreamble: context.hasPreamble,
+    // The commonest cut file, a partial copy, ends inside Pixel Data: its header is whole, the file is not.
+    pixelDataTruncated: walked.pixelDataEnd !== undefined && walked.pixelDataEnd > context.end,
     deflated: context.deflated,
     fields,
     invalidValues,
@@ -115,6 +119,7 @@ function complete(
     warnings: [...context.warnings, ...warnings],
   };
   if (walked.pixelDataOffset !== undefined && !context.deflated) header.pixelDataOffset = walked.pixelDataOffset;
+  if (header.pixelDataTruncated) header.warnings.push('PIXEL_DATA_TRUNCATED');
   // An image whose dataset ends without Pixel Data may have been cut at an element boundary: say so.
   if (walked.reachedEnd && walked.pixelDataOffset === undefined && (fields.rows !== undefined || fields.columns !== undefined)) {
     header.warnings.push('PIXEL_DATA_MISSING');
@@ -143,7 +148,7 @@ function readDeflated(
   size: number,
   datasetStart: number,
   metaRaw: RawFields,
-  context: Omit<Context, 'deflated'>,
+  context: Omit<Context, 'deflated' | 'end'>,
 ): HeaderResult {
   const compressed = prefix.subarray(datasetStart);
   const wholeFile = prefix.length === size;
@@ -176,7 +181,7 @@ function readDeflated(
     const end = finished ? outLength : Infinity;
     const walked = walkDataset({ bytes: out.subarray(0, outLength), start: 0, end, explicit: true, littleEndian: true });
     if (walked.kind === 'done') {
-      return complete(walked, metaRaw, true, { ...context, deflated: true }, datasetStart + fed);
+      return complete(walked, metaRaw, true, { ...context, deflated: true, end }, datasetStart + fed);
     }
     if (walked.at > MAX_INFLATED_HEADER) throw new InvalidDicomError('MALFORMED', 'the deflated header is implausibly large');
     if (!finished && fed < compressed.length) {

@@ -27,6 +27,9 @@ export interface CompleteHeader {
   isDicom: true;
   isDicomDir: boolean;
   hasPreamble: boolean;
+  /** The file ends before its (defined-length) Pixel Data does: a partial copy. pydicom reads such headers, so we
+   * return the header too; an upload check should reject the file. */
+  pixelDataTruncated: boolean;
   /** True when the dataset is deflated (1.2.840.10008.1.2.1.99). */
   deflated: boolean;
   fields: HeaderFields;

@@ -33,7 +33,16 @@ export interface WalkInput extends DatasetEncoding {
 }
 
 export type WalkOutcome =
-  | { kind: 'done'; raw: RawFields; stop: number; pixelDataOffset?: number; /** the dataset's end was reached */ reachedEnd?: boolean }
+  | {
+      kind: 'done';
+      raw: RawFields;
+      stop: number;
+      pixelDataOffset?: number;
+      /** Where a defined-length Pixel Data value ends; beyond the dataset's end means the file was cut. */
+      pixelDataEnd?: number;
+      /** The dataset's end was reached. */
+      reachedEnd?: boolean;
+    }
   | { kind: 'need'; at: number };
 
 /** Thrown inside the walk when a position beyond the available bytes (but inside the dataset) must be read. */
@@ -95,7 +104,8 @@ export function walkDataset(input: WalkInput): WalkOutcome {
         header = 8;
       }
       if (onlyGroup < 0 && (tag === PIXEL_DATA || tag === FLOAT_PIXEL_DATA || tag === DOUBLE_PIXEL_DATA)) {
-        return { kind: 'done', raw, stop: pos + header, pixelDataOffset: pos };
+        const pixelDataEnd = length === UNDEFINED_LENGTH ? undefined : pos + header + length;
+        return { kind: 'done', raw, stop: pos + header, pixelDataOffset: pos, pixelDataEnd };
       }
       if (!passedFields && tag > LAST_FIELD_TAG) {
         passedFields = true;
