@@ -194,7 +194,8 @@ export function headerSummary(fields: Record<string, unknown>): HeaderSummary {
   const summary: Record<string, unknown> = {};
   for (const name of SUMMARY_FIELDS) {
     const value = fields[name];
-    if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) summary[name] = value;
+    const numeric = name === 'numberOfFrames' || name === 'rows' || name === 'columns';
+    if (numeric ? typeof value === 'number' && Number.isFinite(value) : typeof value === 'string') summary[name] = value;
   }
   return summary as HeaderSummary;
 }

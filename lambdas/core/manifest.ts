@@ -4,7 +4,7 @@
  * uploader's claims. It holds PHI; it lives only in the encrypted bucket.
  */
 import type { FileRecord, SessionRecord } from './inspection-ports';
-import { manifestKeyFor, type HeaderSummary } from './model';
+import type { HeaderSummary } from './model';
 
 export const MANIFEST_VERSION = 1;
 
@@ -83,10 +83,10 @@ export function buildManifest(input: ManifestInput): Manifest {
     return entry;
   };
 
-  const byName = (a: FileRecord, b: FileRecord) => (a.header?.sopInstanceUid ?? a.fileId).localeCompare(b.header?.sopInstanceUid ?? b.fileId);
+  const bySopInstance = (a: FileRecord, b: FileRecord) => (a.header?.sopInstanceUid ?? a.fileId).localeCompare(b.header?.sopInstanceUid ?? b.fileId);
   let dicomBytes = 0;
   let attachmentBytes = 0;
-  for (const file of input.files.filter((f) => f.kind === 'dicom').sort(byName)) {
+  for (const file of input.files.filter((f) => f.kind === 'dicom').sort(bySopInstance)) {
     const header = file.header ?? {};
     const entry = study(header.studyInstanceUid ?? file.studyInstanceUid);
     entry.studyDate ??= header.studyDate;
@@ -144,4 +144,3 @@ export function buildManifest(input: ManifestInput): Manifest {
   };
 }
 
-export { manifestKeyFor };

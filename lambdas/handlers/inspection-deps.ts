@@ -7,14 +7,14 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { DynamoSessionStore } from '../adapters/dynamo-session-store';
 import { DynamoVerdictStore } from '../adapters/dynamo-verdict-store';
 import { Sha256SecretHasher } from '../adapters/node-secret-hasher';
-import { inspectionMetricsFrom } from '../adapters/observability-inspection-metrics';
+import { inspectionLogFrom, inspectionMetricsFrom } from '../adapters/observability-inspection-metrics';
 import { S3ManifestWriter } from '../adapters/s3-manifest-writer';
 import { S3ObjectReader } from '../adapters/s3-object-reader';
 import { S3RetentionMarker } from '../adapters/s3-retention-marker';
 import { S3SessionCleaner } from '../adapters/s3-session-cleaner';
 import { makeCompleteSession } from '../core/complete-session';
 import { makeInspectObject } from '../core/inspect-object';
-import type { EventPublisher, InspectionLog, ObjectReader } from '../core/inspection-ports';
+import type { EventPublisher, ObjectReader } from '../core/inspection-ports';
 import { authenticate } from '../core/sessions';
 import { makeSweepExpired } from '../core/sweep-expired';
 import type { Observability } from './observability';
@@ -38,7 +38,7 @@ export function buildInspectionUseCases(infra: InspectionInfrastructure) {
     cleaner: new S3SessionCleaner(s3),
     publisher: infra.publisher,
     metrics: inspectionMetricsFrom(infra.observability),
-    log: infra.observability.logger as unknown as InspectionLog,
+    log: inspectionLogFrom(infra.observability),
     now: infra.now ?? (() => new Date()),
   };
   const sessions = new DynamoSessionStore(infra.doc, infra.tableName);

@@ -61,7 +61,7 @@ async function sessionItem(sessionId: string): Promise<SessionItem> {
 
 /** PUTs bytes to a presigned URL exactly as the portal does. */
 async function putPresigned(upload: { url: string; headers: Record<string, string> }, bytes: Uint8Array): Promise<void> {
-  const res = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: bytes });
+  const res = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: Buffer.from(bytes) });
   expect(res.status).toBe(200);
 }
 
