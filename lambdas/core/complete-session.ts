@@ -105,6 +105,10 @@ export function makeCompleteSession(deps: CompleteSessionDeps) {
       throw new RuleViolationError([{ code: 'CONSENT_REQUIRED', message: message('CONSENT_REQUIRED') }]);
     }
     const now = deps.now();
+    // Past its expiry an OPEN session is expired, whether or not the sweep has run yet.
+    if (session.status === 'OPEN' && Date.parse(session.expiresAt) <= now.getTime()) {
+      throw new ConflictError('SESSION_NOT_OPEN', undefined, { status: 'EXPIRED' });
+    }
     const lockIsFresh = session.status === 'COMPLETING' && session.completingSince && Date.parse(session.completingSince) > now.getTime() - lockTimeoutMs;
     if (lockIsFresh) throw new ConflictError('COMPLETION_IN_PROGRESS');
 

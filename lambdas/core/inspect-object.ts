@@ -51,8 +51,7 @@ export function makeInspectObject(deps: InspectObjectDeps) {
   async function deleteUnknown(key: string, why: string): Promise<InspectionOutcome> {
     await cleaner.deleteObject(key);
     metrics.add('UnknownObjects', 1, 'Count');
-    // The key carries only ids, never patient data.
-    log.warn('undeclared object deleted', { key, why });
+    log.warn('undeclared object deleted', { key: loggableKey(key), why });
     return 'unknown-deleted';
   }
 
@@ -65,7 +64,8 @@ export function makeInspectObject(deps: InspectObjectDeps) {
     if (!session || !file) return deleteUnknown(event.key, file ? 'session' : 'file');
     if (file.status === 'REMOVED') return deleteUnknown(event.key, 'removed');
 
-    if (session.status === 'REJECTED' || session.status === 'EXPIRED') {
+    const expired = session.status === 'EXPIRED' || (session.status === 'OPEN' && Date.parse(session.expiresAt) <= deps.now().getTime());
+    if (session.status === 'REJECTED' || expired) {
       // A late PUT after the clean-up; a REJECTED file may also still owe its session's rejection.
       if (file.status === 'REJECTED' && file.reason) await rejectFor(file, file.reason);
       await cleaner.deleteObject(event.key);
@@ -117,6 +117,14 @@ export function makeInspectObject(deps: InspectObjectDeps) {
   function rejectFor(file: FileRecord, reason: RejectionReason, key = file.fileId) {
     return rejectSession(deps, file.sessionId, [reason], key, deps.now().toISOString());
   }
+}
+
+/**
+ * The key as it may appear in logs: ours carry only ids; a foreign key is whatever someone chose
+ * (a file name, a patient's name), so only its length is logged.
+ */
+export function loggableKey(key: string): string {
+  return parseObjectKey(key) || MANIFEST_KEY.test(key) ? key : `<foreign key, ${key.length} chars>`;
 }
 
 function sameEtag(a: string, b: string): boolean {

@@ -5,7 +5,7 @@
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
-import type { InspectionOutcome, ObjectCreated } from '../core/inspect-object';
+import { loggableKey, type InspectionOutcome, type ObjectCreated } from '../core/inspect-object';
 import type { Observability } from './observability';
 import { inspectorDeps } from './wiring';
 
@@ -49,7 +49,7 @@ export function createInspectorHandler(deps: InspectorDeps) {
         continue;
       }
       const outcome = await deps.inspectObject({ key, ...(record.s3.object.eTag ? { etag: record.s3.object.eTag } : {}) });
-      logger.info('object handled', { key, outcome });
+      logger.info('object handled', { key: loggableKey(key), outcome });
     }
   }
 

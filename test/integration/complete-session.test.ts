@@ -210,6 +210,15 @@ describe('completion refuses what it must', () => {
     const gone = await completeCall(expired.sessionId, expired.token, { consent: CONSENT });
     expect(gone.status).toBe(409);
     expect(gone.body.error.code).toBe('SESSION_NOT_OPEN');
+
+    // Past its expiry but not swept yet: still expired, and a late object is deleted on arrival.
+    const lapsed = await seedSession(rig, { expiresAt: new Date(Date.now() - 1000).toISOString() });
+    const file = await declareCorpusDicom(rig, lapsed.sessionId, STUDY_A[0]!);
+    await uploadAndInspect(rig, file.key, corpusBytes(STUDY_A[0]!));
+    expect(await api.bucket.objectSize(file.key)).toBeUndefined();
+    const late = await completeCall(lapsed.sessionId, lapsed.token, { consent: CONSENT });
+    expect(late.status).toBe(409);
+    expect(late.body.error).toMatchObject({ code: 'SESSION_NOT_OPEN', details: { status: 'EXPIRED' } });
   });
 
   it('a session the inspector rejected answers REJECTED with its reasons, every time', async () => {
