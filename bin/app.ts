@@ -8,21 +8,25 @@
  * deploys an existing build instead (used when the build was already made in the same pipeline).
  */
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import * as path from 'node:path';
 import { InstitutionConfigError } from '../lambdas/core/institution';
-import { PROJECT_ROOT } from '../lib/app-function';
 import { loadInstitutions } from '../lib/institutions';
-import { buildPortal } from '../lib/portal-build';
-import { stackNameFor, UploadPortalStack } from '../lib/upload-portal-stack';
+
+const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
 
 async function main(): Promise<void> {
   const app = new App();
   // `-c institutionsDir=<dir>`: configs kept outside the repository (default: institutions/).
   const institutionsDir = path.resolve(PROJECT_ROOT, (app.node.tryGetContext('institutionsDir') as string | undefined) ?? 'institutions');
   const institutions = loadInstitutions(institutionsDir, PROJECT_ROOT);
+  // The constructs, cdk-nag and Vite load only once every config is valid: a bad file fails fast.
+  const [{ stackNameFor, UploadPortalStack }, { AwsSolutionsChecks, HIPAASecurityChecks }, { buildPortal }] = await Promise.all([
+    import('../lib/upload-portal-stack'),
+    import('cdk-nag'),
+    import('../lib/portal-build'),
+  ]);
   const prebuilt = app.node.tryGetContext('portalAssetDir') as string | undefined;
-  const portalAssetDir = prebuilt ? path.resolve(prebuilt) : await buildPortal();
+  const portalAssetDir = prebuilt ? path.resolve(PROJECT_ROOT, prebuilt) : await buildPortal();
 
   for (const institution of institutions) {
     new UploadPortalStack(app, stackNameFor(institution.id), { institution, portalAssetDir });

@@ -26,6 +26,16 @@ export const METRICS_NAMESPACE = 'UploadPortal';
  */
 const ESM_REQUIRE_SHIM = "import { createRequire as __portalCreateRequire } from 'node:module'; const require = __portalCreateRequire(import.meta.url);";
 
+/** The esbuild settings of every Lambda bundle (bench/bundles.ts measures with the same ones). */
+export const BUNDLE_SETTINGS = {
+  format: 'esm',
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_SHIM,
+  minify: true,
+  sourceMap: true,
+} as const;
+
 export interface AppFunctionProps {
   /** Entry file, relative to lambdas/handlers (the `entry` column of routes.ts). */
   entry: string;
@@ -85,11 +95,11 @@ export class AppFunction extends Construct {
       },
       bundling: {
         format: nodejs.OutputFormat.ESM,
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_SHIM,
-        minify: true,
-        sourceMap: true,
+        target: BUNDLE_SETTINGS.target,
+        mainFields: [...BUNDLE_SETTINGS.mainFields],
+        banner: BUNDLE_SETTINGS.banner,
+        minify: BUNDLE_SETTINGS.minify,
+        sourceMap: BUNDLE_SETTINGS.sourceMap,
         sourcesContent: false,
         // Bundle the SDK clients: pinned versions from our lock file, and tree-shaken smaller than the runtime's copy.
         bundleAwsSDK: true,

@@ -9,8 +9,8 @@ export const WEB_DIST = path.join(WEB_ROOT, 'dist');
 export async function buildPortal(): Promise<string> {
   const { build } = await import('vite');
   try {
-    // Vite loads web/vite.config.* from the root; logs go to stderr so `cdk synth` output stays a template.
-    await build({ root: WEB_ROOT, logLevel: 'error', build: { outDir: WEB_DIST, emptyOutDir: true } });
+    // The portal's own config (root web/, output web/dist), as `npm run build:web` and local mode use it.
+    await build({ configFile: path.join(WEB_ROOT, 'vite.config.ts'), logLevel: 'error' });
   } catch (error) {
     throw new Error(`Building the portal (web/ with Vite) failed, so there is nothing to deploy: ${(error as Error).message}`);
   }

@@ -82,14 +82,18 @@ export class PortalSite extends Construct {
     });
 
     const portalHost = new URL(institution.portalOrigin).hostname;
+    // With the hospital's certificate, viewers must speak TLS 1.2+; the default certificate's policy is fixed by CloudFront.
     const customDomain = institution.portalCertificateArn
-      ? { domainNames: [portalHost], certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', institution.portalCertificateArn) }
+      ? {
+          domainNames: [portalHost],
+          certificate: acm.Certificate.fromCertificateArn(this, 'Certificate', institution.portalCertificateArn),
+          minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+        }
       : {};
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: `Upload Portal ${institution.id}`,
       defaultRootObject: 'index.html',
       ...customDomain,
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       enableLogging: true,
       logBucket: props.accessLogs,
@@ -109,7 +113,7 @@ export class PortalSite extends Construct {
     ]);
     if (!institution.portalCertificateArn) {
       acknowledge(this.distribution, [
-        ['AwsSolutions-CFR4', 'Without portalCertificateArn the portal is served on its *.cloudfront.net name, whose default certificate CloudFront pins to its own TLS policy; setting portalCertificateArn in the institution config enforces TLSv1.2_2021.'],
+        ['AwsSolutions-CFR4', 'Without portalCertificateArn the portal is served on its *.cloudfront.net name, whose default certificate has a TLS policy CloudFront fixes (it still accepts TLS 1.0 clients). The page carries no PHI and uploads go to S3, which requires TLS 1.2 (bucket policy). Production configs set portalCertificateArn, which enforces TLSv1.2_2021.'],
       ]);
     }
 

@@ -29,6 +29,7 @@ export function stackNameFor(institutionId: string): string {
 }
 
 export class UploadPortalStack extends Stack {
+  readonly institution: InstitutionConfig;
   readonly storage: UploadStorage;
   readonly table: SessionTable;
   readonly events: PortalEvents;
@@ -46,6 +47,7 @@ export class UploadPortalStack extends Stack {
       ...props,
     });
     const { institution, handlersDir } = props;
+    this.institution = institution;
     const logs = logsKey(this, 'LogsKey');
     const accessLogs = new AccessLogBucket(this, 'AccessLogs');
 
