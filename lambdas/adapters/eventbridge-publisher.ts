@@ -1,17 +1,18 @@
-/** EventPublisher on EventBridge: detail-type is the event's type, source "upload-portal". */
+/**
+ * EventPublisher on EventBridge: detail-type is the event's type, source `upload-portal.<institution>`
+ * (the stack's PutEvents grant is conditioned on exactly that source).
+ */
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import type { EventPublisher, PortalEvent } from '../core/inspection-ports';
-
-export const EVENT_SOURCE = 'upload-portal';
+import { eventSourceFor, type EventPublisher, type PortalEvent } from '../core/inspection-ports';
 
 export class EventBridgePublisher implements EventPublisher {
-  constructor(private readonly options: { client: EventBridgeClient; eventBusName: string; source?: string }) {}
+  constructor(private readonly options: { client: EventBridgeClient; eventBusName: string; institutionId: string }) {}
 
   async publish(event: PortalEvent): Promise<void> {
     const { type, ...detail } = event;
     const out = await this.options.client.send(
       new PutEventsCommand({
-        Entries: [{ EventBusName: this.options.eventBusName, Source: this.options.source ?? EVENT_SOURCE, DetailType: type, Detail: JSON.stringify(detail) }],
+        Entries: [{ EventBusName: this.options.eventBusName, Source: eventSourceFor(this.options.institutionId), DetailType: type, Detail: JSON.stringify(detail) }],
       }),
     );
     // PutEvents reports per-entry failures in a 200 response; a lost event must surface as an error.

@@ -1,7 +1,7 @@
 /** EventPublisher for local mode and tests: keeps events in memory and, if given a file, appends JSONL. */
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { EventPublisher, PortalEvent } from '../core/inspection-ports';
+import { eventSourceFor, type EventPublisher, type PortalEvent } from '../core/inspection-ports';
 
 export interface RecordedEvent {
   source: string;
@@ -13,12 +13,12 @@ export interface RecordedEvent {
 export class RecordingEventPublisher implements EventPublisher {
   readonly events: RecordedEvent[] = [];
 
-  constructor(private readonly options: { file?: string; source?: string; now?: () => Date } = {}) {}
+  constructor(private readonly options: { file?: string; institutionId?: string; now?: () => Date } = {}) {}
 
   async publish(event: PortalEvent): Promise<void> {
     const { type, ...detail } = event;
     const recorded: RecordedEvent = {
-      source: this.options.source ?? 'upload-portal',
+      source: eventSourceFor(this.options.institutionId ?? event.institutionId),
       detailType: type,
       time: (this.options.now?.() ?? new Date()).toISOString(),
       detail,

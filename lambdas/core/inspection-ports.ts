@@ -57,6 +57,11 @@ export interface UploadSessionRejectedEvent {
 
 export type PortalEvent = UploadSessionAcceptedEvent | UploadSessionRejectedEvent;
 
+/** The events' source: one per institution, so a shared bus and IAM conditions can tell them apart. */
+export function eventSourceFor(institutionId: string): string {
+  return `upload-portal.${institutionId}`;
+}
+
 /** Tells the hospital's systems about sessions (EventBridge in AWS; recorded in local mode). */
 export interface EventPublisher {
   publish(event: PortalEvent): Promise<void>;

@@ -23,6 +23,7 @@ import { makeGetSession, makeOpenSession, type GetSession, type OpenSession } fr
 import { makeRemoveFile, makeRequestUploads, type RemoveFile, type RequestUploads } from '../core/uploads';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher';
+import type { EventPublisher } from '../core/inspection-ports';
 import { appConfig, ConfigError, type AppConfig } from './config';
 import { buildInspectionUseCases } from './inspection-deps';
 import { observability, type Observability } from './observability';
@@ -130,8 +131,13 @@ export const apiDeps = once(() => createApiDeps(appConfig(), awsClients()));
 const inspectionUseCases = once(() => {
   const config = appConfig();
   const { dynamo, s3 } = awsClients();
-  if (!config.eventBusName) throw new ConfigError(['EVENT_BUS_NAME: required by the inspection Lambdas on AWS']);
-  const publisher = new EventBridgePublisher({ client: new EventBridgeClient({ region: config.region }), eventBusName: config.eventBusName });
+  const eventBusName = config.eventBusName;
+  const publisher: EventPublisher = eventBusName
+    ? new EventBridgePublisher({ client: new EventBridgeClient({ region: config.region }), eventBusName, institutionId: config.institution.id })
+    : {
+        // Only the sweeper may run without a bus: it never publishes.
+        publish: () => Promise.reject(new ConfigError(['EVENT_BUS_NAME: required to publish session events'])),
+      };
   return buildInspectionUseCases({ doc: dynamo, tableName: config.tableName, s3, bucketName: config.bucketName, publisher, observability });
 });
 
