@@ -7,13 +7,12 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { InstitutionConfig } from '../lambdas/core/institution';
+import { eventSourceFor } from '../lambdas/core/inspection-ports';
 import type { AppFunction } from './app-function';
 
 export const EVENT_DETAIL_TYPES = ['UploadSessionAccepted', 'UploadSessionRejected'] as const;
 
-export function eventSourceFor(institutionId: string): string {
-  return `upload-portal.${institutionId}`;
-}
+export { eventSourceFor };
 
 export class PortalEvents extends Construct {
   readonly bus: events.EventBus;

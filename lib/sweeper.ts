@@ -13,7 +13,6 @@ import type { InstitutionConfig } from '../lambdas/core/institution';
 import { workerEntries } from '../lambdas/handlers/routes';
 import { AppFunction } from './app-function';
 import { acknowledge, encryptedQueue } from './defaults';
-import type { PortalEvents } from './events';
 import type { SessionTable } from './session-table';
 import type { UploadStorage } from './upload-storage';
 
@@ -23,7 +22,6 @@ export interface SessionSweeperProps {
   institution: InstitutionConfig;
   storage: UploadStorage;
   table: SessionTable;
-  events: PortalEvents;
   logsKey: kms.IKey;
   queueKey: kms.IKey;
   handlersDir?: string;
@@ -56,7 +54,6 @@ export class SessionSweeper extends Construct {
     this.sweeper.addToRolePolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.queueKey.keyArn] }));
     props.table.bindReadWrite(this.sweeper, { scan: true });
     props.storage.bindSweeper(this.sweeper);
-    props.events.bindPublisher(this.sweeper);
 
     new events.Rule(this, 'Schedule', {
       description: `Upload Portal ${props.institution.id}: sweep abandoned sessions`,

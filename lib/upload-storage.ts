@@ -124,7 +124,8 @@ export class UploadStorage extends Construct {
   bindCompleter(fn: AppFunction): void {
     fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);
     this.grantObjects(fn, ['s3:PutObject'], MANIFESTS, 'writes the session manifest, at sessions/*/manifest.json only');
-    this.grantObjects(fn, ['s3:GetObject', 's3:PutObjectTagging', 's3:DeleteObject'], FILES, 'checks arrived files, tags accepted files for retention and deletes a rejected session\'s files, under sessions/*/files/ only');
+    this.grantObjects(fn, ['s3:GetObject', 's3:PutObjectTagging'], FILES, 'checks arrived files and tags accepted files for retention, under sessions/*/files/ only');
+    this.grantObjects(fn, ['s3:DeleteObject'], SESSION_DATA, 'deletes a rejected session\'s objects (the cleaner lists the session\'s prefix), under sessions/ only');
     this.grantList(fn);
     this.grantKey(fn, ['kms:GenerateDataKey']);
   }
