@@ -117,7 +117,7 @@ describe('presigned URL signing', () => {
       },
       { signingDate: new Date(date), expiresIn: Number(q['X-Amz-Expires']), signableHeaders: new Set(signable) },
     );
-    return presigned.query['X-Amz-Signature'];
+    return presigned.query?.['X-Amz-Signature'];
   }
 
   it('signs host and content-length (and content-type when declared), the exact key and the configured expiry', async () => {
@@ -138,7 +138,7 @@ describe('presigned URL signing', () => {
       const signedHeaders = q.get('X-Amz-SignedHeaders')!.split(';');
       expect(signedHeaders).toContain('host');
       expect(signedHeaders).toContain('content-length');
-      const contentType = declared.kind === 'attachment' ? { 'content-type': 'application/pdf' } : {};
+      const contentType: Record<string, string> = declared.kind === 'attachment' ? { 'content-type': 'application/pdf' } : {};
       if (declared.kind === 'attachment') {
         expect(signedHeaders).toContain('content-type');
         expect(upload.headers).toEqual({ 'Content-Type': 'application/pdf' });
