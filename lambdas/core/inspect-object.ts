@@ -110,8 +110,10 @@ export function makeInspectObject(deps: InspectObjectDeps) {
     if (!head || !head.etag || sameEtag(head.etag, file.etag)) return 'already-inspected';
     const reason: RejectionReason = { code: 'OBJECT_REPLACED', message: message('OBJECT_REPLACED'), fileId: file.fileId };
     const after = await rejectFor(file, reason, `${file.fileId}#replaced`);
-    if (after?.status === 'ACCEPTED') log.error('verified object replaced after acceptance', { sessionId: file.sessionId, fileId: file.fileId });
-    return 'rejected';
+    if (after?.status === 'REJECTED') return 'rejected';
+    // Too late to reject (accepted or expired): the hospital has to know this object changed.
+    log.error('verified object replaced after the session ended', { sessionId: file.sessionId, fileId: file.fileId, status: after?.status });
+    return 'already-inspected';
   }
 
   function rejectFor(file: FileRecord, reason: RejectionReason, key = file.fileId) {
