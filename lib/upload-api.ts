@@ -9,6 +9,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -46,6 +47,8 @@ export class UploadApi extends Construct {
   readonly accessLogs: logs.LogGroup;
   /** One function per route, keyed by the route id of routes.ts. */
   readonly functions: Record<string, AppFunction> = {};
+  /** Attach to the hospital staff's role or group: may call the admin routes (issue upload codes), nothing else. */
+  readonly issueCodesPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: UploadApiProps) {
     super(scope, id);
@@ -141,6 +144,7 @@ export class UploadApi extends Construct {
     };
 
     const iamAuthorizer = new HttpIamAuthorizer();
+    const adminRoutes: string[] = [];
     for (const route of apiRoutes) {
       const setting = settings[route.id];
       if (!setting) throw new Error(`lib/upload-api.ts: route ${route.id} (${route.method} ${route.path}) has no grants defined; add it to the route settings`);
@@ -165,8 +169,14 @@ export class UploadApi extends Construct {
         authorizer: route.auth === 'admin' ? iamAuthorizer : undefined,
       });
       if (httpRoute) this.acknowledgeAuthorization(httpRoute, route);
+      if (route.auth === 'admin') adminRoutes.push(this.httpApi.arnForExecuteApi(route.method, route.path, this.stage.stageName));
       this.acknowledgeSynchronousInvocation(fn, route, setting.reservedConcurrentExecutions !== undefined);
     }
+
+    this.issueCodesPolicy = new iam.ManagedPolicy(this, 'IssueCodesPolicy', {
+      description: `Upload Portal ${institution.id}: issue upload codes (npm run codes) through the IAM-authorized admin route`,
+      statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: adminRoutes })],
+    });
   }
 
   /** The API's base URL (`https://{id}.execute-api.{region}.amazonaws.com`), what config.json's apiUrl holds. */

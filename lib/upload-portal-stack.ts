@@ -92,6 +92,8 @@ export class UploadPortalStack extends Stack {
     new CfnOutput(this, 'UploadsBucketName', { value: this.storage.bucket.bucketName });
     new CfnOutput(this, 'TableName', { value: this.table.table.tableName });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
+    new CfnOutput(this, 'IssueCodesPolicyArn', { value: this.api.issueCodesPolicy.managedPolicyArn, description: 'Attach to the staff role/group that issues upload codes' });
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
   }
 

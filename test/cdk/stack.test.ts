@@ -342,6 +342,21 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
       expect(stage.Properties.AccessLogSettings.Format).not.toContain('sourceIp');
     });
 
+    it('offers staff a managed policy that may invoke the admin route and nothing else', () => {
+      const [, policy] = ofType(s(), 'AWS::IAM::ManagedPolicy')[0]!;
+      const admin = apiRoutes.filter((r) => r.auth === 'admin');
+      expect(policy.Properties.PolicyDocument.Statement).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'execute-api:Invoke',
+          Resource: admin.length === 1 ? expect.anything() : expect.any(Array),
+        },
+      ]);
+      const resource = JSON.stringify(policy.Properties.PolicyDocument.Statement[0].Resource);
+      for (const route of admin) expect(resource).toContain(`/$default/${route.method}${route.path}`);
+      expect(resource).toContain(logicalId(s(), s().stack.api.httpApi));
+    });
+
     it('allows CORS from the portal origin only', () => {
       const [, api] = ofType(s(), 'AWS::ApiGatewayV2::Api')[0]!;
       expect(api.Properties.CorsConfiguration.AllowOrigins).toEqual([s().institution.portalOrigin]);
