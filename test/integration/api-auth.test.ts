@@ -64,6 +64,16 @@ describe('upload codes', () => {
     expect(res.status).toBe(201);
   });
 
+  it('opens exactly one session when the same fresh code is redeemed 5 times at once', async () => {
+    const code = await api.issueCode();
+    const results = await Promise.all(Array.from({ length: 5 }, () => redeem(code, freshIp())));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 201]);
+    expect(new Set(results.map((r) => r.body.sessionId)).size).toBe(1);
+    // Each resume replaced the token: exactly one of the five still works.
+    const valid = await Promise.all(results.map(async (r) => (await api.getSession(r.body.sessionId, r.body.token)).status));
+    expect(valid.filter((status) => status === 200)).toHaveLength(1);
+  });
+
   it('refuses mistyped, used, expired and revoked codes with one generic 401', async () => {
     const ip = freshIp();
     const mistyped = await api.issueCode();
