@@ -42,6 +42,7 @@ let complete: ReturnType<typeof createCompleteSessionHandler>;
 beforeAll(async () => {
   api = await startApi('complete');
   rig = rigOn(api.table, api.bucket);
+  rig.api = api;
   complete = createCompleteSessionHandler({ authorize: rig.useCases.authorize, completeSession: rig.useCases.completeSession, observability: rig.observability });
 });
 afterAll(async () => {

@@ -270,13 +270,13 @@ describe('idempotency', () => {
   });
 
   it('an event that arrives after the file was removed deletes the object (counted as unknown)', async () => {
-    const { sessionId } = await seedSession(rig);
+    const { sessionId, token } = await seedSession(rig);
     const file = await declareCorpusDicom(rig, sessionId, MR_1);
-    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
-    await rig.table.doc.send(
-      new UpdateCommand({ TableName: rig.table.tableName, Key: keys.file(sessionId, file.fileId), UpdateExpression: 'SET #s = :r', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':r': 'REMOVED' } }),
-    );
+    // DELETE /sessions/{id}/files/{fileId} while the PUT is still in flight.
+    expect((await rig.api!.removeFile(sessionId, token, file.fileId)).status).toBe(204);
+    const before = rig.observability.total('UnknownObjects');
     await uploadAndInspect(rig, file.key, corpusBytes(MR_1));
+    expect(rig.observability.total('UnknownObjects') - before).toBe(1);
     expect(await rig.bucket.objectSize(file.key)).toBeUndefined();
     expect((await sessionItem(sessionId)).receivedBytes).toBe(0);
   });

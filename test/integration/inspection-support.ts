@@ -19,7 +19,8 @@ import { buildInspectionUseCases } from '../../lambdas/handlers/inspection-deps'
 import { createInspectorHandler } from '../../lambdas/handlers/inspector';
 import { createObservability, type MetricName, type Observability } from '../../lambdas/handlers/observability';
 import { encodeS3EventKey } from '../../local/s3-events';
-import { createTestBucket, createTestTable, testInstitution, type TestBucket, type TestTable } from './helpers/emulators';
+import { startApi, type ApiHarness } from './helpers/api';
+import { testInstitution, type TestBucket, type TestTable } from './helpers/emulators';
 
 // ─── Corpus ─────────────────────────────────────────────────────────────────
 
@@ -135,12 +136,20 @@ export interface Rig {
   useCases: ReturnType<typeof buildInspectionUseCases>;
   inspector: ReturnType<typeof createInspectorHandler>;
   limits: Limits;
+  /** The real API on the same table and bucket: sessions and declarations go through it. */
+  api?: ApiHarness;
+  /** Bearer tokens of the sessions opened through the API. */
+  tokens: Map<string, string>;
   drop(): Promise<void>;
 }
 
+/** The real API (code → session → upload request) plus the inspection half, on a fresh table and bucket. */
 export async function createRig(label: string): Promise<Rig> {
-  const [table, bucket] = await Promise.all([createTestTable(label), createTestBucket(label)]);
-  return rigOn(table, bucket);
+  const api = await startApi(label);
+  const rig = rigOn(api.table, api.bucket);
+  rig.api = api;
+  rig.drop = () => api.close();
+  return rig;
 }
 
 /** The inspection use cases and handlers on an existing table and bucket (e.g. the API harness's). */
@@ -168,6 +177,7 @@ export function rigOn(table: TestTable, bucket: TestBucket, options: { now?: () 
     useCases,
     inspector,
     limits: limitsFor(testInstitution()),
+    tokens: new Map(),
     async drop() {
       await Promise.all([table.drop(), bucket.drop()]);
     },
@@ -186,10 +196,20 @@ export function tokenHashOf(token: string): string {
   return createHash('sha256').update(`session-token:${token}`, 'utf8').digest('hex');
 }
 
+/**
+ * A session opened through the API (a fresh code, redeemed). States the API cannot produce on
+ * demand (other limits, a past expiry, a final status) are written to the table directly.
+ */
 export async function seedSession(
   rig: Rig,
   opts: { limits?: Limits; expiresAt?: string; status?: SessionItem['status']; codeReference?: string } = {},
 ): Promise<SeededSession> {
+  if (rig.api && !opts.limits && !opts.expiresAt && !opts.status) {
+    const code = await rig.api.issueCode(opts.codeReference ? { reference: opts.codeReference } : {});
+    const opened = await rig.api.openSession(code);
+    rig.tokens.set(opened.sessionId, opened.token);
+    return { sessionId: opened.sessionId, token: opened.token };
+  }
   const sessionId = randomBytes(12).toString('base64url');
   const token = randomBytes(32).toString('base64url');
   const now = new Date();
@@ -230,8 +250,33 @@ export interface DeclaredFile extends Declaration {
   key: string;
 }
 
-/** Declares a file as the upload request does: a RESERVED file item and its reserved bytes. */
+const CONTENT_TYPES: Record<AttachmentType, string> = { pdf: 'application/pdf', jpeg: 'image/jpeg', png: 'image/png' };
+
+/**
+ * Declares a file through POST /sessions/{id}/uploads. A declaration the API would refuse (a DICOM
+ * without SOP Instance UID, an empty file, a session not opened through the API) is written as the
+ * upload request would have stored it: a RESERVED file item and its reserved bytes, so completion's
+ * defense in depth can be tested against states a buggy or bypassed API could leave.
+ */
 export async function declareFile(rig: Rig, sessionId: string, declaration: Declaration): Promise<DeclaredFile> {
+  const token = rig.tokens.get(sessionId);
+  if (rig.api && token && declaration.size >= 1 && (declaration.kind !== 'dicom' || declaration.sopInstanceUid)) {
+    const clientId = randomUUID();
+    const response = await rig.api.requestUploads(sessionId, token, [
+      {
+        clientId,
+        name: declaration.name ?? (declaration.kind === 'dicom' ? 'IM0001' : `attachment.${declaration.attachmentType ?? 'pdf'}`),
+        size: declaration.size,
+        kind: declaration.kind,
+        ...(declaration.studyInstanceUid ? { studyInstanceUid: declaration.studyInstanceUid } : {}),
+        ...(declaration.sopInstanceUid ? { sopInstanceUid: declaration.sopInstanceUid } : {}),
+        ...(declaration.kind === 'attachment' ? { contentType: CONTENT_TYPES[declaration.attachmentType ?? 'pdf'] } : {}),
+      },
+    ]);
+    if (response.status !== 201) throw new Error(`the upload request was refused: ${response.status} ${JSON.stringify(response.body)}`);
+    const fileId = (response.body.uploads as { fileId: string }[])[0]!.fileId;
+    return { ...declaration, fileId, key: objectKeyFor(sessionId, fileId) };
+  }
   const fileId = randomBytes(12).toString('base64url');
   const key = objectKeyFor(sessionId, fileId);
   const item: FileItem = {
