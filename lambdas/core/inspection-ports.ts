@@ -29,7 +29,7 @@ export interface RetentionMarker {
   markAccepted(keys: readonly string[]): Promise<void>;
 }
 
-/** Writes the manifest of an accepted session to sessions/{id}/manifest.json (itself marked accepted). */
+/** Writes the manifest of an accepted session to sessions/{id}/manifest.json. */
 export interface ManifestWriter {
   write(sessionId: string, manifest: unknown): Promise<{ key: string }>;
 }
