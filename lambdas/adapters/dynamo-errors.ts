@@ -1,5 +1,5 @@
 /** Recognising DynamoDB's refusals by their documented error names (the SDK's exception classes). */
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException, TransactionConflictException } from '@aws-sdk/client-dynamodb';
 
 export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException;
@@ -9,4 +9,9 @@ export function isConditionalCheckFailed(error: unknown): boolean {
 export function cancellationCodes(error: unknown): (string | undefined)[] | undefined {
   if (!(error instanceof TransactionCanceledException)) return undefined;
   return (error.CancellationReasons ?? []).map((reason) => reason.Code);
+}
+
+/** A plain write that hit an item a transaction was changing at that moment: retrying is right. */
+export function isTransactionConflict(error: unknown): boolean {
+  return error instanceof TransactionConflictException;
 }

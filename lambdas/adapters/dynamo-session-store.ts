@@ -4,7 +4,7 @@
  */
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeclaredFile, SessionRecord, SessionState, SessionStore, StudyRecord } from '../core/ports';
-import { cancellationCodes, isConditionalCheckFailed } from './dynamo-errors';
+import { cancellationCodes, isConditionalCheckFailed, isTransactionConflict } from './dynamo-errors';
 import { keys, type FileItem, type SessionItem, type StudyItem } from './table';
 
 export function sessionRecordOf(item: SessionItem): SessionRecord {
@@ -128,6 +128,18 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async replaceToken(sessionId: string, tokenHash: string): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.tryReplaceToken(sessionId, tokenHash);
+      } catch (error) {
+        // An upload request's reservation was writing the session item at that instant.
+        if (!isTransactionConflict(error) || attempt >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+      }
+    }
+  }
+
+  private async tryReplaceToken(sessionId: string, tokenHash: string): Promise<boolean> {
     try {
       await this.doc.send(
         new UpdateCommand({

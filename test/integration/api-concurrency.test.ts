@@ -88,3 +88,26 @@ describe('50 parallel attachment requests to one study', () => {
     });
   }
 });
+
+describe('resume during uploads', () => {
+  it('re-redeeming the code while upload requests run never answers 500 and keeps the counters consistent', async () => {
+    const code = await api.issueCode();
+    const s = await api.openSession(code);
+    const study = testUid();
+    const results = await Promise.all([
+      ...Array.from({ length: 20 }, () => api.requestUploads(s.sessionId, s.token, [dicomFile(study, 10)])),
+      ...Array.from({ length: 5 }, () => api.invoke({ method: 'POST', path: '/sessions', body: { uploadCode: code }, sourceIp: '192.0.2.99' })),
+    ]);
+    const uploads = results.slice(0, 20);
+    const resumes = results.slice(20);
+    expect(resumes.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    // Requests that ran after the first resume carry a replaced token: 401, never 500.
+    for (const r of uploads) expect([201, 401]).toContain(r.status);
+    const accepted = uploads.filter((r) => r.status === 201).length;
+    const latest = resumes.map((r) => r.body.token as string);
+    const views = await Promise.all(latest.map((token) => api.getSession(s.sessionId, token)));
+    const view = views.find((v) => v.status === 200)!;
+    expect(view.body.files).toHaveLength(accepted);
+    expect(view.body.usage.reservedBytes).toBe(accepted * 10);
+  });
+});
