@@ -79,9 +79,6 @@ export interface OpenedSession {
 
 export type OpenSession = (input: { uploadCode: string; clientAddress: string }) => Promise<OpenedSession>;
 
-/** Failed redemptions allowed per client address and window before 429. */
-export const REDEMPTION_FAILURES_PER_WINDOW = 10;
-
 /**
  * Redeems an upload code. A fresh code opens a session (claiming the code atomically); the same code
  * while its session is OPEN resumes it with a new token. Anything else (unknown, mistyped, used,
