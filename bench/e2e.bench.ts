@@ -101,7 +101,19 @@ async function rawRound(info: LocalInfo, files: DatasetEntry[], round: number): 
   return (performance.now() - started) / 1000;
 }
 
-async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: string): Promise<{ seconds: number; status: string }> {
+interface PipelineTimings {
+  /** Upload request latencies, ms. */
+  requests: number[];
+  /** Time the uploader waited for upload URLs with transfer slots free, ms. */
+  stalled: number;
+  /** From the start to the last PUT's answer, s. */
+  transfersDone: number;
+  /** Completion attempts answered 409 (files still in inspection). */
+  pendingAnswers: number;
+}
+
+async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: string): Promise<{ seconds: number; status: string; timings: PipelineTimings }> {
+  const timings: PipelineTimings = { requests: [], stalled: 0, transfersDone: 0, pendingAnswers: 0 };
   const started = performance.now();
   const { body: session } = await json(await fetch(`${info.apiUrl}/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uploadCode: code }) }));
   const auth = { authorization: `Bearer ${session.token}`, 'content-type': 'application/json' };
@@ -109,6 +121,7 @@ async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: strin
   for (let i = 0; i < files.length; i += BATCH) batches.push(files.slice(i, i + BATCH));
 
   const requestBatch = async (batch: DatasetEntry[], b: number) => {
+    const requestStarted = performance.now();
     const body = {
       files: batch.map((f, i) => ({
         clientId: `${b}-${i}`,
@@ -120,6 +133,7 @@ async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: strin
       })),
     };
     const answer = (await json(await fetch(`${info.apiUrl}/sessions/${session.sessionId}/uploads`, { method: 'POST', headers: auth, body: JSON.stringify(body) }))).body;
+    timings.requests.push(performance.now() - requestStarted);
     return (answer.uploads as { clientId: string; url: string; headers: Record<string, string> }[]).map((u) => ({
       ...u,
       path: batch[Number(u.clientId.split('-')[1])]!.path,
@@ -142,7 +156,9 @@ async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: strin
   };
   const running: Promise<void>[] = [];
   for (let b = 0; b < batches.length; b++) {
+    const waitStarted = performance.now();
     const uploads = await pending;
+    timings.stalled += performance.now() - waitStarted;
     if (b + 1 < batches.length) pending = requestBatch(batches[b + 1]!, b + 1);
     for (const u of uploads) {
       await slot();
@@ -150,6 +166,7 @@ async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: strin
     }
   }
   await Promise.all(running);
+  timings.transfersDone = (performance.now() - started) / 1000;
 
   const studies = [...new Set(files.map((f) => f.studyInstanceUid))].map((studyInstanceUid) => ({ studyInstanceUid }));
   const completion = { studies, contact: { email: 'bench@example.org' }, consent: { privacyPolicy: true, dataSharing: true } };
@@ -157,13 +174,18 @@ async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: strin
     const answer = await json(await fetch(`${info.apiUrl}/sessions/${session.sessionId}/complete`, { method: 'POST', headers: auth, body: JSON.stringify(completion) }));
     if (answer.http !== 409) {
       if (answer.body.status !== 'ACCEPTED') throw new Error(`pipeline session ended ${String(answer.body.status)}: ${JSON.stringify(answer.body).slice(0, 500)}`);
-      return { seconds: (performance.now() - started) / 1000, status: answer.body.status };
+      return { seconds: (performance.now() - started) / 1000, status: answer.body.status, timings };
     }
+    timings.pendingAnswers++;
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 
 async function main(): Promise<void> {
   const files = ensureSyntheticDataset(join(ROOT, '.bench-cache', `e2e-${FILES}x${ROWS}x${COLUMNS}`), { files: FILES, studies: STUDIES, rows: ROWS, columns: COLUMNS }, console.log);
@@ -172,6 +194,16 @@ async function main(): Promise<void> {
 
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
   const { child, info, code: firstCode } = await startLocalMode(dataDir);
+  // Ctrl-C on the bench stops local mode too (it drains and stops its JVM), then cleans up.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      child.once('exit', () => {
+        rmSync(dataDir, { recursive: true, force: true });
+        process.exit(130);
+      });
+      child.kill('SIGTERM');
+    });
+  }
   const raw: number[] = [];
   const pipeline: number[] = [];
   try {
@@ -183,8 +215,13 @@ async function main(): Promise<void> {
       const accepted = await (await fetch(`${info.apiUrl}/admin/upload-codes`, { method: 'POST', headers: { authorization: `Bearer ${info.adminToken}`, 'content-type': 'application/json' }, body: '{}' })).json() as { code: string };
       code = accepted.code;
       pipeline.push(totalBytes / MiB / result.seconds);
+      const t = result.timings;
+      const requests = [...t.requests].sort((a, b) => a - b);
       console.log(
-        `round ${round + 1}: raw PUT ${raw.at(-1)!.toFixed(1)} MiB/s (${rawSeconds.toFixed(2)} s) · pipeline ${pipeline.at(-1)!.toFixed(1)} MiB/s (${result.seconds.toFixed(2)} s, ${String(result.status)})`,
+        `round ${round + 1}: raw PUT ${raw.at(-1)!.toFixed(1)} MiB/s (${rawSeconds.toFixed(2)} s) · pipeline ${pipeline.at(-1)!.toFixed(1)} MiB/s (${result.seconds.toFixed(2)} s, ${String(result.status)})\n` +
+          `  pipeline detail: transfers done at ${t.transfersDone.toFixed(2)} s; waited ${(t.stalled / 1000).toFixed(2)} s for upload URLs; ` +
+          `upload request p50 ${requests[Math.floor(requests.length / 2)]!.toFixed(0)} ms, p90 ${requests[Math.floor(requests.length * 0.9)]!.toFixed(0)} ms, first ${t.requests[0]!.toFixed(0)} ms, last ${t.requests.at(-1)!.toFixed(0)} ms; ` +
+          `${t.pendingAnswers} completion answers "files pending"`,
       );
     }
   } finally {

@@ -81,7 +81,18 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string }
   const jar = dynamoLocalJar();
   const storage = opts.dataDir ? ['-dbPath', resolvePath(opts.dataDir)] : ['-inMemory'];
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
-  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'dynamodb-local', ...jar.args, ...storage, '-port', String(port), '-sharedDb'], {
+  const flags = [
+    ...storage,
+    '-port',
+    String(port),
+    '-sharedDb',
+    // Nothing leaves the machine: the data is PHI, and local mode must work offline.
+    '-disableTelemetry',
+    // Browsers never talk to the table; its default CORS (`*`) would let any web page read it.
+    '-cors',
+    'http://127.0.0.1:1',
+  ];
+  const child = spawn('/bin/sh', ['-c', WATCHDOG, 'dynamodb-local', ...jar.args, ...flags], {
     cwd: jar.cwd,
     detached: true,
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -157,7 +168,7 @@ export async function startS3rver(opts: {
     directory: opts.dataDir,
     silent: true,
     resetOnClose: opts.resetOnClose ?? false,
-    configureBuckets: (opts.buckets ?? []).map((b) => ({ name: b.name, configs: [corsXml(b.corsOrigins)] })),
+    configureBuckets: (opts.buckets ?? []).map((b) => ({ name: b.name, configs: b.corsOrigins.length ? [corsXml(b.corsOrigins)] : [] })),
   });
   if (opts.onEvent) {
     const onEvent = opts.onEvent;

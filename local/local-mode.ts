@@ -9,8 +9,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Observability } from '../lambdas/handlers/observability';
-import { startDynamoLocal, startS3rver, type RunningEmulator, type S3ObjectEvent, type S3RequestOrigin } from './emulators';
+import { startDynamoLocal, type RunningEmulator, type S3ObjectEvent, type S3RequestOrigin } from './emulators';
 import { createApiAdapter } from './http-adapter';
+import { startS3rverThread } from './s3rver-thread';
 import { createPortalServer, ensurePortalBuilt } from './portal';
 import { ensureTable, findLostObjectEvents } from './provision';
 import { isSubscribed, normalizeS3Record, SqsEventFeeder } from './s3-events';
@@ -139,7 +140,7 @@ export async function startLocalMode(settings: LocalSettings, output: { app: Obs
   };
   const [dynamoResult, s3Result] = await Promise.allSettled([
     startDynamoLocal({ ...(settings.dynamoPort !== undefined ? { port: settings.dynamoPort } : {}), dataDir: join(dataDir, 'dynamodb') }),
-    startS3rver({
+    startS3rverThread({
       ...(settings.s3Port !== undefined ? { port: settings.s3Port } : {}),
       dataDir: join(dataDir, 's3'),
       buckets: [{ name: bucketName, corsOrigins: portalOrigins }],

@@ -157,7 +157,7 @@ async function apiUrlFromStack(stackName: string, region?: string): Promise<stri
 }
 
 /** POSTs the request signed with SigV4 for execute-api, as the IAM authorizer requires. */
-async function postSigned(apiUrl: string, path: string, body: string, region?: string): Promise<Response> {
+export async function postSigned(apiUrl: string, path: string, body: string, region?: string): Promise<Response> {
   const [{ SignatureV4 }, { Sha256 }, { fromNodeProviderChain }] = await Promise.all([
     import('@smithy/signature-v4'),
     import('@aws-crypto/sha256-js'),
