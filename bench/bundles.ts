@@ -19,11 +19,15 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const work = mkdtempSync(path.join(tmpdir(), 'upload-portal-bundles-'));
 
 /** Bundles an entry file, or inline source resolved from the project root (the baselines). */
+/** Bytes in each bundle's output by npm package (or `app` for our code), from esbuild's metafile. */
+const composition = new Map<string, Map<string, number>>();
+
 async function bundle(name: string, entry: string | { contents: string }): Promise<string> {
   const outdir = path.join(work, name);
   mkdirSync(outdir, { recursive: true });
   const outfile = path.join(outdir, 'index.mjs');
-  await build({
+  const result = await build({
+    metafile: true,
     ...(typeof entry === 'string'
       ? { entryPoints: [entry] }
       : { stdin: { contents: entry.contents, resolveDir: PROJECT_ROOT, loader: 'ts' as const, sourcefile: `${name}.ts` } }),
@@ -40,6 +44,15 @@ async function bundle(name: string, entry: string | { contents: string }): Promi
     tsconfig: path.join(PROJECT_ROOT, 'tsconfig.json'),
     logLevel: 'error',
   });
+  const byPackage = new Map<string, number>();
+  for (const output of Object.values(result.metafile.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
+      const key = match ? match[1]! : 'app';
+      byPackage.set(key, (byPackage.get(key) ?? 0) + bytesInOutput);
+    }
+  }
+  composition.set(name, byPackage);
   return outfile;
 }
 
@@ -56,11 +69,17 @@ function coldImportOnce(file: string): number {
   return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' }));
 }
 
-/** Medians over RUNS rounds; each round measures every bundle once, so load on a shared machine hits all alike. */
-function coldImportMedians(files: string[]): number[] {
+/**
+ * Min and median over RUNS rounds; each round measures every bundle once, so load on a shared
+ * machine hits all alike. The minimum is the least noisy estimate of the intrinsic cost.
+ */
+function coldImportTimes(files: string[]): { min: number; median: number }[] {
   const samples: number[][] = files.map(() => []);
   for (let round = 0; round < RUNS; round++) files.forEach((file, i) => samples[i]!.push(coldImportOnce(file)));
-  return samples.map((times) => times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!);
+  return samples.map((times) => {
+    times.sort((a, b) => a - b);
+    return { min: times[0]!, median: times[Math.floor(times.length / 2)]! };
+  });
 }
 
 function kb(bytes: number): string {
@@ -86,19 +105,23 @@ async function main(): Promise<void> {
   for (const fn of lambdas) functions.push({ name: fn.name, file: await bundle(fn.name, path.join(HANDLERS_DIR, fn.entry)) });
 
   const all = [...baselines, ...functions];
-  const medians = coldImportMedians(all.map((b) => b.file));
-  const measured = all.map((b, i) => ({ ...b, bytes: statSync(b.file).size, ms: medians[i]! }));
+  const times = coldImportTimes(all.map((b) => b.file));
+  const measured = all.map((b, i) => ({ ...b, bytes: statSync(b.file).size, ms: times[i]!.min, median: times[i]!.median }));
   const s3Baseline = measured[1]!;
   const emptyBaseline = measured[0]!;
 
-  console.log(`Lambda bundles (esbuild ${BUNDLE_SETTINGS.format}, ${BUNDLE_SETTINGS.target}, minified, SDK bundled); cold import = median of ${RUNS} fresh Node ${process.version} processes`);
+  console.log(`Lambda bundles (esbuild ${BUNDLE_SETTINGS.format}, ${BUNDLE_SETTINGS.target}, minified, SDK bundled); cold import = fastest (median) of ${RUNS} fresh Node ${process.version} processes`);
   console.log('');
-  console.log(`${'bundle'.padEnd(38)} ${'size'.padStart(9)} ${'of 1.5 MB'.padStart(10)} ${'cold import'.padStart(12)} ${'× S3 alone'.padStart(11)}`);
+  console.log(`${'bundle'.padEnd(38)} ${'size'.padStart(9)} ${'of 1.5 MB'.padStart(10)} ${'cold import'.padStart(22)} ${'× S3 alone'.padStart(11)}`);
   for (const m of measured) {
     console.log(
-      `${m.name.padEnd(38)} ${kb(m.bytes).padStart(9)} ${`${((m.bytes / TARGET_BYTES) * 100).toFixed(0)}%`.padStart(10)} ${`${m.ms.toFixed(1)} ms`.padStart(12)} ${(m.ms / s3Baseline.ms).toFixed(2).padStart(11)}`,
+      `${m.name.padEnd(38)} ${kb(m.bytes).padStart(9)} ${`${((m.bytes / TARGET_BYTES) * 100).toFixed(0)}%`.padStart(10)} ${`${m.ms.toFixed(1)} ms (${m.median.toFixed(1)})`.padStart(22)} ${(m.ms / s3Baseline.ms).toFixed(2).padStart(11)}`,
     );
   }
+  console.log('');
+  const largestBundle = measured.slice(2).reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const parts = [...(composition.get(largestBundle.name) ?? new Map<string, number>())].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  console.log(`${largestBundle.name} by package: ${parts.map(([pkg, bytes]) => `${pkg} ${kb(bytes)}`).join(', ')}`);
   const over = measured.slice(2).filter((m) => m.bytes > TARGET_BYTES);
   const largest = measured.slice(2).reduce((a, b) => (b.bytes > a.bytes ? b : a));
   console.log('');

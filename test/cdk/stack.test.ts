@@ -302,6 +302,17 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
       }
     });
 
+    it("uses Resource '*' in the Lambdas' policies only for X-Ray (which has no resource-level permissions)", () => {
+      const roleIds = Object.values(s().stack.functions).map((f) => logicalId(s(), f.role));
+      const ours = ofType(s(), 'AWS::IAM::Policy').filter(([, p]) => roleIds.some((r) => refersTo(p.Properties.Roles, r)));
+      expect(ours).toHaveLength(roleIds.length);
+      for (const [pid, policy] of ours) {
+        for (const st of policy.Properties.PolicyDocument.Statement as any[]) {
+          if (asArray(st.Resource).includes('*')) expect(asArray(st.Action).sort(), pid).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+        }
+      }
+    });
+
     it('lets the upload signer only put (and tag) declared files under sessions/*/files/', () => {
       const fn = s().stack.api.functions.RequestUploads!;
       const roleId = logicalId(s(), fn.role);
