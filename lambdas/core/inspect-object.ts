@@ -61,6 +61,14 @@ export function makeInspectObject(deps: InspectObjectDeps) {
     if (!ids) return deleteUnknown(event.key, 'key');
 
     const [file, session] = await Promise.all([store.getFile(ids.sessionId, ids.fileId), store.getSession(ids.sessionId)]);
+    if (session?.status === 'OPEN' && !file) {
+      // A well-formed key in an open session that no upload request issued: a client writing where it
+      // was never allowed to. The session cannot be trusted any more.
+      const outcome = await deleteUnknown(event.key, 'file');
+      const reason: RejectionReason = { code: 'UNDECLARED_OBJECT', message: message('UNDECLARED_OBJECT') };
+      await rejectSession(deps, ids.sessionId, [reason], `undeclared#${ids.fileId}`, deps.now().toISOString());
+      return outcome;
+    }
     if (!session || !file) return deleteUnknown(event.key, file ? 'session' : 'file');
     if (file.status === 'REMOVED') return deleteUnknown(event.key, 'removed');
 
@@ -173,6 +181,8 @@ export async function judge(
   }
   const bytesRead = counting.bytesRead;
   if (header.isDicomDir) return reject('DICOMDIR_NOT_ALLOWED', bytesRead);
+  // A whole header but cut-off pixels: pydicom reads it, but the hospital would get a broken image.
+  if (header.pixelDataTruncated) return reject('DICOM_TRUNCATED', bytesRead);
   if (!header.isDicom) return reject('NOT_DICOM', bytesRead);
   const summary = headerSummary(header.fields as Record<string, unknown>);
   if (!summary.sopInstanceUid || !summary.studyInstanceUid) return reject('NOT_DICOM', bytesRead, { header: summary });

@@ -27,6 +27,8 @@ export const en = {
   SIZE_MISMATCH: 'The uploaded file has a different size than the one that was declared.',
   ATTACHMENT_TYPE_MISMATCH: 'The uploaded file is not of an allowed type (PDF, JPEG or PNG).',
   FILE_MISSING: 'The file was declared but never arrived.',
+  DICOM_TRUNCATED: 'The DICOM file is incomplete: it ends before its image data does.',
+  UNDECLARED_OBJECT: 'A file arrived that was never announced for this upload.',
   OBJECT_REPLACED: 'The file was uploaded again with different content after it was checked.',
   // API errors.
   INVALID_REQUEST: 'The request is not valid.',

@@ -176,13 +176,12 @@ describe('each lie is caught, with a reason per file, and the session is cleaned
     await expectRejected(sessionId, lie.fileId, 'DICOMDIR_NOT_ALLOWED');
   });
 
-  it('a PUT to a key that was never issued is deleted and counted, the session left alone', async () => {
+  it('a PUT to a key that was never issued is deleted and counted; in an open session it rejects the session', async () => {
     const { sessionId } = await seedSession(rig);
     const honest = await declareCorpusDicom(rig, sessionId, MR_1);
     await uploadAndInspect(rig, honest.key, corpusBytes(MR_1));
     const before = rig.observability.total('UnknownObjects');
     const strays = [
-      objectKeyFor(sessionId, 'never-issued'), // a well-formed key nobody declared
       `sessions/${sessionId}/files/evil name+ü (1).exe`, // needs URL-decoding to be found and deleted
       `sessions/${sessionId}/other`,
       'uploads/elsewhere.bin',
@@ -192,9 +191,27 @@ describe('each lie is caught, with a reason per file, and the session is cleaned
     expect(response.batchItemFailures).toEqual([]);
     for (const key of strays) expect(await rig.bucket.objectSize(key)).toBeUndefined();
     expect(rig.observability.total('UnknownObjects') - before).toBe(strays.length);
-    const session = await sessionItem(sessionId);
-    expect(session.status).toBe('OPEN');
+    // Keys that are not ours are removed without judging the session…
+    expect((await sessionItem(sessionId)).status).toBe('OPEN');
     expect(await rig.bucket.objectSize(honest.key)).toBe(honest.size);
+
+    // …but a well-formed file key nobody issued is a client writing where it was not allowed to.
+    const neverIssued = objectKeyFor(sessionId, 'never-issued');
+    const forged = await putObject(rig, neverIssued, corpusBytes(MR_1));
+    expect((await rig.inspector(sqsEvent([sqsMessage(rig.bucket.bucketName, forged)]))).batchItemFailures).toEqual([]);
+    const session = await sessionItem(sessionId);
+    expect(session.status).toBe('REJECTED');
+    expect(session.rejection).toContainEqual({ code: 'UNDECLARED_OBJECT', message: en.UNDECLARED_OBJECT });
+    expect(rig.observability.total('UnknownObjects') - before).toBe(strays.length + 1);
+    expect(await rig.bucket.listKeys(`sessions/${sessionId}/`)).toEqual([]);
+  });
+
+  it('a DICOM file cut inside its Pixel Data → DICOM_TRUNCATED', async () => {
+    const { sessionId } = await seedSession(rig);
+    const truncated = 'test_files/MR_truncated.dcm';
+    const file = await declareCorpusDicom(rig, sessionId, truncated);
+    await uploadAndInspect(rig, file.key, corpusBytes(truncated));
+    await expectRejected(sessionId, file.fileId, 'DICOM_TRUNCATED');
   });
 
   it('a file uploaded again with other bytes after it was verified → OBJECT_REPLACED', async () => {
