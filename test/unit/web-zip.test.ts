@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { zipSync, strToU8 } from 'fflate';
 import { blobReader, entryBlob, entryDataStart, entryReader, listZipEntries, ZipError } from '../../web/src/zip';
-import { classify, scanZip } from '../../web/src/scan';
+import { classify, classifyAll, scanZip } from '../../web/src/scan';
 
-const corpus = join(__dirname, '../../../shared/corpus/pydicom/test_files');
+const corpus = fileURLToPath(new URL('../../../shared/corpus/pydicom/test_files', import.meta.url));
 const ct = readFileSync(join(corpus, 'CT_small.dcm'));
 const mr = readFileSync(join(corpus, 'MR_small.dcm'));
 const dicomdir = readFileSync(join(corpus, 'dicomdirtests/DICOMDIR'));
@@ -104,5 +105,20 @@ describe('classify (real corpus files)', () => {
     const cut = ct.subarray(0, 300);
     const result = await classify(blobReader(new Blob([cut])), cut.length);
     expect(result).toEqual({ kind: 'skip', reason: 'unreadable' });
+  });
+});
+
+describe('classifyAll', () => {
+  it('answers every job exactly once, in batches, with reads running in parallel', async () => {
+    const jobs = Array.from({ length: 1001 }, (_, i) => ({ id: `j${i}`, blob: new Blob([i % 3 === 0 ? ct : i % 3 === 1 ? pdf : new Uint8Array(10)]) }));
+    const seen: string[] = [];
+    const batches: number[] = [];
+    await classifyAll(jobs, (results) => {
+      batches.push(results.length);
+      seen.push(...results.map((r) => r.id));
+    }, { readsInFlight: 8, batchSize: 100 });
+    expect(seen.sort()).toEqual(jobs.map((j) => j.id).sort());
+    expect(Math.max(...batches)).toBeLessThanOrEqual(100);
+    expect(batches.length).toBeGreaterThanOrEqual(11);
   });
 });

@@ -2,8 +2,7 @@
  * The header worker: reads DICOM headers from File.slice prefixes off the main thread, so the page
  * stays responsive while thousands of files are added. Results go back in small batches.
  */
-import { classify, scanZip, type ScanResult, type ZipEntryScan } from './scan';
-import { blobReader } from './zip';
+import { classifyAll, scanZip, type ScanResult, type ZipEntryScan } from './scan';
 
 export type WorkerRequest =
   | { type: 'files'; batch: number; jobs: { id: string; blob: Blob }[] }
@@ -31,22 +30,7 @@ scope.onmessage = (event) => {
 };
 
 async function scanFiles(batch: number, jobs: { id: string; blob: Blob }[]): Promise<void> {
-  let pending: { id: string; result: ScanResult }[] = [];
-  let next = 0;
-  const flush = () => {
-    if (pending.length === 0) return;
-    scope.postMessage({ type: 'results', batch, results: pending });
-    pending = [];
-  };
-  const lane = async () => {
-    while (next < jobs.length) {
-      const job = jobs[next++]!;
-      pending.push({ id: job.id, result: await classify(blobReader(job.blob), job.blob.size) });
-      if (pending.length >= FLUSH_EVERY) flush();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, jobs.length) }, lane));
-  flush();
+  await classifyAll(jobs, (results) => scope.postMessage({ type: 'results', batch, results }), { readsInFlight: READS_IN_FLIGHT, batchSize: FLUSH_EVERY });
 }
 
 async function scanArchive(batch: number, blob: Blob): Promise<void> {

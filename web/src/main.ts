@@ -191,6 +191,7 @@ function addPicked(files: PickedFile[]): void {
     .scanFiles(jobs, (results) => {
       for (const { id, result } of results) {
         const f = picked.get(id)!;
+        picked.delete(id);
         state.scanning.done++;
         if (result.kind === 'zip') {
           void openZip(f);
@@ -201,6 +202,11 @@ function addPicked(files: PickedFile[]): void {
       scheduleRender();
     })
     .catch(() => {
+      // Whatever the worker did not answer for is listed as unreadable, so reading never hangs.
+      for (const f of picked.values()) {
+        state.scanning.done++;
+        state.selection.skip({ name: f.file.name, path: f.path, reason: 'unreadable' });
+      }
       state.notice = t('scan.failed');
     })
     .finally(() => {

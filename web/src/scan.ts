@@ -15,7 +15,8 @@ export type ScanResult =
   | { kind: 'zip' }
   | { kind: 'skip'; reason: SkipReason };
 
-const SNIFF_BYTES = 4096;
+/** The first read: enough to sniff the kind and, for most DICOM files, to hold the whole header. */
+const HEADER_CHUNK = 16 * 1024;
 
 export const contentTypes: Record<AttachmentType, string> = {
   pdf: 'application/pdf',
@@ -26,14 +27,16 @@ export const contentTypes: Record<AttachmentType, string> = {
 /** Classifies one file or entry; never throws (a broken file is a skip with a reason). */
 export async function classify(read: ReadFn, size: number): Promise<ScanResult> {
   try {
-    const prefix = await read(0, Math.min(size, SNIFF_BYTES));
+    const prefix = await read(0, Math.min(size, HEADER_CHUNK));
     const kind = sniffKind(prefix);
     if (kind === 'pdf' || kind === 'jpeg' || kind === 'png') {
       return { kind: 'attachment', attachmentType: kind, contentType: contentTypes[kind] };
     }
     if (kind === 'zip') return { kind: 'zip' };
     if (kind !== 'dicom') return { kind: 'skip', reason: 'unsupported' };
-    const header = await readHeaderFrom(read, size);
+    // Reads within the first chunk are served from it: one file read per typical header.
+    const cached: ReadFn = (start, end) => (end <= prefix.length ? Promise.resolve(prefix.subarray(start, end)) : read(start, end));
+    const header = await readHeaderFrom(cached, size, HEADER_CHUNK);
     if (header.isDicomDir) return { kind: 'dicomdir' };
     if (!header.isDicom) return { kind: 'skip', reason: 'unsupported' };
     const f = header.fields;
@@ -87,4 +90,35 @@ export async function* scanZip(archive: Blob): AsyncGenerator<ZipEntryScan> {
     }
     yield { entry, dataStart, result };
   }
+}
+
+/**
+ * Classifies many files with a few reads in flight, handing results over in batches (so the page
+ * re-renders a few times, not once per file). Every job gets exactly one result.
+ */
+export async function classifyAll(
+  jobs: readonly { id: string; blob: Blob }[],
+  onResults: (results: { id: string; result: ScanResult }[]) => void,
+  options: { readsInFlight?: number; batchSize?: number } = {},
+): Promise<void> {
+  const batchSize = options.batchSize ?? 100;
+  let pending: { id: string; result: ScanResult }[] = [];
+  let next = 0;
+  const flush = () => {
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    onResults(batch);
+  };
+  const lane = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      // Await first: `pending` is replaced on flush, so it must be read after the await.
+      const result = await classify(blobReader(job.blob), job.blob.size);
+      pending.push({ id: job.id, result });
+      if (pending.length >= batchSize) flush();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.readsInFlight ?? 8, jobs.length) }, lane));
+  flush();
 }
