@@ -127,7 +127,7 @@ export class PortalSite extends Construct {
     });
   }
 
-  /** The portal's URL: the institution's own origin when it has a certificate, else the CloudFront name. */
+  /** The distribution's CloudFront URL (with portalCertificateArn, portalOrigin's DNS points here). */
   get url(): string {
     return `https://${this.distribution.distributionDomainName}`;
   }

@@ -169,7 +169,8 @@ export class UploadApi extends Construct {
         authorizer: route.auth === 'admin' ? iamAuthorizer : undefined,
       });
       if (httpRoute) this.acknowledgeAuthorization(httpRoute, route);
-      if (route.auth === 'admin') adminRoutes.push(this.httpApi.arnForExecuteApi(route.method, route.path, this.stage.stageName));
+      // Any stage: the API has only $default, and this form is the one IAM documents for HTTP APIs.
+      if (route.auth === 'admin') adminRoutes.push(this.httpApi.arnForExecuteApi(route.method, route.path));
       this.acknowledgeSynchronousInvocation(fn, route, setting.reservedConcurrentExecutions !== undefined);
     }
 
@@ -177,6 +178,16 @@ export class UploadApi extends Construct {
       description: `Upload Portal ${institution.id}: issue upload codes (npm run codes) through the IAM-authorized admin route`,
       statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: adminRoutes })],
     });
+    const apiId = Stack.of(this).resolve((this.httpApi.node.defaultChild as apigwv2.CfnApi).logicalId) as string;
+    acknowledge(
+      this.issueCodesPolicy,
+      apiRoutes
+        .filter((route) => route.auth === 'admin')
+        .map((route): [string, string] => [
+          `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiId}>/*/${route.method}${route.path}]`,
+          'The stage segment is a wildcard because the API has exactly one stage ($default); the grant names this API, one method and one admin path.',
+        ]),
+    );
   }
 
   /** The API's base URL (`https://{id}.execute-api.{region}.amazonaws.com`), what config.json's apiUrl holds. */

@@ -370,7 +370,7 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
         },
       ]);
       const resource = JSON.stringify(policy.Properties.PolicyDocument.Statement[0].Resource);
-      for (const route of admin) expect(resource).toContain(`/$default/${route.method}${route.path}`);
+      for (const route of admin) expect(resource).toContain(`/*/${route.method}${route.path}`);
       expect(resource).toContain(logicalId(s(), s().stack.api.httpApi));
     });
 
