@@ -70,6 +70,8 @@ describe('rules at their boundaries', () => {
     const s = await session({ maxSessionBytes: 0 });
     const error = await refused(s, [dicomFile(testUid(), 1)], 'STUDY_SIZE_LIMIT', message('STUDY_SIZE_LIMIT', [formatBytes(0)]));
     expect(error.details.violations.map((v: { code: string }) => v.code)).toEqual(['STUDY_SIZE_LIMIT', 'SESSION_SIZE_LIMIT']);
+    // With one study the session message is DESIGN.md's exact text.
+    expect(error.details.violations[1].message).toBe('Total file size exceeds the limit');
   });
 
   it('STUDY_SIZE_LIMIT: a study of exactly the limit passes, one byte more does not, across requests', async () => {
