@@ -2,10 +2,19 @@
  * Concurrent upload requests can never overshoot a limit: 50 parallel requests against room for
  * exactly 20 files (session bytes) and against the 10-attachments-per-study limit, each run 3 times
  * on DynamoDB Local. While they run, a watcher reads the stored counters and records the maximum.
+ * Plus the retry path for transactions that lose to a concurrent writer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lambdas/adapters/table';
+import { DynamoReservationStore } from '../../lambdas/adapters/dynamo-reservation-store';
+import { DynamoSessionStore } from '../../lambdas/adapters/dynamo-session-store';
+import { NodeIds } from '../../lambdas/adapters/node-ids';
+import { Sha256SecretHasher } from '../../lambdas/adapters/node-secret-hasher';
+import { S3UploadSigner } from '../../lambdas/adapters/s3-upload-signer';
+import { ConflictError } from '../../lambdas/core/errors';
+import type { ReservationStore } from '../../lambdas/core/ports';
+import { makeRequestUploads, MAX_RESERVATION_ATTEMPTS } from '../../lambdas/core/uploads';
 import { attachmentFile, dicomFile, startApi, testUid, type ApiHarness } from './helpers/api';
 
 let api: ApiHarness;
@@ -109,5 +118,52 @@ describe('resume during uploads', () => {
     const view = views.find((v) => v.status === 200)!;
     expect(view.body.files).toHaveLength(accepted);
     expect(view.body.usage.reservedBytes).toBe(accepted * 10);
+  });
+});
+
+describe('losing to a concurrent writer', () => {
+  /**
+   * DynamoDB Local runs transactions one at a time, so it never reports TransactionConflict the way
+   * DynamoDB does under contention. Inject that outcome in front of the real reservation store.
+   */
+  async function requestUploadsLosing(times: number) {
+    const { dynamo, s3 } = api.clients;
+    const real = new DynamoReservationStore(dynamo, api.config.tableName);
+    let calls = 0;
+    const reservations: ReservationStore = {
+      reserve: async (r) => (++calls <= times ? { ok: false, refusal: 'conflict' } : real.reserve(r)),
+      release: (file, now) => real.release(file, now),
+    };
+    const requestUploads = makeRequestUploads({
+      sessions: new DynamoSessionStore(dynamo, api.config.tableName),
+      reservations,
+      signer: new S3UploadSigner(s3, api.config.bucketName),
+      hasher: new Sha256SecretHasher(),
+      ids: new NodeIds(),
+      clock: api.clock,
+      institution: api.config.institution,
+    });
+    return { requestUploads, calls: () => calls };
+  }
+
+  it('retries and succeeds once the conflict is gone', async () => {
+    const s = await api.openSession(await api.issueCode());
+    const { requestUploads, calls } = await requestUploadsLosing(3);
+    const result = await requestUploads({ sessionId: s.sessionId, token: s.token, files: [dicomFile(testUid(), 10) as never] });
+    expect(result.uploads).toHaveLength(1);
+    expect(calls()).toBe(4);
+    expect((await api.getSession(s.sessionId, s.token)).body.usage.reservedBytes).toBe(10);
+  });
+
+  it(`gives up after ${MAX_RESERVATION_ATTEMPTS} attempts with 409 SESSION_BUSY and reserves nothing`, async () => {
+    const s = await api.openSession(await api.issueCode());
+    const { requestUploads, calls } = await requestUploadsLosing(1000);
+    const failure = requestUploads({ sessionId: s.sessionId, token: s.token, files: [dicomFile(testUid(), 10) as never] });
+    await expect(failure).rejects.toBeInstanceOf(ConflictError);
+    await expect(failure).rejects.toMatchObject({ code: 'SESSION_BUSY' });
+    expect(calls()).toBe(MAX_RESERVATION_ATTEMPTS);
+    const state = await api.getSession(s.sessionId, s.token);
+    expect(state.body.usage.reservedBytes).toBe(0);
+    expect(state.body.files).toEqual([]);
   });
 });
