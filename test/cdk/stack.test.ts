@@ -17,7 +17,7 @@ import type { InstitutionConfig } from '../../lambdas/core/institution';
 import { RETENTION_TAG } from '../../lambdas/core/retention';
 import { parseConfig } from '../../lambdas/handlers/config';
 import { apiRoutes } from '../../lambdas/handlers/routes';
-import { PROJECT_ROOT } from '../../lib/app-function';
+import { PROJECT_ROOT, type AppFunction } from '../../lib/app-function';
 import { API_THROTTLE, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../lib/defaults';
 import { loadInstitutions } from '../../lib/institutions';
 import { UploadPortalStack } from '../../lib/upload-portal-stack';
@@ -241,6 +241,16 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
         expect(logGroup.RetentionInDays).toBeGreaterThanOrEqual(365);
         expect(logGroup.KmsKeyId).toBeDefined();
       }
+    });
+
+    it('reserve concurrency where it bounds risk: code redemption, code issuing, the inspector and the sweeper', () => {
+      const reserved = (fn: AppFunction) => s().resources[logicalId(s(), fn.function)]!.Properties.ReservedConcurrentExecutions;
+      for (const name of ['CreateSession', 'IssueUploadCode']) expect(reserved(s().stack.api.functions[name]!), name).toBeGreaterThan(0);
+      expect(reserved(s().stack.sweeper.sweeper)).toBe(1);
+      const inspectorReserved = reserved(s().stack.inspection.inspector);
+      const [, mapping] = ofType(s(), 'AWS::Lambda::EventSourceMapping')[0]!;
+      // The queue never drives the inspector past its reservation (which would only throttle and retry).
+      expect(mapping.Properties.ScalingConfig.MaximumConcurrency).toBeLessThanOrEqual(inspectorReserved);
     });
 
     it('get an environment config.ts accepts, with the institution config and no emulator settings', () => {
