@@ -313,7 +313,7 @@ describe('Upload Portal in Chromium against local mode', () => {
     await page.context().close();
   });
 
-  it('a ZIP of DICOM files (built here with fflate) is read in the browser and uploaded', async () => {
+  it('a ZIP of DICOM files (built here with fflate) is read in the browser and uploaded, through an expired URL and a 503', async () => {
     const folder = join(CORPUS, 'dicomdirtests/98892001');
     const entries: Record<string, [Uint8Array, { level: 0 | 6 }]> = {};
     const walk = (dir: string) => {
@@ -331,6 +331,20 @@ describe('Upload Portal in Chromium against local mode', () => {
     const expected = expectedImages('dicomdirtests/98892001');
 
     const page = await openSession(await issueCode(mode));
+    // The first PUT is refused as S3 refuses an expired URL, the second fails once with a 503:
+    // the portal must ask the API for a fresh URL (DELETE + declare again) and retry with backoff.
+    let puts = 0;
+    const refusedFileIds: string[] = [];
+    await page.route(/\/sessions\/[^/]+\/files\/[^/?]+/, (route) => {
+      if (route.request().method() !== 'PUT') return route.continue();
+      puts++;
+      if (puts === 1) {
+        refusedFileIds.push(/\/files\/([^/?]+)/.exec(route.request().url())![1]!);
+        return route.fulfill({ status: 403, contentType: 'application/xml', body: '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>' });
+      }
+      if (puts === 2) return route.fulfill({ status: 503, body: 'Slow Down' });
+      return route.continue();
+    });
     await addFiles(page, zipPath);
     expect(Number(await page.locator('#scan-status').getAttribute('data-files'))).toBe(expected.files + 1);
     expect(await page.locator('article.study').count()).toBe(2);
@@ -339,6 +353,32 @@ describe('Upload Portal in Chromium against local mode', () => {
     expect(await resultStatus(page)).toBe('ACCEPTED');
     const manifest = await readManifest(mode, sessionId);
     expect(new Set(manifestSops(manifest))).toEqual(new Set([...expected.sops, '1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322']));
+    expect(puts).toBe(expected.files + 1 + 2);
+    // The refused declaration was replaced, not uploaded under its old id.
+    const fileIds = manifest.studies.flatMap((s: any) => s.series.flatMap((se: any) => se.instances.map((i: any) => i.fileId)));
+    expect(fileIds).not.toContain(refusedFileIds[0]);
+    await page.context().close();
+  });
+
+  it('an upload can be cancelled, and started again later without sending files twice', async () => {
+    const folder = join(CORPUS, 'dicomdirtests/98892001');
+    const expected = expectedImages('dicomdirtests/98892001');
+    const page = await openSession(await issueCode(mode));
+    await addFiles(page, folder, true);
+    await throttleUploads(page, 5_000);
+    const sessionId = await giveConsentAndStart(page);
+    await page.waitForFunction(() => ((document.getElementById('progress-overall') as HTMLProgressElement | null)?.value ?? 0) >= 15, undefined, { timeout: 30_000 });
+    await page.getByRole('button', { name: 'Cancel upload' }).click();
+    await page.getByText('The upload was cancelled.', { exact: false }).waitFor();
+    await screenshot(page, '19-cancelled');
+    expect(await page.getByRole('heading', { name: '2. Verify and upload' }).isVisible()).toBe(true);
+    await throttleUploads(page, -1);
+    // Consent stays given; Start upload continues with what was not sent yet.
+    await page.getByRole('button', { name: 'Start upload' }).click();
+    expect(await resultStatus(page)).toBe('ACCEPTED');
+    const manifest = await readManifest(mode, sessionId);
+    expect(manifest.totals.instances).toBe(expected.files);
+    expect(new Set(manifestSops(manifest))).toEqual(expected.sops);
     await page.context().close();
   });
 
