@@ -251,6 +251,15 @@ describe('Upload Portal in Chromium against local mode', () => {
     await page.locator(`article.study[data-study="${MR_STUDY}"]`).getByRole('button', { name: 'Remove study' }).click();
     expect(await page.locator('#problems').count()).toBe(0);
     await page.context().close();
+
+    // One study larger than the code allows: the plain message, and that the hospital must allow more.
+    const one = await openSession(await issueCode(mode, { maxSessionBytes: 10_000 }));
+    await addFiles(one, join(CORPUS, 'dicomdirtests/77654033/CT2'), true);
+    expect(await one.locator('#problems [data-code="SESSION_SIZE_LIMIT"] .problem-message').textContent()).toBe('Total file size exceeds the limit');
+    expect(await one.locator('#problems [data-code="SESSION_SIZE_LIMIT"] .advice').textContent()).toContain('Remove files to stay within the limit');
+    expect(await one.locator('#problems [data-code="STUDY_SIZE_LIMIT"] .problem-message').textContent()).toContain('unless the hospital allows larger studies');
+    await screenshot(one, '12b-size-limit-one-study');
+    await one.context().close();
   });
 
   it('the dicomdirtests CD as a folder: DICOMDIR read but not uploaded, progress, ACCEPTED, manifest matches', async () => {
@@ -300,7 +309,9 @@ describe('Upload Portal in Chromium against local mode', () => {
     const sent = Number(/(\d+) of them were uploaded earlier/.exec(earlier ?? '')?.[1]);
     expect(sent).toBeGreaterThan(0);
     expect(sent).toBeLessThan(expected.files);
+    expect(await page.locator('.notice').textContent()).toContain(`You are continuing an earlier upload: ${sent} files are already uploaded.`);
     await screenshot(page, '16-resumed');
+    await expectAccessible(page, 'resumed');
 
     await addFiles(page, folder, true);
     expect(Number(await page.locator('#scan-status').getAttribute('data-files'))).toBe(expected.files);

@@ -90,6 +90,7 @@ const en = {
   'result.rejectedText': 'The hospital’s system could not accept this upload, for these reasons:',
   'result.contact': 'Questions? Contact the hospital: {phone} {email}',
   'result.again': 'Start a new upload',
+  'resume.notice': 'You are continuing an earlier upload: {count} files are already uploaded. To upload the rest, add the same files or folder again; files already uploaded are not sent twice.',
 } as const;
 
 export type UiKey = keyof typeof en;
@@ -180,6 +181,7 @@ const nl: UiCatalog = {
   'result.rejectedText': 'Het systeem van het ziekenhuis kon deze upload niet accepteren, om deze redenen:',
   'result.contact': 'Vragen? Neem contact op met het ziekenhuis: {phone} {email}',
   'result.again': 'Nieuwe upload starten',
+  'resume.notice': 'U gaat verder met een eerdere upload: {count} bestanden zijn al geüpload. Voeg dezelfde bestanden of map opnieuw toe om de rest te uploaden; bestanden die al geüpload zijn, worden niet opnieuw verzonden.',
 };
 
 const de: UiCatalog = {
@@ -267,6 +269,7 @@ const de: UiCatalog = {
   'result.rejectedText': 'Das System des Krankenhauses konnte diesen Upload aus folgenden Gründen nicht annehmen:',
   'result.contact': 'Fragen? Wenden Sie sich an das Krankenhaus: {phone} {email}',
   'result.again': 'Neuen Upload starten',
+  'resume.notice': 'Sie setzen einen früheren Upload fort: {count} Dateien sind bereits hochgeladen. Fügen Sie dieselben Dateien oder denselben Ordner erneut hinzu, um den Rest hochzuladen; bereits hochgeladene Dateien werden nicht erneut gesendet.',
 };
 
 const fr: UiCatalog = {
@@ -354,11 +357,14 @@ const fr: UiCatalog = {
   'result.rejectedText': 'Le système de l’hôpital n’a pas pu accepter cet envoi, pour les raisons suivantes :',
   'result.contact': 'Des questions ? Contactez l’hôpital : {phone} {email}',
   'result.again': 'Commencer un nouvel envoi',
+  'resume.notice': 'Vous reprenez un envoi précédent : {count} fichiers sont déjà envoyés. Pour envoyer le reste, ajoutez à nouveau les mêmes fichiers ou le même dossier ; les fichiers déjà envoyés ne sont pas renvoyés.',
 };
 
 /** Rule and API messages in the other languages; placeholders as in the English catalog. */
 export const ruleCatalogs: Record<Exclude<Language, 'en'>, Partial<Catalog>> = {
   nl: {
+    DICOM_TRUNCATED: 'Het DICOM-bestand is onvolledig: het houdt op voordat de beeldgegevens eindigen.',
+    UNDECLARED_OBJECT: 'Er is een bestand aangekomen dat nooit voor deze upload was aangemeld.',
     OBJECT_REPLACED: 'Het bestand is na de controle opnieuw geüpload met andere inhoud.',
     SESSION_BUSY: 'Er wordt al een andere wijziging aan deze upload verwerkt. Probeer het opnieuw.',
     COMPLETION_IN_PROGRESS: 'De upload wordt afgerond. Wacht even en probeer het opnieuw.',
@@ -394,6 +400,8 @@ export const ruleCatalogs: Record<Exclude<Language, 'en'>, Partial<Catalog>> = {
     INTERNAL: 'Er is bij ons iets misgegaan. Probeer het later opnieuw.',
   },
   de: {
+    DICOM_TRUNCATED: 'Die DICOM-Datei ist unvollständig: Sie endet vor dem Ende ihrer Bilddaten.',
+    UNDECLARED_OBJECT: 'Es ist eine Datei angekommen, die für diesen Upload nie angemeldet wurde.',
     OBJECT_REPLACED: 'Die Datei wurde nach der Prüfung mit anderem Inhalt erneut hochgeladen.',
     SESSION_BUSY: 'Eine andere Änderung an diesem Upload wird gerade verarbeitet. Bitte versuchen Sie es erneut.',
     COMPLETION_IN_PROGRESS: 'Der Upload wird abgeschlossen. Bitte warten Sie einen Moment und versuchen Sie es erneut.',
@@ -429,6 +437,8 @@ export const ruleCatalogs: Record<Exclude<Language, 'en'>, Partial<Catalog>> = {
     INTERNAL: 'Bei uns ist etwas schiefgelaufen. Bitte versuchen Sie es später erneut.',
   },
   fr: {
+    DICOM_TRUNCATED: 'Le fichier DICOM est incomplet : il se termine avant la fin de ses données d’image.',
+    UNDECLARED_OBJECT: 'Un fichier est arrivé sans avoir été annoncé pour cet envoi.',
     OBJECT_REPLACED: 'Le fichier a été renvoyé avec un contenu différent après sa vérification.',
     SESSION_BUSY: 'Une autre modification de cet envoi est en cours. Veuillez réessayer.',
     COMPLETION_IN_PROGRESS: 'L’envoi est en cours de finalisation. Veuillez patienter un instant et réessayer.',

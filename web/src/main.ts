@@ -116,6 +116,8 @@ async function resume(session: SessionState): Promise<void> {
       state.staleFileIds.push(file.fileId);
     }
   }
+  const uploaded = state.selection.all().filter((i) => i.uploaded).length;
+  if (uploaded > 0) state.notice = t('resume.notice', { count: uploaded });
   show('select');
 }
 
@@ -916,7 +918,9 @@ function updateProgress(): void {
 function resultScreen(): HTMLElement {
   const result = state.result!;
   const accepted = result.status === 'ACCEPTED';
-  const reasons = result.reasons?.length ? result.reasons : (result.rejection ?? []);
+  const listed = result.reasons?.length ? result.reasons : (result.rejection ?? []);
+  // One line per file and reason, even when the server reports a reason at inspection and again at completion.
+  const reasons = listed.filter((r, i) => listed.findIndex((o) => o.code === r.code && o.fileId === r.fileId) === i);
   const files = result.files ?? [];
   const fileName = (fileId?: string) => files.find((f) => f.fileId === fileId)?.name;
   const byStudy = new Map<string, { dicom: number; attachments: number; bytes: number }>();
@@ -979,7 +983,7 @@ function resultScreen(): HTMLElement {
 
 /** Reasons whose text has no parameters can be shown in the user's language; others as the server wrote them. */
 const messageCodes: Record<string, true> = Object.fromEntries(
-  ['NOT_DICOM', 'DICOMDIR_NOT_ALLOWED', 'STUDY_MISMATCH', 'SOP_MISMATCH', 'SIZE_MISMATCH', 'ATTACHMENT_TYPE_MISMATCH', 'FILE_MISSING', 'ATTACHMENT_WITHOUT_DICOM', 'UNLINKED_ATTACHMENTS', 'DUPLICATE_SOP_INSTANCE', 'SESSION_SIZE_LIMIT', 'SESSION_SIZE_LIMIT_NEW_CODE', 'ATTACHMENT_STUDY_UNKNOWN'].map((c) => [c, true]),
+  ['NOT_DICOM', 'DICOM_TRUNCATED', 'UNDECLARED_OBJECT', 'OBJECT_REPLACED', 'DICOMDIR_NOT_ALLOWED', 'STUDY_MISMATCH', 'SOP_MISMATCH', 'SIZE_MISMATCH', 'ATTACHMENT_TYPE_MISMATCH', 'FILE_MISSING', 'ATTACHMENT_WITHOUT_DICOM', 'UNLINKED_ATTACHMENTS', 'DUPLICATE_SOP_INSTANCE', 'SESSION_SIZE_LIMIT', 'SESSION_SIZE_LIMIT_NEW_CODE', 'ATTACHMENT_STUDY_UNKNOWN'].map((c) => [c, true]),
 );
 
 // Files dropped outside the drop zone must not make the browser navigate away from the session.
