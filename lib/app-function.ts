@@ -49,8 +49,6 @@ export interface AppFunctionProps {
   reservedConcurrentExecutions?: number;
   /** For asynchronously invoked functions: where failed invocations go. */
   deadLetterQueue?: sqs.IQueue;
-  /** Where entry files live (defaults to lambdas/handlers). */
-  handlersDir?: string;
 }
 
 export class AppFunction extends Construct {
@@ -71,7 +69,7 @@ export class AppFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(props.handlersDir ?? HANDLERS_DIR, props.entry),
+      entry: path.join(HANDLERS_DIR, props.entry),
       handler: 'handler',
       description: props.description,
       runtime: LAMBDA_RUNTIME,

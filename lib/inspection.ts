@@ -27,7 +27,6 @@ export interface InspectionProps {
   table: SessionTable;
   events: PortalEvents;
   logsKey: kms.IKey;
-  handlersDir?: string;
 }
 
 export class Inspection extends Construct {
@@ -60,7 +59,6 @@ export class Inspection extends Construct {
       memorySize: 1024,
       // Caps parallel S3 reads and table writes during a burst of uploads.
       reservedConcurrentExecutions: 10,
-      handlersDir: props.handlersDir,
     });
     props.table.bindReadWrite(this.inspector);
     props.storage.bindInspector(this.inspector);

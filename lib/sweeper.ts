@@ -24,7 +24,6 @@ export interface SessionSweeperProps {
   table: SessionTable;
   logsKey: kms.IKey;
   queueKey: kms.IKey;
-  handlersDir?: string;
 }
 
 export class SessionSweeper extends Construct {
@@ -48,7 +47,6 @@ export class SessionSweeper extends Construct {
       // One sweep at a time: overlapping sweeps would only race on the same sessions.
       reservedConcurrentExecutions: 1,
       deadLetterQueue: this.deadLetterQueue,
-      handlersDir: props.handlersDir,
     });
     // Sending to the KMS-encrypted DLQ needs the queue key too (CDK grants only sqs:SendMessage).
     this.sweeper.addToRolePolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.queueKey.keyArn] }));

@@ -38,7 +38,6 @@ export interface UploadApiProps {
   table: SessionTable;
   events: PortalEvents;
   logsKey: kms.IKey;
-  handlersDir?: string;
 }
 
 export class UploadApi extends Construct {
@@ -156,8 +155,7 @@ export class UploadApi extends Construct {
         logsKey: props.logsKey,
         timeout: setting.timeout,
         reservedConcurrentExecutions: setting.reservedConcurrentExecutions,
-        handlersDir: props.handlersDir,
-      });
+        });
       setting.bind(fn);
       this.functions[route.id] = fn;
       const [httpRoute] = this.httpApi.addRoutes({

@@ -21,7 +21,6 @@ export interface UploadPortalStackProps extends StackProps {
   /** The built portal to deploy (web/dist). */
   portalAssetDir: string;
   /** Where the Lambda entry files live (defaults to lambdas/handlers). */
-  handlersDir?: string;
 }
 
 export function stackNameFor(institutionId: string): string {
@@ -46,7 +45,7 @@ export class UploadPortalStack extends Stack {
       description: `DICOM Upload Portal for ${props.institution.name} (${props.institution.id})`,
       ...props,
     });
-    const { institution, handlersDir } = props;
+    const { institution } = props;
     this.institution = institution;
     const logs = logsKey(this, 'LogsKey');
     const accessLogs = new AccessLogBucket(this, 'AccessLogs');
@@ -54,15 +53,14 @@ export class UploadPortalStack extends Stack {
     this.storage = new UploadStorage(this, 'UploadStorage', { institution, accessLogs: accessLogs.bucket });
     this.table = new SessionTable(this, 'SessionTable');
     this.events = new PortalEvents(this, 'Events', { institution });
-    this.api = new UploadApi(this, 'UploadApi', { institution, storage: this.storage, table: this.table, events: this.events, logsKey: logs, handlersDir });
-    this.inspection = new Inspection(this, 'Inspection', { institution, storage: this.storage, table: this.table, events: this.events, logsKey: logs, handlersDir });
+    this.api = new UploadApi(this, 'UploadApi', { institution, storage: this.storage, table: this.table, events: this.events, logsKey: logs });
+    this.inspection = new Inspection(this, 'Inspection', { institution, storage: this.storage, table: this.table, events: this.events, logsKey: logs });
     this.sweeper = new SessionSweeper(this, 'SessionSweeper', {
       institution,
       storage: this.storage,
       table: this.table,
       logsKey: logs,
       queueKey: this.inspection.key,
-      handlersDir,
     });
     this.functions = { ...this.api.functions, Inspector: this.inspection.inspector, Sweeper: this.sweeper.sweeper };
     // config.ts validates BUCKET_NAME in every Lambda; functions without S3 access get the name, never a grant.

@@ -16,6 +16,7 @@ import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../lambdas/adapters/t
 import type { InstitutionConfig } from '../../lambdas/core/institution';
 import { RETENTION_TAG } from '../../lambdas/core/retention';
 import { parseConfig } from '../../lambdas/handlers/config';
+import { METRICS_NAMESPACE } from '../../lambdas/handlers/observability';
 import { apiRoutes } from '../../lambdas/handlers/routes';
 import { PROJECT_ROOT, type AppFunction } from '../../lib/app-function';
 import { API_THROTTLE, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../lib/defaults';
@@ -235,7 +236,7 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
         expect(fn.Properties.Architectures).toEqual(['arm64']);
         expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
         expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
-        expect(fn.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe('UploadPortal');
+        expect(fn.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe(METRICS_NAMESPACE);
         const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
         const logGroup = s().resources[logGroupId]!.Properties;
         expect(logGroup.RetentionInDays).toBeGreaterThanOrEqual(365);
@@ -464,7 +465,7 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
     it('alarms on API 5xx and on spikes of code-redemption failures and rejections', () => {
       expect(alarms().find((a) => a.MetricName === '5xx' && a.Namespace === 'AWS/ApiGateway')).toMatchObject({ Threshold: 1 });
       const redemption = alarms().find((a) => a.MetricName === 'CodeRedemptionFailures');
-      expect(redemption).toMatchObject({ Namespace: 'UploadPortal', Dimensions: [{ Name: 'institutionId', Value: s().institution.id }] });
+      expect(redemption).toMatchObject({ Namespace: METRICS_NAMESPACE, Dimensions: [{ Name: 'institutionId', Value: s().institution.id }] });
       const rejection = alarms().find((a) => JSON.stringify(a.Metrics ?? []).includes('SessionsRejected'));
       expect(JSON.stringify(rejection?.Metrics)).toContain(`institutionId = '${s().institution.id}'`);
     });
