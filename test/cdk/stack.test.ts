@@ -462,6 +462,26 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
       }
     });
 
+    it('shows the dashboard DESIGN.md asks for', () => {
+      const [, dashboard] = ofType(s(), 'AWS::CloudWatch::Dashboard')[0]!;
+      // The body is a Fn::Join of JSON text around references: join it with placeholders and parse it.
+      const parts = dashboard.Properties.DashboardBody['Fn::Join'][1] as unknown[];
+      const body = JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'ref')).join('')) as { widgets: any[] };
+      const lines: any[][] = body.widgets.flatMap((w) => w.properties.metrics ?? []);
+      const plotted = lines.map((line) => (typeof line[0] === 'string' ? `${line[0]}/${line[1]}` : line[0].expression));
+      for (const metric of ['AWS/ApiGateway/Count', 'AWS/ApiGateway/4xx', 'AWS/ApiGateway/5xx', 'AWS/ApiGateway/Latency', 'AWS/Lambda/Errors', 'AWS/Lambda/Throttles', 'AWS/SQS/ApproximateNumberOfMessagesVisible']) {
+        expect(plotted, metric).toContain(metric);
+      }
+      for (const metric of ['SessionsOpened', 'SessionsAccepted', 'BytesAccepted', 'InspectionBytesRead', 'FilesInspected', 'CodeRedemptionFailures', 'UnknownObjects']) {
+        expect(plotted, metric).toContain(`${METRICS_NAMESPACE}/${metric}`);
+        const line = lines.find((l) => l[1] === metric)!;
+        expect(line.slice(2, 4), metric).toEqual(['institutionId', s().institution.id]);
+      }
+      expect(lines.find((l) => l[1] === 'Latency')?.[4]).toMatchObject({ stat: 'p99' });
+      // Rejections by reason: every reason the Lambdas publish, for this institution only.
+      expect(plotted).toContain(`SEARCH('{${METRICS_NAMESPACE},institutionId,reason} MetricName="SessionsRejected" institutionId="${s().institution.id}"', 'Sum', 300)`);
+    });
+
     it('alarms on API 5xx and on spikes of code-redemption failures and rejections', () => {
       expect(alarms().find((a) => a.MetricName === '5xx' && a.Namespace === 'AWS/ApiGateway')).toMatchObject({ Threshold: 1 });
       const redemption = alarms().find((a) => a.MetricName === 'CodeRedemptionFailures');
@@ -469,6 +489,17 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
       const rejection = alarms().find((a) => JSON.stringify(a.Metrics ?? []).includes('SessionsRejected'));
       expect(JSON.stringify(rejection?.Metrics)).toContain(`institutionId = '${s().institution.id}'`);
     });
+  });
+
+  it('publishes session events on its own bus, with PutEvents limited to its source', () => {
+    const busId = logicalId(s(), s().stack.events.bus);
+    expect(s().resources[busId]!.Properties.Name).toBe(`upload-portal-${id}`);
+    const puts = ofType(s(), 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement as any[]).filter((st) => asArray(st.Action).includes('events:PutEvents'));
+    expect(puts.length).toBeGreaterThan(0);
+    for (const st of puts) {
+      expect(st.Resource).toEqual({ 'Fn::GetAtt': [busId, 'Arn'] });
+      expect(st.Condition).toEqual({ StringEquals: { 'events:source': `upload-portal.${id}` } });
+    }
   });
 
   it('has zero unacknowledged cdk-nag findings (AwsSolutions + HIPAA.Security)', () => {
