@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, CDPSession, Page } from 'playwright-core';
 import { CORPUS, axeProblems, issueCode, launchChromium, readManifest, screenshot, startLocalMode, type LocalMode } from './local-mode';
 
 interface OracleEntry {
@@ -105,9 +105,15 @@ async function resultStatus(page: Page): Promise<string> {
   return (await result.getAttribute('data-status'))!;
 }
 
+const cdpSessions = new WeakMap<Page, CDPSession>();
+/** Throttles the page's uploads (-1 lifts it). One CDP session per page: a second one would not lift the first's limit. */
 async function throttleUploads(page: Page, bytesPerSecond: number): Promise<void> {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
+  let cdp = cdpSessions.get(page);
+  if (!cdp) {
+    cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    cdpSessions.set(page, cdp);
+  }
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond });
 }
 
@@ -273,6 +279,20 @@ describe('Upload Portal in Chromium against local mode', () => {
     expect(await page.locator('details.skipped').textContent()).toContain('index of a CD or DVD: used to read the images, not uploaded itself');
     await screenshot(page, '13-folder-verify');
 
+    // Watch the wire: upload requests carry ≤ 10 DICOM files, and ≤ 10 PUTs are ever in flight.
+    const declaredPerRequest: number[] = [];
+    let inFlight = 0;
+    let peakInFlight = 0;
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && /\/sessions\/[^/]+\/uploads$/.test(new URL(request.url()).pathname)) {
+        declaredPerRequest.push((request.postDataJSON() as { files: { kind: string }[] }).files.filter((f) => f.kind === 'dicom').length);
+      }
+      if (request.method() === 'PUT') peakInFlight = Math.max(peakInFlight, ++inFlight);
+    });
+    const finished = (request: { method(): string }) => void (request.method() === 'PUT' && inFlight--);
+    page.on('requestfinished', finished);
+    page.on('requestfailed', finished);
+
     await throttleUploads(page, 60_000);
     const sessionId = await giveConsentAndStart(page);
     await page.getByRole('heading', { name: 'Uploading' }).waitFor();
@@ -284,6 +304,10 @@ describe('Upload Portal in Chromium against local mode', () => {
     await expectAccessible(page, 'uploading');
     expect(await resultStatus(page)).toBe('ACCEPTED');
     await screenshot(page, '15-folder-accepted');
+    expect(declaredPerRequest.reduce((a, b) => a + b, 0)).toBe(expected.files);
+    expect(Math.max(...declaredPerRequest)).toBeLessThanOrEqual(10);
+    expect(peakInFlight).toBeGreaterThan(1);
+    expect(peakInFlight).toBeLessThanOrEqual(10);
 
     const manifest = await readManifest(mode, sessionId);
     expect(manifest.totals.instances).toBe(expected.files);

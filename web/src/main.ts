@@ -318,7 +318,7 @@ async function startUpload(): Promise<void> {
   state.serverViolations = [];
   state.serverError = undefined;
   state.finishing = false;
-  for (const fileId of state.staleFileIds.splice(0)) await state.api.removeFile(session.sessionId, fileId).catch(() => undefined);
+  await Promise.allSettled(state.staleFileIds.splice(0).map((fileId) => state.api.removeFile(session.sessionId, fileId)));
   const jobs: UploadJob[] = [];
   for (const item of state.selection.all()) {
     if (item.uploaded) continue;
