@@ -11,9 +11,12 @@
  *    inspector running from S3 events, then complete (retried while files are pending) → ACCEPTED.
  * Throughput is total bytes / wall time, from the first request to the last answer. The figure is
  * the ratio pipeline / raw (target ≥ 0.8), medians over the rounds.
+ *
+ * BENCH_FILES and BENCH_ROUNDS shrink it for a quick look; BENCH_LOG_LEVEL=INFO with
+ * BENCH_LOG_FILE=<path> keeps local mode's log (handler durations) for a closer one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -44,12 +47,13 @@ function startLocalMode(dataDir: string): Promise<{ child: ChildProcess; info: L
   const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'local/start.ts'], {
     cwd: ROOT,
     // Only warnings: a log line per inspected file would cost the pipeline terminal time, not S3 time.
-    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, POWERTOOLS_LOG_LEVEL: 'WARN' },
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, POWERTOOLS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'WARN' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
   return new Promise((resolvePromise, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
+      if (process.env.BENCH_LOG_FILE) appendFileSync(process.env.BENCH_LOG_FILE, d);
       out += d.toString();
       const code = /^Upload code: (\S+)$/m.exec(out)?.[1];
       if (code) {

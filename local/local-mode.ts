@@ -4,7 +4,7 @@
  * Local and s3rver keep their data under DATA_DIR; S3 events reach the real inspector as SQS batches.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -81,11 +81,54 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** A start-up problem the user can fix; printed without a stack. */
+export class LocalModeError extends Error {
+  override name = 'LocalModeError';
+}
+
+/**
+ * One local mode per data folder: two DynamoDB Local processes on one database file would corrupt
+ * it. The lock file holds the owner's pid; a lock whose process is gone is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lock = join(dataDir, 'local.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return () => rmSync(lock, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(readFileSync(lock, 'utf8'));
+      let alive = false;
+      try {
+        process.kill(owner, 0);
+        alive = owner !== process.pid;
+      } catch {
+        alive = false;
+      }
+      if (alive) throw new LocalModeError(`Local mode is already running from ${dataDir} (process ${owner}). Stop it first, or set DATA_DIR to another folder.`);
+      rmSync(lock, { force: true });
+    }
+  }
+  throw new LocalModeError(`Cannot lock ${dataDir}: remove ${lock} if no local mode is running.`);
+}
+
 /** `app` is the handlers' observability; `logger` is local mode's own voice. */
 export async function startLocalMode(settings: LocalSettings, output: { app: Observability; logger: Logger }): Promise<LocalMode> {
+  mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
+  const unlock = lockDataDir(settings.dataDir);
+  try {
+    return await startHoldingLock(settings, output, unlock);
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
+
+/** Starts everything; the returned stop() releases the data folder's lock last. */
+async function startHoldingLock(settings: LocalSettings, output: { app: Observability; logger: Logger }, unlock: () => void): Promise<LocalMode> {
   const { logger } = output;
   const { institution, dataDir } = settings;
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const adminToken = loadOrCreateAdminToken(dataDir);
   const tableName = tableNameFor(institution.id);
   const bucketName = bucketNameFor(institution.id);
@@ -107,7 +150,10 @@ export async function startLocalMode(settings: LocalSettings, output: { app: Obs
     });
   };
   const servers = [createServer({ keepAliveTimeout: 5000 }, onRequest)];
-  const port = await listen(servers[0]!, settings.port, '127.0.0.1');
+  const port = await listen(servers[0]!, settings.port, '127.0.0.1').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE') throw new LocalModeError(`Port ${settings.port} is in use. Set PORT to another port (PORT=0 picks a free one).`);
+    throw error;
+  });
   // `localhost` may resolve to ::1 first; answer there too when the machine has IPv6 loopback.
   const v6 = createServer({ keepAliveTimeout: 5000 }, onRequest);
   await listen(v6, port, '::1').then(
@@ -178,6 +224,7 @@ export async function startLocalMode(settings: LocalSettings, output: { app: Obs
       await s3rver.stop();
       await dynamo.stop();
       app?.destroy();
+      unlock();
     })());
 
   try {

@@ -62,8 +62,17 @@ export async function ensurePortalBuilt(root: string, log: (line: string) => voi
     const { build } = await import('vite');
     await build({ configFile, root: web, logLevel: 'warn', build: { outDir: temp, emptyOutDir: true } });
     const old = join(web, `.dist-old-${process.pid}-${Date.now()}`);
-    if (existsSync(dist)) renameSync(dist, old);
-    renameSync(temp, dist);
+    // Another local mode (e.g. a parallel test) may swap its build in at the same moment; either build is good.
+    try {
+      renameSync(dist, old);
+    } catch {
+      // no previous build, or another process moved it first
+    }
+    try {
+      renameSync(temp, dist);
+    } catch (error) {
+      if (!existsSync(index)) throw error;
+    }
     rmSync(old, { recursive: true, force: true });
     return { status: 'built' };
   } finally {

@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   try {
     mode = await startLocalMode(settings, { app: observability, logger });
   } catch (error) {
-    if (error instanceof JavaMissingError) {
+    if (error instanceof JavaMissingError || (error instanceof Error && error.name === 'LocalModeError')) {
       console.error(`Cannot start local mode: ${error.message}`);
     } else {
       console.error('Cannot start local mode:', error);

@@ -284,6 +284,18 @@ describe('local mode, end to end over HTTP', () => {
     expect(wrongInstitution.stderr).toMatch(/institution "demo"/);
   });
 
+  it('refuses a second local mode on the same data folder (one DynamoDB Local per database file)', () => {
+    const second = spawnSync(process.execPath, [TSX_CLI, 'local/start.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0', DATA_DIR: dataDir },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(second.status).toBe(1);
+    expect(second.stderr).toMatch(/already running from/);
+    expect(second.stdout).not.toMatch(/^Portal:/m);
+  });
+
   it('stops on Ctrl-C with exit code 0 and leaves no process behind (the JVM included)', async () => {
     expect(processesUsing(dataDir).some((p) => p.includes('DynamoDBLocal.jar'))).toBe(true); // the check can see a JVM
     const exit = await stopLocal(running!, 'SIGINT', 'group');
