@@ -3,7 +3,7 @@
  * Access Control, HTTPS only, security headers (CSP limited to the API and the uploads bucket,
  * HSTS), standard logs, and a generated config.json telling the portal where the API is.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -51,7 +51,10 @@ export class PortalSite extends Construct {
       ['HIPAA.Security-S3BucketReplicationEnabled', 'Holds only the portal build, which is reproduced from source by every deployment.'],
     ]);
 
-    const uploadsEndpoint = `https://${props.uploadsBucket.bucketRegionalDomainName}`;
+    // The SDK presigns virtual-hosted URLs on the regional endpoint; CloudFormation's RegionalDomainName
+    // may name us-east-1 buckets without the region, so both spellings are allowed (same bucket).
+    const { region, urlSuffix } = Stack.of(this);
+    const uploadsEndpoint = `https://${props.uploadsBucket.bucketRegionalDomainName} https://${props.uploadsBucket.bucketName}.s3.${region}.${urlSuffix}`;
     const csp = [
       "default-src 'self'",
       "script-src 'self'",
