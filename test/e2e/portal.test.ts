@@ -117,7 +117,8 @@ async function throttleUploads(page: Page, bytesPerSecond: number): Promise<void
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond });
 }
 
-describe('Upload Portal in Chromium against local mode', () => {
+// Generous per-test time: the machine is shared with the rest of `npm test` (JVMs, emulators).
+describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, () => {
   it('code entry: keyboard only, a wrong code gets one clear message, the right one shows the institution', async () => {
     const page = await newPage();
     await page.goto(mode.portalUrl);
@@ -149,6 +150,14 @@ describe('Upload Portal in Chromium against local mode', () => {
     await screenshot(page, '03-select-images');
     await expectAccessible(page, 'select images');
 
+    // The two buttons open the browser's chooser: several files, and a folder.
+    const [files] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Select images or ZIP file' }).click()]);
+    expect(files.isMultiple()).toBe(true);
+    const [folder] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Select a folder' }).click()]);
+    expect(await folder.element().evaluate((input) => (input as HTMLInputElement).webkitdirectory)).toBe(true);
+    await folder.setFiles(join(CORPUS, 'dicomdirtests/77654033/CR1'));
+    await page.locator('#scan-status[data-idle="true"][data-files="1"]').waitFor();
+
     // Languages: the switch changes the UI and the rule catalog.
     await page.getByLabel('Language').selectOption('de');
     await page.getByRole('heading', { name: '1. Bilder auswählen' }).waitFor();
@@ -171,7 +180,13 @@ describe('Upload Portal in Chromium against local mode', () => {
     await screenshot(page, '05-attachment-alone-fr');
     await page.getByLabel('Langue').selectOption('en');
 
-    await addFiles(page, CT);
+    // Dropped onto the page: the drop handler takes files (and folders, via readEntries) from the DataTransfer.
+    await page.locator('#drop-zone').evaluate((zone, bytes) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(bytes)], 'CT_small.dcm'));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, [...readFileSync(CT)]);
+    await page.locator('#scan-status[data-idle="true"][data-files="2"]').waitFor();
     expect(await page.locator('#problems').count()).toBe(0);
     expect(await page.locator('.unlinked').count()).toBe(0);
     const study = page.locator(`article.study[data-study="${CT_STUDY}"]`);
@@ -244,7 +259,13 @@ describe('Upload Portal in Chromium against local mode', () => {
 
   it('over the session limit gives "Total file size exceeds the limit" with what to do', async () => {
     const page = await openSession(await issueCode(mode, { maxSessionBytes: 40_000 }));
-    await addFiles(page, CT);
+    // Dropped onto the page: the drop handler takes files (and folders, via readEntries) from the DataTransfer.
+    await page.locator('#drop-zone').evaluate((zone, bytes) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(bytes)], 'CT_small.dcm'));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, [...readFileSync(CT)]);
+    await page.locator('#scan-status[data-idle="true"][data-files="2"]').waitFor();
     expect(await page.locator('#problems').count()).toBe(0);
     await addFiles(page, MR);
     const problem = page.locator('#problems [data-code="SESSION_SIZE_LIMIT"]');
