@@ -90,7 +90,8 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
     inspector: createInspectorHandler({ inspectObject: inspection.inspectObject, observability }),
     async sweep() {
       const result = await sweeper();
-      observability.logger.debug('Sweep done', { result: result as unknown as Record<string, unknown> });
+      if (result.expired || result.failed) observability.logger.info('Expired abandoned sessions', { ...result });
+      else observability.logger.debug('Sweep found nothing to expire');
     },
     dynamoClient,
     s3Client: clients.s3,

@@ -61,11 +61,11 @@ const TSX_CLI = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
  * command; 'tsx' runs the same script without npm in between (npm always ends by a signal it
  * receives, so only this way does the test see local mode's own exit code).
  */
-function startLocal(dataDir: string, launcher: 'npx' | 'tsx' = 'npx'): Promise<Started> {
+function startLocal(dataDir: string, launcher: 'npx' | 'tsx' = 'npx', extraEnv: Record<string, string> = {}): Promise<Started> {
   const [command, args] = launcher === 'npx' ? ['npx', ['tsx', 'local/start.ts']] : [process.execPath, [TSX_CLI, 'local/start.ts']];
   const child = spawn(command as string, args as string[], {
     cwd: ROOT,
-    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_FORMAT: 'pretty' },
+    env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_FORMAT: 'pretty', ...extraEnv },
     // Its own process group: a signal to the group is what a terminal's Ctrl-C does.
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -307,7 +307,8 @@ describe('local mode, end to end over HTTP', () => {
   });
 
   it('after a restart, reads the same session back and resumes an open session with the same code and token', async () => {
-    running = await startLocal(dataDir, 'tsx');
+    // The sweeper runs every second here, against the restored data.
+    running = await startLocal(dataDir, 'tsx', { SWEEP_INTERVAL_SECONDS: '1', POWERTOOLS_LOG_LEVEL: 'DEBUG' });
     const accepted = await api(running.apiUrl, 'GET', `/sessions/${sessionId}`, undefined, token);
     expect(accepted.status, JSON.stringify(accepted.json)).toBe(200);
     expect(accepted.json.status).toBe('ACCEPTED');
@@ -320,6 +321,9 @@ describe('local mode, end to end over HTTP', () => {
     expect(resumed.status).toBeLessThan(300);
     expect(resumed.json.sessionId).toBe(cliSessionId);
 
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(running.output()).toMatch(/Sweep found nothing to expire|Expired abandoned sessions/);
+    expect(running.output()).not.toMatch(/Sweep failed|ERROR/);
     const exit = await stopLocal(running, 'SIGTERM', 'process');
     expect(exit, running.output()).toEqual({ code: 0, signal: null });
     expect(running.output()).toMatch(/Stopped/);
