@@ -190,7 +190,7 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
     expect(await page.locator('#problems').count()).toBe(0);
     expect(await page.locator('.unlinked').count()).toBe(0);
     const study = page.locator(`article.study[data-study="${CT_STUDY}"]`);
-    expect(await study.locator('.counts').textContent()).toContain('1 DICOM files, 1 non-DICOM files');
+    expect(await study.locator('.counts').textContent()).toContain('1 DICOM file, 1 non-DICOM file (');
     expect(await study.locator('.attachments').textContent()).toContain('report-01.pdf');
     await screenshot(page, '06-auto-linked');
     await page.context().close();
@@ -218,7 +218,7 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
     await addTo.selectOption(MR_STUDY);
     expect(await page.locator('.unlinked').count()).toBe(0);
     const mrCard = page.locator(`article.study[data-study="${MR_STUDY}"]`);
-    expect(await mrCard.locator('.counts').textContent()).toContain('1 DICOM files, 2 non-DICOM files');
+    expect(await mrCard.locator('.counts').textContent()).toContain('1 DICOM file, 2 non-DICOM files (');
     await page.locator(`article.study[data-study="${MR_STUDY}"] textarea`).fill('Second opinion, please');
     await page.getByLabel('E-mail address').fill('uploader@example.org');
     await screenshot(page, '09-linked-ready');
@@ -351,10 +351,10 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
     expect(await page.evaluate(() => JSON.parse(sessionStorage.getItem('upload-portal.session')!).sessionId)).toBe(sessionId);
     expect(await page.locator('.institution-name').textContent()).toBe('Demo General Hospital');
     const earlier = await page.locator('article.study .counts').textContent();
-    const sent = Number(/(\d+) of them were uploaded earlier/.exec(earlier ?? '')?.[1]);
+    const sent = Number(/(\d+) of them (?:were|was) uploaded earlier/.exec(earlier ?? '')?.[1]);
     expect(sent).toBeGreaterThan(0);
     expect(sent).toBeLessThan(expected.files);
-    expect(await page.locator('.notice').textContent()).toContain(`You are continuing an earlier upload: ${sent} files are already uploaded.`);
+    expect(await page.locator('.notice').textContent()).toContain(`You are continuing an earlier upload: ${sent} ${sent === 1 ? 'file is' : 'files are'} already uploaded.`);
     await screenshot(page, '16-resumed');
     await expectAccessible(page, 'resumed');
 

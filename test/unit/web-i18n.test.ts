@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { en as ruleEn, message } from '../../lambdas/core/messages';
-import { ruleCatalogs, uiCatalogs } from '../../web/src/i18n';
+import { ruleCatalogs, setLanguage, t, uiCatalogs } from '../../web/src/i18n';
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -33,5 +33,15 @@ describe('portal catalogs', () => {
     expect(message('UNLINKED_ATTACHMENTS', [], 'en')).toBe('Please add the following files to a study or remove them');
     expect(message('ADD_SELECTED_TO_STUDY', [2], 'en')).toBe('Add 2 selected files to study');
     expect(message('ADD_SELECTED_TO_STUDY', [2], 'de')).toBe('2 ausgewählte Dateien einer Untersuchung hinzufügen');
+  });
+
+  it('uses the singular form where the language says "one"', () => {
+    setLanguage('en');
+    expect(t('scan.done', { count: 1 })).toBe('1 file added.');
+    expect(t('scan.done', { count: 0 })).toBe('0 files added.');
+    setLanguage('fr');
+    expect(t('scan.done', { count: 0 })).toBe('0 fichier ajouté.');
+    expect(t('scan.done', { count: 2 })).toBe('2 fichiers ajoutés.');
+    setLanguage('en');
   });
 });

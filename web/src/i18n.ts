@@ -29,6 +29,7 @@ const en = {
   'select.drop': 'Or drag files and folders here',
   'scan.progress': 'Reading files: {done} of {total}',
   'scan.done': '{count} files added.',
+  'scan.done#one': '{count} file added.',
   'scan.failed': 'Some files could not be read.',
   'skipped.title': 'Files that will not be uploaded ({count})',
   'skipped.unsupported': 'not supported (only DICOM, PDF, JPEG and PNG files can be uploaded)',
@@ -49,8 +50,13 @@ const en = {
   'study.accession': 'Accession number',
   'study.description': 'Description',
   'study.modalities': 'Modalities',
-  'study.counts': '{dicom} DICOM files, {attachments} non-DICOM files ({size})',
+  'study.counts': '{dicom}, {attachments} ({size})',
+  'count.dicom': '{count} DICOM files',
+  'count.dicom#one': '{count} DICOM file',
+  'count.attachments': '{count} non-DICOM files',
+  'count.attachments#one': '{count} non-DICOM file',
   'study.uploadedEarlier': '{count} of them were uploaded earlier.',
+  'study.uploadedEarlier#one': '{count} of them was uploaded earlier.',
   'study.attachments': 'Non-DICOM files of this study',
   'study.comment': 'Comment for the hospital (optional)',
   'study.remove': 'Remove study',
@@ -58,7 +64,8 @@ const en = {
   'advice.sizeSeveral': 'The selected studies total {total}; this upload code allows {limit}. Remove studies, and ask the hospital for a new upload code for the studies you removed.',
   'verify.title': '2. Verify and upload',
   'verify.serverSaid': 'The upload service did not accept the upload:',
-  'verify.totals': '{studies} studies, {size} of at most {limit}',
+  'verify.totals': '{count} studies, {size} of at most {limit}',
+  'verify.totals#one': '{count} study, {size} of at most {limit}',
   'contact.title': 'Your contact details (optional)',
   'contact.help': 'The hospital uses them only if it has questions about this upload.',
   'contact.email': 'E-mail address',
@@ -90,11 +97,12 @@ const en = {
   'result.rejectedText': 'The hospital’s system could not accept this upload, for these reasons:',
   'result.contact': 'Questions? Contact the hospital: {phone} {email}',
   'result.again': 'Start a new upload',
+  'resume.notice#one': 'You are continuing an earlier upload: {count} file is already uploaded. To upload the rest, add the same files or folder again; files already uploaded are not sent twice.',
   'resume.notice': 'You are continuing an earlier upload: {count} files are already uploaded. To upload the rest, add the same files or folder again; files already uploaded are not sent twice.',
 } as const;
 
-export type UiKey = keyof typeof en;
-type UiCatalog = Record<UiKey, string>;
+type CatalogKey = keyof typeof en;
+type UiCatalog = Record<CatalogKey, string>;
 
 const nl: UiCatalog = {
   'app.title': 'Beeldmateriaal uploaden',
@@ -120,6 +128,7 @@ const nl: UiCatalog = {
   'select.drop': 'Of sleep bestanden en mappen hierheen',
   'scan.progress': 'Bestanden lezen: {done} van {total}',
   'scan.done': '{count} bestanden toegevoegd.',
+  'scan.done#one': '{count} bestand toegevoegd.',
   'scan.failed': 'Sommige bestanden konden niet worden gelezen.',
   'skipped.title': 'Bestanden die niet worden geüpload ({count})',
   'skipped.unsupported': 'niet ondersteund (alleen DICOM-, PDF-, JPEG- en PNG-bestanden)',
@@ -140,8 +149,13 @@ const nl: UiCatalog = {
   'study.accession': 'Accessienummer',
   'study.description': 'Omschrijving',
   'study.modalities': 'Modaliteiten',
-  'study.counts': '{dicom} DICOM-bestanden, {attachments} niet-DICOM-bestanden ({size})',
+  'study.counts': '{dicom}, {attachments} ({size})',
+  'count.dicom': '{count} DICOM-bestanden',
+  'count.dicom#one': '{count} DICOM-bestand',
+  'count.attachments': '{count} niet-DICOM-bestanden',
+  'count.attachments#one': '{count} niet-DICOM-bestand',
   'study.uploadedEarlier': 'Daarvan zijn er {count} eerder geüpload.',
+  'study.uploadedEarlier#one': 'Daarvan is er {count} eerder geüpload.',
   'study.attachments': 'Niet-DICOM-bestanden van dit onderzoek',
   'study.comment': 'Opmerking voor het ziekenhuis (optioneel)',
   'study.remove': 'Onderzoek verwijderen',
@@ -149,7 +163,8 @@ const nl: UiCatalog = {
   'advice.sizeSeveral': 'De gekozen onderzoeken zijn samen {total}; deze uploadcode staat {limit} toe. Verwijder onderzoeken en vraag het ziekenhuis om een nieuwe uploadcode voor de verwijderde onderzoeken.',
   'verify.title': '2. Controleren en uploaden',
   'verify.serverSaid': 'De uploaddienst heeft de upload niet geaccepteerd:',
-  'verify.totals': '{studies} onderzoeken, {size} van maximaal {limit}',
+  'verify.totals': '{count} onderzoeken, {size} van maximaal {limit}',
+  'verify.totals#one': '{count} onderzoek, {size} van maximaal {limit}',
   'contact.title': 'Uw contactgegevens (optioneel)',
   'contact.help': 'Het ziekenhuis gebruikt ze alleen bij vragen over deze upload.',
   'contact.email': 'E-mailadres',
@@ -181,6 +196,7 @@ const nl: UiCatalog = {
   'result.rejectedText': 'Het systeem van het ziekenhuis kon deze upload niet accepteren, om deze redenen:',
   'result.contact': 'Vragen? Neem contact op met het ziekenhuis: {phone} {email}',
   'result.again': 'Nieuwe upload starten',
+  'resume.notice#one': 'U gaat verder met een eerdere upload: {count} bestand is al geüpload. Voeg dezelfde bestanden of map opnieuw toe om de rest te uploaden; bestanden die al geüpload zijn, worden niet opnieuw verzonden.',
   'resume.notice': 'U gaat verder met een eerdere upload: {count} bestanden zijn al geüpload. Voeg dezelfde bestanden of map opnieuw toe om de rest te uploaden; bestanden die al geüpload zijn, worden niet opnieuw verzonden.',
 };
 
@@ -208,6 +224,7 @@ const de: UiCatalog = {
   'select.drop': 'Oder Dateien und Ordner hierher ziehen',
   'scan.progress': 'Dateien werden gelesen: {done} von {total}',
   'scan.done': '{count} Dateien hinzugefügt.',
+  'scan.done#one': '{count} Datei hinzugefügt.',
   'scan.failed': 'Einige Dateien konnten nicht gelesen werden.',
   'skipped.title': 'Dateien, die nicht hochgeladen werden ({count})',
   'skipped.unsupported': 'nicht unterstützt (nur DICOM-, PDF-, JPEG- und PNG-Dateien)',
@@ -228,8 +245,13 @@ const de: UiCatalog = {
   'study.accession': 'Auftragsnummer',
   'study.description': 'Beschreibung',
   'study.modalities': 'Modalitäten',
-  'study.counts': '{dicom} DICOM-Dateien, {attachments} Nicht-DICOM-Dateien ({size})',
+  'study.counts': '{dicom}, {attachments} ({size})',
+  'count.dicom': '{count} DICOM-Dateien',
+  'count.dicom#one': '{count} DICOM-Datei',
+  'count.attachments': '{count} Nicht-DICOM-Dateien',
+  'count.attachments#one': '{count} Nicht-DICOM-Datei',
   'study.uploadedEarlier': 'Davon wurden {count} bereits früher hochgeladen.',
+  'study.uploadedEarlier#one': 'Davon wurde {count} bereits früher hochgeladen.',
   'study.attachments': 'Nicht-DICOM-Dateien dieser Untersuchung',
   'study.comment': 'Kommentar für das Krankenhaus (optional)',
   'study.remove': 'Untersuchung entfernen',
@@ -237,7 +259,8 @@ const de: UiCatalog = {
   'advice.sizeSeveral': 'Die ausgewählten Untersuchungen umfassen {total}; dieser Upload-Code erlaubt {limit}. Entfernen Sie Untersuchungen und bitten Sie das Krankenhaus um einen neuen Upload-Code für die entfernten Untersuchungen.',
   'verify.title': '2. Prüfen und hochladen',
   'verify.serverSaid': 'Der Upload-Dienst hat den Upload nicht angenommen:',
-  'verify.totals': '{studies} Untersuchungen, {size} von höchstens {limit}',
+  'verify.totals': '{count} Untersuchungen, {size} von höchstens {limit}',
+  'verify.totals#one': '{count} Untersuchung, {size} von höchstens {limit}',
   'contact.title': 'Ihre Kontaktdaten (optional)',
   'contact.help': 'Das Krankenhaus verwendet sie nur bei Fragen zu diesem Upload.',
   'contact.email': 'E-Mail-Adresse',
@@ -269,6 +292,7 @@ const de: UiCatalog = {
   'result.rejectedText': 'Das System des Krankenhauses konnte diesen Upload aus folgenden Gründen nicht annehmen:',
   'result.contact': 'Fragen? Wenden Sie sich an das Krankenhaus: {phone} {email}',
   'result.again': 'Neuen Upload starten',
+  'resume.notice#one': 'Sie setzen einen früheren Upload fort: {count} Datei ist bereits hochgeladen. Fügen Sie dieselben Dateien oder denselben Ordner erneut hinzu, um den Rest hochzuladen; bereits hochgeladene Dateien werden nicht erneut gesendet.',
   'resume.notice': 'Sie setzen einen früheren Upload fort: {count} Dateien sind bereits hochgeladen. Fügen Sie dieselben Dateien oder denselben Ordner erneut hinzu, um den Rest hochzuladen; bereits hochgeladene Dateien werden nicht erneut gesendet.',
 };
 
@@ -296,6 +320,7 @@ const fr: UiCatalog = {
   'select.drop': 'Ou glissez des fichiers et des dossiers ici',
   'scan.progress': 'Lecture des fichiers : {done} sur {total}',
   'scan.done': '{count} fichiers ajoutés.',
+  'scan.done#one': '{count} fichier ajouté.',
   'scan.failed': 'Certains fichiers n’ont pas pu être lus.',
   'skipped.title': 'Fichiers qui ne seront pas envoyés ({count})',
   'skipped.unsupported': 'non pris en charge (uniquement DICOM, PDF, JPEG et PNG)',
@@ -316,8 +341,13 @@ const fr: UiCatalog = {
   'study.accession': 'Numéro d’accession',
   'study.description': 'Description',
   'study.modalities': 'Modalités',
-  'study.counts': '{dicom} fichiers DICOM, {attachments} fichiers non DICOM ({size})',
+  'study.counts': '{dicom}, {attachments} ({size})',
+  'count.dicom': '{count} fichiers DICOM',
+  'count.dicom#one': '{count} fichier DICOM',
+  'count.attachments': '{count} fichiers non DICOM',
+  'count.attachments#one': '{count} fichier non DICOM',
   'study.uploadedEarlier': 'Dont {count} déjà envoyés.',
+  'study.uploadedEarlier#one': 'Dont {count} déjà envoyé.',
   'study.attachments': 'Fichiers non DICOM de cet examen',
   'study.comment': 'Commentaire pour l’hôpital (facultatif)',
   'study.remove': 'Retirer l’examen',
@@ -325,7 +355,8 @@ const fr: UiCatalog = {
   'advice.sizeSeveral': 'Les examens choisis totalisent {total} ; ce code d’envoi autorise {limit}. Retirez des examens et demandez à l’hôpital un nouveau code d’envoi pour les examens retirés.',
   'verify.title': '2. Vérifier et envoyer',
   'verify.serverSaid': 'Le service d’envoi n’a pas accepté l’envoi :',
-  'verify.totals': '{studies} examens, {size} sur {limit} au maximum',
+  'verify.totals': '{count} examens, {size} sur {limit} au maximum',
+  'verify.totals#one': '{count} examen, {size} sur {limit} au maximum',
   'contact.title': 'Vos coordonnées (facultatif)',
   'contact.help': 'L’hôpital ne les utilise que s’il a des questions sur cet envoi.',
   'contact.email': 'Adresse e-mail',
@@ -357,6 +388,7 @@ const fr: UiCatalog = {
   'result.rejectedText': 'Le système de l’hôpital n’a pas pu accepter cet envoi, pour les raisons suivantes :',
   'result.contact': 'Des questions ? Contactez l’hôpital : {phone} {email}',
   'result.again': 'Commencer un nouvel envoi',
+  'resume.notice#one': 'Vous reprenez un envoi précédent : {count} fichier est déjà envoyé. Pour envoyer le reste, ajoutez à nouveau les mêmes fichiers ou le même dossier ; les fichiers déjà envoyés ne sont pas renvoyés.',
   'resume.notice': 'Vous reprenez un envoi précédent : {count} fichiers sont déjà envoyés. Pour envoyer le reste, ajoutez à nouveau les mêmes fichiers ou le même dossier ; les fichiers déjà envoyés ne sont pas renvoyés.',
 };
 
@@ -518,6 +550,15 @@ export function detectLanguage(): Language {
   return 'en';
 }
 
+/** Base keys only; a `key#one` variant, when present, is used where the language's plural rule says "one". */
+export type UiKey = Exclude<CatalogKey, `${string}#one`>;
+
 export function t(key: UiKey, params?: Record<string, unknown>): string {
-  return formatMessage(uiCatalogs[language][key] ?? en[key], params);
+  const catalog = uiCatalogs[language];
+  let template: string = catalog[key] ?? en[key];
+  if (typeof params?.count === 'number' && new Intl.PluralRules(language).select(params.count) === 'one') {
+    const singular = `${key}#one` as CatalogKey;
+    if (singular in catalog) template = catalog[singular];
+  }
+  return formatMessage(template, params);
 }

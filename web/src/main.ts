@@ -612,6 +612,10 @@ function panelSelect(scanning: boolean): HTMLElement {
   );
 }
 
+function countsText(dicom: number, attachments: number, bytes: number): string {
+  return t('study.counts', { dicom: t('count.dicom', { count: dicom }), attachments: t('count.attachments', { count: attachments }), size: formatBytes(bytes) });
+}
+
 function studyLabel(s: StudySummary): string {
   const parts = [formatPersonName(s.patientName), formatDicomDate(s.studyDate), s.studyDescription || s.modalities.join(', ')].filter(Boolean);
   return parts.length > 0 ? parts.join(' · ') : t('study.unnamed');
@@ -741,7 +745,7 @@ function studyCard(s: StudySummary, index: number, evaluation: Evaluation): HTML
     h(
       'p',
       { class: 'counts' },
-      t('study.counts', { dicom: s.dicomFiles, attachments: s.attachments.length, size: formatBytes(s.bytes) }),
+      countsText(s.dicomFiles, s.attachments.length, s.bytes),
       uploadedCount > 0 ? ` ${t('study.uploadedEarlier', { count: uploadedCount })}` : '',
     ),
     s.attachments.length > 0
@@ -802,7 +806,7 @@ function panelVerify(evaluation: Evaluation): HTMLElement {
     h(
       'p',
       { class: 'totals', id: 'totals' },
-      t('verify.totals', { studies: evaluation.studySummaries.length, size: formatBytes(evaluation.totalBytes), limit: formatBytes(limits.maxSessionBytes) }),
+      t('verify.totals', { count: evaluation.studySummaries.length, size: formatBytes(evaluation.totalBytes), limit: formatBytes(limits.maxSessionBytes) }),
     ),
     h('div', { class: 'studies' }, evaluation.studySummaries.map((s, i) => studyCard(s, i, evaluation))),
     h(
@@ -946,7 +950,7 @@ function resultScreen(): HTMLElement {
             'ul',
             { class: 'summary' },
             [...byStudy.entries()].map(([uid, s]) =>
-              h('li', {}, h('strong', {}, labels.get(uid) ?? t('study.unnamed')), ': ', t('study.counts', { dicom: s.dicom, attachments: s.attachments, size: formatBytes(s.bytes) })),
+              h('li', {}, h('strong', {}, labels.get(uid) ?? t('study.unnamed')), ': ', countsText(s.dicom, s.attachments, s.bytes)),
             ),
           ),
           h('p', {}, t('result.total', { size: formatBytes(total) })),
