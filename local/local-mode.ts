@@ -220,6 +220,7 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
       if (feeder) {
         logger.info('Draining inspection', { queued: feeder.stats.sent - feeder.stats.succeeded - feeder.stats.deadLettered });
         await feeder.close();
+        logger.info('Inspection drained', { ...feeder.stats });
       }
       await s3rver.stop();
       await dynamo.stop();
