@@ -259,13 +259,7 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
 
   it('over the session limit gives "Total file size exceeds the limit" with what to do', async () => {
     const page = await openSession(await issueCode(mode, { maxSessionBytes: 40_000 }));
-    // Dropped onto the page: the drop handler takes files (and folders, via readEntries) from the DataTransfer.
-    await page.locator('#drop-zone').evaluate((zone, bytes) => {
-      const transfer = new DataTransfer();
-      transfer.items.add(new File([new Uint8Array(bytes)], 'CT_small.dcm'));
-      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    }, [...readFileSync(CT)]);
-    await page.locator('#scan-status[data-idle="true"][data-files="2"]').waitFor();
+    await addFiles(page, CT);
     expect(await page.locator('#problems').count()).toBe(0);
     await addFiles(page, MR);
     const problem = page.locator('#problems [data-code="SESSION_SIZE_LIMIT"]');
@@ -300,19 +294,30 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
     expect(await page.locator('details.skipped').textContent()).toContain('index of a CD or DVD: used to read the images, not uploaded itself');
     await screenshot(page, '13-folder-verify');
 
-    // Watch the wire: upload requests carry ≤ 10 DICOM files, and ≤ 10 PUTs are ever in flight.
+    // Watch the wire: upload requests carry ≤ 10 DICOM files. PUTs in flight are counted in the page
+    // (XMLHttpRequest send → done), where Playwright's network events cannot reorder them.
     const declaredPerRequest: number[] = [];
-    let inFlight = 0;
-    let peakInFlight = 0;
     page.on('request', (request) => {
       if (request.method() === 'POST' && /\/sessions\/[^/]+\/uploads$/.test(new URL(request.url()).pathname)) {
         declaredPerRequest.push((request.postDataJSON() as { files: { kind: string }[] }).files.filter((f) => f.kind === 'dicom').length);
       }
-      if (request.method() === 'PUT') peakInFlight = Math.max(peakInFlight, ++inFlight);
     });
-    const finished = (request: { method(): string }) => void (request.method() === 'PUT' && inFlight--);
-    page.on('requestfinished', finished);
-    page.on('requestfailed', finished);
+    await page.evaluate(`(() => {
+      window.__puts = { now: 0, peak: 0 };
+      const open = XMLHttpRequest.prototype.open;
+      const send = XMLHttpRequest.prototype.send;
+      XMLHttpRequest.prototype.open = function (method, ...rest) { this.__put = method === 'PUT'; return open.call(this, method, ...rest); };
+      XMLHttpRequest.prototype.send = function (body) {
+        if (this.__put) {
+          window.__puts.now++;
+          window.__puts.peak = Math.max(window.__puts.peak, window.__puts.now);
+          // readyState 4 comes before 'load', whose handler may start the next PUT at once.
+          const done = () => { if (this.readyState === 4) { window.__puts.now--; this.removeEventListener('readystatechange', done); } };
+          this.addEventListener('readystatechange', done);
+        }
+        return send.call(this, body);
+      };
+    })()`);
 
     await throttleUploads(page, 60_000);
     const sessionId = await giveConsentAndStart(page);
@@ -327,6 +332,7 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
     await screenshot(page, '15-folder-accepted');
     expect(declaredPerRequest.reduce((a, b) => a + b, 0)).toBe(expected.files);
     expect(Math.max(...declaredPerRequest)).toBeLessThanOrEqual(10);
+    const peakInFlight = await page.evaluate<number>('window.__puts.peak');
     expect(peakInFlight).toBeGreaterThan(1);
     expect(peakInFlight).toBeLessThanOrEqual(10);
 
