@@ -463,6 +463,25 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
     await page.context().close();
   });
 
+  it('a 422 from the API is shown as it came, and the user can act on it', async () => {
+    const page = await openSession(await issueCode(mode));
+    await addFiles(page, CT);
+    // The API is the authority: here its answer to the upload request is replaced by a rule
+    // violation the browser could not know about (another tab used up the space, say).
+    const violation = { code: 'SESSION_SIZE_LIMIT', message: 'Total file size exceeds the limit' };
+    await page.route(/\/api\/sessions\/[^/]+\/uploads$/, (route) =>
+      route.fulfill({ status: 422, contentType: 'application/json', body: JSON.stringify({ error: { code: 'RULE_VIOLATION', message: 'A rule was broken.', details: { violations: [violation] } } }) }),
+    );
+    await giveConsentAndStart(page);
+    const shown = page.locator('#server-problems');
+    await shown.waitFor();
+    expect(await shown.locator('[data-code="SESSION_SIZE_LIMIT"]').textContent()).toBe('Total file size exceeds the limit');
+    expect(await page.getByRole('button', { name: 'Start upload' }).isEnabled()).toBe(true);
+    await screenshot(page, '20-server-422');
+    await expectAccessible(page, 'server 422');
+    await page.context().close();
+  });
+
   it('no script errors on any page', () => {
     expect(pageErrors).toEqual([]);
   });
