@@ -75,6 +75,12 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/** Name and stack only: an error's message could quote request bodies or header values (PHI). */
+function describeError(error: unknown): { errorName: string; stack?: string } {
+  const e = error as Error | undefined;
+  return { errorName: e?.name ?? typeof error, ...(e?.stack ? { stack: e.stack.split('\n').slice(1, 6).join('\n') } : {}) };
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
@@ -144,7 +150,7 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
       if (--inFlight === 0) drained?.();
     });
     handleRequest(req, res).catch((error: unknown) => {
-      logger.error('Local request failed', { error: error as Error });
+      logger.error('Local request failed', describeError(error));
       if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Internal error' } });
       else res.destroy();
     });
@@ -248,7 +254,7 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
       maxBatchingWindowMs: 20,
       concurrency: 4,
       maxReceiveCount: 5,
-      onBatchError: (error) => logger.error('Inspector batch failed; its messages will be redelivered', { error: error as Error }),
+      onBatchError: (error) => logger.error('Inspector batch failed; its messages will be redelivered', describeError(error)),
       // Object keys carry no patient data, so the message body may be kept for an operator.
       onDeadLetter: (letter) => {
         logger.error('Inspection gave up on a message after repeated failures', { messageId: letter.messageId, receiveCount: letter.receiveCount, file: deadLetters });
@@ -266,7 +272,7 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
     if (build.status === 'absent') logger.warn('The portal is not built; serving a placeholder page', { reason: build.reason });
     const api = createApiAdapter({
       handlers: localApp.apiHandlers,
-      onHandlerError: (error, route) => logger.error('Handler threw', { route: route.id, error: error as Error }),
+      onHandlerError: (error, route) => logger.error('Handler threw', { route: route.id, ...describeError(error) }),
     });
     const portal = createPortalServer({
       root: settings.root,
@@ -294,7 +300,7 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
       if (sweeping) return;
       sweeping = localApp
         .sweep()
-        .catch((error: unknown) => logger.error('Sweep failed', { error: error as Error }))
+        .catch((error: unknown) => logger.error('Sweep failed', describeError(error)))
         .finally(() => (sweeping = undefined));
     }, settings.sweepIntervalMs);
     return { ...info, uploadCode, stop };

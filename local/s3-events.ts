@@ -205,7 +205,8 @@ export class SqsEventFeeder {
       failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     } catch (e) {
       this.opts.onBatchError?.(e);
-      error = e instanceof Error ? e.message : String(e);
+      // The name only: a message could quote object bytes or header values.
+      error = e instanceof Error ? e.name : typeof e;
       failedIds = new Set(batch.map((m) => m.messageId));
     }
     for (const m of batch) {
