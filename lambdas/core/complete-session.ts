@@ -13,7 +13,7 @@ import { buildManifest } from './manifest';
 import { message } from './messages';
 import type { RejectionReason, Violation } from './model';
 import { evaluateSelection, type SelectionFile } from './rules';
-import { publishOnce, rejectSession, type RejectionDeps } from './session-rejection';
+import { publishOnce, rejectSession, uniqueReasons, type RejectionDeps } from './session-rejection';
 
 /** Longer than any completion can run (the Lambda's timeout), so a held lock is a crashed one. */
 export const LOCK_TIMEOUT_MS = 5 * 60_000;
@@ -175,7 +175,7 @@ function resultOf(session: SessionRecord): CompletionResult {
   if (session.status === 'ACCEPTED') {
     return { sessionId: session.sessionId, status: 'ACCEPTED', completedAt: session.completedAt, manifestKey: session.manifestKey, acceptedBytes: session.acceptedBytes };
   }
-  return { sessionId: session.sessionId, status: 'REJECTED', reasons: session.rejection ?? [] };
+  return { sessionId: session.sessionId, status: 'REJECTED', reasons: uniqueReasons(session.rejection ?? []) };
 }
 
 function reasonOf(file: FileRecord): RejectionReason {

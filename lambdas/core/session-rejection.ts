@@ -63,6 +63,20 @@ export async function publishOnce(deps: Pick<RejectionDeps, 'store' | 'publisher
   await deps.store.markEventPublished(sessionId, at);
 }
 
+/**
+ * Each reason once per (code, file): the inspector and a completion racing on the same bad file
+ * may both append it, each under its own idempotency key.
+ */
+export function uniqueReasons(reasons: readonly RejectionReason[]): RejectionReason[] {
+  const seen = new Set<string>();
+  return reasons.filter((r) => {
+    const key = `${r.code}\u0000${r.fileId ?? ''}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 /** The distinct reason codes, in order of first appearance. */
 export function reasonCodes(reasons: readonly RejectionReason[]): MessageCode[] {
   return [...new Set(reasons.map((r) => r.code))];

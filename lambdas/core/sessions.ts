@@ -7,6 +7,7 @@ import { ConflictError, RateLimitedError, UnauthorizedError } from './errors';
 import { limitsFor, type InstitutionConfig } from './institution';
 import type { FileKind, FileStatus, Limits, RejectionReason, SessionStatus } from './model';
 import type { Clock, CodeStore, Ids, RandomSource, RateLimiter, SecretHasher, SessionRecord, SessionState, SessionStore } from './ports';
+import { uniqueReasons } from './session-rejection';
 
 export const SESSION_TOKEN_BYTES = 32;
 
@@ -219,7 +220,7 @@ export function sessionView(state: SessionState, institution: InstitutionConfig,
         attachments: s.attachmentCount,
         ...(s.comment ? { comment: s.comment } : {}),
       })),
-    rejection: session.rejection ?? [],
+    rejection: uniqueReasons(session.rejection ?? []),
   };
 }
 

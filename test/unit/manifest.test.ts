@@ -87,3 +87,13 @@ describe('buildManifest', () => {
     expect(manifest.uploadCodeReference).toBe('ORDER-7');
   });
 });
+
+describe('uniqueReasons', () => {
+  it('keeps each (code, file) once, in order', async () => {
+    const { uniqueReasons } = await import('../../lambdas/core/session-rejection');
+    const a = { code: 'NOT_DICOM' as const, message: 'm', fileId: 'f1' };
+    const b = { code: 'SIZE_MISMATCH' as const, message: 'm', fileId: 'f1' };
+    const c = { code: 'NOT_DICOM' as const, message: 'm', fileId: 'f2' };
+    expect(uniqueReasons([a, b, { ...a }, c, { ...c }])).toEqual([a, b, c]);
+  });
+});
