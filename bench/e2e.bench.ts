@@ -197,7 +197,10 @@ async function main(): Promise<void> {
   console.log(`Data set: ${files.length} DICOM files, ${(totalBytes / MiB).toFixed(0)} MiB, ${STUDIES} studies; concurrency ${CONCURRENCY}, upload requests of ${BATCH}`);
 
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-e2e-'));
-  const { child, info, code: firstCode } = await startLocalMode(dataDir);
+  const { child, info, code: firstCode } = await startLocalMode(dataDir).catch((error: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  });
   // Ctrl-C on the bench stops local mode too (it drains and stops its JVM), then cleans up.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
