@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { createServer } from 'node:net';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Server } from 'node:http';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -22,6 +22,8 @@ export interface RunningEmulator {
   port: number;
   /** The emulator's own process, when it runs in one (DynamoDB Local's watchdog shell). */
   pid?: number;
+  /** s3rver: partial objects of interrupted uploads found and removed at start. */
+  incompleteObjectsRemoved?: number;
   stop(): Promise<void>;
 }
 
@@ -152,6 +154,28 @@ export interface S3RequestOrigin {
   multipartUploadId?: string;
 }
 
+/**
+ * A PUT on S3 is atomic; on s3rver it is not: the body is written in place and its metadata file
+ * last, so a transfer cut off (by a stop, a crash) leaves a partial object that HEAD and GET would
+ * serve as if complete. Such objects (no metadata beside them) are removed before s3rver serves.
+ */
+export function removeIncompleteObjects(dir: string): number {
+  let removed = 0;
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('._S3rver_object') && !existsSync(path.replace(/_object$/, '_metadata.json'))) {
+        rmSync(path, { force: true });
+        rmSync(`${path}.md5`, { force: true });
+        removed++;
+      }
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return removed;
+}
+
 /** Starts s3rver on disk; `onEvent` receives its raw (not normalized) S3 event records and the request behind each. */
 export async function startS3rver(opts: {
   port?: number;
@@ -162,6 +186,7 @@ export async function startS3rver(opts: {
 }): Promise<RunningEmulator> {
   const port = opts.port ?? (await freePort());
   mkdirSync(opts.dataDir, { recursive: true });
+  const incompleteObjectsRemoved = removeIncompleteObjects(opts.dataDir);
   const server = new S3rver({
     port,
     address: '127.0.0.1',
@@ -187,6 +212,7 @@ export async function startS3rver(opts: {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
+    incompleteObjectsRemoved,
     stop: () =>
       new Promise<void>((resolve) => {
         if (!httpServer.listening) return resolve();

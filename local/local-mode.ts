@@ -206,6 +206,9 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
   }
   const dynamo: RunningEmulator = dynamoResult.value;
   const s3rver: RunningEmulator = s3Result.value;
+  if (s3rver.incompleteObjectsRemoved) {
+    logger.warn('Removed partial objects of uploads cut off by the last stop; those files are still declared and can be uploaded again', { objects: s3rver.incompleteObjectsRemoved });
+  }
 
   let app: LocalApp | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;

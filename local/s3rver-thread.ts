@@ -13,7 +13,7 @@ interface ThreadOptions {
 }
 
 type FromThread =
-  | { type: 'ready'; port: number; endpoint: string }
+  | { type: 'ready'; port: number; endpoint: string; incompleteObjectsRemoved: number }
   | { type: 'event'; record: S3ObjectEvent; origin: S3RequestOrigin }
   | { type: 'stopped' }
   | { type: 'failed'; message: string };
@@ -34,6 +34,7 @@ export function startS3rverThread(opts: ThreadOptions & { onEvent?: (record: S3O
         resolve({
           endpoint: message.endpoint,
           port: message.port,
+          incompleteObjectsRemoved: message.incompleteObjectsRemoved,
           stop: () =>
             new Promise<void>((done) => {
               stopped = done;
@@ -65,7 +66,7 @@ async function runThread(): Promise<void> {
       if (message !== 'stop') return;
       void s3rver.stop().then(() => port.postMessage({ type: 'stopped' } satisfies FromThread));
     });
-    port.postMessage({ type: 'ready', port: s3rver.port, endpoint: s3rver.endpoint } satisfies FromThread);
+    port.postMessage({ type: 'ready', port: s3rver.port, endpoint: s3rver.endpoint, incompleteObjectsRemoved: s3rver.incompleteObjectsRemoved ?? 0 } satisfies FromThread);
   } catch (error) {
     port.postMessage({ type: 'failed', message: (error as Error).message } satisfies FromThread);
   }

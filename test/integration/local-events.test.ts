@@ -3,12 +3,14 @@
  * come out as real S3 would send them, and the feeder keeps SQS's batch and redrive contract.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -173,5 +175,44 @@ describe('SqsEventFeeder', () => {
     expect(feeder.stats).toMatchObject({ retried: 1, succeeded: 1 });
     feeder.sendS3Records([recordFor('sessions/s/files/late')]);
     expect(feeder.stats.sent).toBe(1);
+  });
+});
+
+describe('interrupted uploads', () => {
+  it('leave no object behind after a restart, as an S3 PUT is all or nothing', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'local-partial-'));
+    const bucket = 'partial-test';
+    const start = () => startS3rver({ dataDir: folder, buckets: [{ name: bucket, corsOrigins: ['http://localhost:5173'] }] });
+    let server = await start();
+    const client = new S3Client({ endpoint: server.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    try {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'sessions/s/files/complete', Body: Buffer.from('whole') }));
+      // Half of a declared 1 MiB body, then the connection drops (a stop, a closed laptop lid).
+      const url = new URL(`${server.endpoint}/${bucket}/sessions/s/files/cut`);
+      await new Promise<void>((resolve) => {
+        const req = request(url, { method: 'PUT', headers: { 'content-length': String(1024 * 1024) } });
+        req.on('error', () => resolve());
+        req.write(Buffer.alloc(512 * 1024, 7), () => setTimeout(() => {
+          req.destroy();
+          resolve();
+        }, 200));
+      });
+      await server.stop();
+      const onDisk = (dir: string): string[] =>
+        readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? onDisk(join(dir, e.name)) : [join(dir, e.name)]));
+      expect(onDisk(folder).some((f) => f.endsWith('cut._S3rver_object'))).toBe(true); // s3rver left the partial body
+
+      server = await start();
+      expect(server.incompleteObjectsRemoved).toBe(1);
+      expect(onDisk(folder).some((f) => f.includes('cut._S3rver'))).toBe(false);
+      const restarted = new S3Client({ endpoint: server.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+      await expect(restarted.send(new HeadObjectCommand({ Bucket: bucket, Key: 'sessions/s/files/cut' }))).rejects.toMatchObject({ name: 'NotFound' });
+      expect((await restarted.send(new HeadObjectCommand({ Bucket: bucket, Key: 'sessions/s/files/complete' }))).ContentLength).toBe(5);
+      restarted.destroy();
+    } finally {
+      client.destroy();
+      await server.stop();
+      if (existsSync(folder)) rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
