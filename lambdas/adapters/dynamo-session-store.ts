@@ -3,7 +3,7 @@
  * same partition, and the atomic claim of the code that opened it.
  */
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DeclaredFile, SessionRecord, SessionState, SessionStore, StudyRecord } from '../core/ports';
+import type { DeclaredFile, SessionRecord, SessionState, SessionStore, SessionTotals, StudyRecord } from '../core/ports';
 import { cancellationCodes, isConditionalCheckFailed, isTransactionConflict } from './dynamo-errors';
 import { keys, type FileItem, type SessionItem, type StudyItem } from './table';
 
@@ -125,6 +125,33 @@ export class DynamoSessionStore implements SessionStore {
       startKey = out.LastEvaluatedKey;
     } while (startKey);
     return session ? { session, studies, files } : undefined;
+  }
+
+  /**
+   * The session item and the STUDY# items, read in parallel (a GetItem and a Query on the sort-key
+   * prefix): two calls whose cost depends on the number of studies, not of files.
+   */
+  async loadTotals(sessionId: string): Promise<SessionTotals | undefined> {
+    const studiesQuery = async () => {
+      const studies: StudyRecord[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :study)',
+            ExpressionAttributeValues: { ':pk': keys.session(sessionId).pk, ':study': 'STUDY#' },
+            ConsistentRead: true,
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of out.Items ?? []) studies.push(studyRecordOf(item as StudyItem));
+        startKey = out.LastEvaluatedKey;
+      } while (startKey);
+      return studies;
+    };
+    const [session, studies] = await Promise.all([this.get(sessionId), studiesQuery()]);
+    return session ? { session, studies } : undefined;
   }
 
   async replaceToken(sessionId: string, tokenHash: string): Promise<boolean> {

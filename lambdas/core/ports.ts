@@ -105,6 +105,12 @@ export interface SessionState {
   files: DeclaredFile[];
 }
 
+/** The session item plus its study items (per-study bytes and counts of the files not removed). */
+export interface SessionTotals {
+  session: SessionRecord;
+  studies: StudyRecord[];
+}
+
 export interface SessionStore {
   /**
    * Creates the session and claims the code for it in one atomic step. 'code-taken' when the code
@@ -115,6 +121,11 @@ export interface SessionStore {
   getFile(sessionId: string, fileId: string): Promise<DeclaredFile | undefined>;
   /** The session with all its studies and files (REMOVED files included). */
   loadState(sessionId: string): Promise<SessionState | undefined>;
+  /**
+   * The session and its study totals only, no file items: what an upload request needs, at a cost
+   * that does not grow with the number of files declared. Optional; without it loadState is used.
+   */
+  loadTotals?(sessionId: string): Promise<SessionTotals | undefined>;
   /** Replaces the token hash while the session is OPEN; false when it is not OPEN (or gone). */
   replaceToken(sessionId: string, tokenHash: string): Promise<boolean>;
 }

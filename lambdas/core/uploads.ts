@@ -18,6 +18,7 @@ import type {
   SecretHasher,
   SessionState,
   SessionStore,
+  SessionTotals,
   StudyIncrement,
   UploadSigner,
 } from './ports';
@@ -78,11 +79,57 @@ interface Plan {
 }
 
 /**
+ * True when the study totals alone stand for the declared files exactly: every study that still
+ * has attachments also still has DICOM files. (Otherwise an attachment is orphaned, its study's
+ * DICOM files all removed, and the rules name that attachment's file id: the files are needed.)
+ */
+export function totalsSuffice(totals: SessionTotals): boolean {
+  return totals.studies.every((s) => s.dicomCount > 0 || s.attachmentCount === 0);
+}
+
+/**
+ * What is already declared, as evaluateSelection's input. From file items: every file not removed.
+ * From study totals (the study items hold the bytes and counts of the files not removed): per
+ * study, one DICOM stand-in carrying all its bytes and one zero-byte attachment stand-in per
+ * attachment linked to it. The rules need no more: session and study bytes, the studies with DICOM
+ * files (auto-linking, ATTACHMENT_WITHOUT_DICOM) and attachments per study; stored files already
+ * passed the per-file rules, and SOP uniqueness across requests is the SOP guard item's job.
+ */
+function existingSelection(state: SessionState | SessionTotals): SelectionFile[] {
+  if ('files' in state) {
+    return state.files
+      .filter((f) => f.status !== 'REMOVED')
+      .map((f) => ({
+        id: f.fileId,
+        kind: f.kind,
+        size: f.size,
+        studyInstanceUid: f.studyInstanceUid,
+        sopInstanceUid: f.sopInstanceUid,
+        attachmentType: f.attachmentType,
+      }));
+  }
+  if (!totalsSuffice(state)) throw new Error('study totals with orphaned attachments need the file items');
+  return state.studies.flatMap((s): SelectionFile[] =>
+    s.dicomCount > 0
+      ? [
+          { id: `study:${s.studyInstanceUid}`, kind: 'dicom', size: s.bytes, studyInstanceUid: s.studyInstanceUid },
+          ...Array.from({ length: s.attachmentCount }, (_, i): SelectionFile => ({
+            id: `study:${s.studyInstanceUid}:attachment:${i}`,
+            kind: 'attachment',
+            size: 0,
+            studyInstanceUid: s.studyInstanceUid,
+          })),
+        ]
+      : [],
+  );
+}
+
+/**
  * Checks the batch against the stored state and plans the reservation, or throws the rule's 422.
  * Attachments get the study they link to (explicit, or the only study there is).
  */
-export function planReservation(state: SessionState, batch: UploadRequestFile[], newFileId: () => string, now: Date): Plan {
-  const existing = state.files.filter((f) => f.status !== 'REMOVED');
+export function planReservation(state: SessionState | SessionTotals, batch: UploadRequestFile[], newFileId: () => string, now: Date): Plan {
+  const existing = existingSelection(state);
   const dicomStudies = new Set([...existing, ...batch].filter((f) => f.kind === 'dicom').map((f) => f.studyInstanceUid!));
   const unknownStudy = batch.filter((f) => f.kind === 'attachment' && f.studyInstanceUid !== undefined && !dicomStudies.has(f.studyInstanceUid));
   if (unknownStudy.length > 0) {
@@ -93,14 +140,7 @@ export function planReservation(state: SessionState, batch: UploadRequestFile[],
 
   const attachmentTypes = new Map(batch.filter((f) => f.kind === 'attachment').map((f) => [f.clientId, attachmentTypeOf(f)]));
   const selection: SelectionFile[] = [
-    ...existing.map((f) => ({
-      id: f.fileId,
-      kind: f.kind,
-      size: f.size,
-      studyInstanceUid: f.studyInstanceUid,
-      sopInstanceUid: f.sopInstanceUid,
-      attachmentType: f.attachmentType,
-    })),
+    ...existing,
     ...batch.map((f) => ({
       id: f.clientId,
       kind: f.kind,
@@ -169,11 +209,15 @@ export function makeRequestUploads(deps: {
   const { sessions, reservations, signer, hasher, ids, clock, institution } = deps;
   const expiresInSeconds = institution.session.uploadUrlExpirySeconds;
   return async ({ sessionId, token, files }) => {
+    // Study totals by default; the file items only when the totals cannot stand for them, or to
+    // name the duplicates after the SOP guard refused one (the rule then answers from the files).
+    let needFiles = !sessions.loadTotals;
     for (let attempt = 1; ; attempt++) {
       const now = clock.now();
-      const state = await sessions.loadState(sessionId);
+      let state: SessionState | SessionTotals | undefined = needFiles ? await sessions.loadState(sessionId) : await sessions.loadTotals!(sessionId);
       const session = authenticate(state?.session, token, hasher);
       requireOpen(session, now);
+      if (!('files' in state!) && !totalsSuffice(state!)) state = (await sessions.loadState(sessionId))!;
       const plan = planReservation(state!, files, () => ids.newId(), now);
       const outcome = await reservations.reserve({
         sessionId,
@@ -192,6 +236,7 @@ export function makeRequestUploads(deps: {
         );
         return { uploads };
       }
+      if (outcome.refusal === 'duplicate-sop') needFiles = true;
       if (attempt >= MAX_RESERVATION_ATTEMPTS) throw new ConflictError('SESSION_BUSY');
       // Jittered backoff so the losers of one race do not collide again in lockstep.
       await pause(Math.random() * 10 * Math.min(attempt, 5));
