@@ -13,7 +13,8 @@
  * the ratio pipeline / raw (target ≥ 0.8), medians over the rounds.
  *
  * BENCH_FILES and BENCH_ROUNDS shrink it for a quick look; BENCH_LOG_LEVEL=INFO with
- * BENCH_LOG_FILE=<path> keeps local mode's log (handler durations) for a closer one.
+ * BENCH_LOG_FILE=<path> keeps local mode's log (handler durations) for a closer one, and
+ * BENCH_CPU_PROF=<dir> keeps local mode's V8 CPU profiles.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -44,7 +45,9 @@ interface LocalInfo {
 }
 
 function startLocalMode(dataDir: string): Promise<{ child: ChildProcess; info: LocalInfo; code: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'local/start.ts'], {
+  // BENCH_CPU_PROF=<dir> writes V8 CPU profiles of local mode (main and s3rver threads) there.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`, '--import', 'tsx'] : [join(ROOT, 'node_modules/tsx/dist/cli.mjs')];
+  const child = spawn(process.execPath, [...profile, 'local/start.ts'], {
     cwd: ROOT,
     // Only warnings: a log line per inspected file would cost the pipeline terminal time, not S3 time.
     env: { ...process.env, PORT: '0', DATA_DIR: dataDir, POWERTOOLS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'WARN' },

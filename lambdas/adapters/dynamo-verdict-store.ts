@@ -3,6 +3,7 @@
  * conditional write, so a repeated or concurrent call changes nothing twice.
  */
 import {
+  BatchGetCommand,
   GetCommand,
   QueryCommand,
   ScanCommand,
@@ -26,6 +27,11 @@ export interface DynamoVerdictStoreOptions {
   tableName: string;
 }
 
+interface PendingRead {
+  key: { pk: string; sk: string };
+  waiters: { resolve: (item: Record<string, unknown> | undefined) => void; reject: (error: unknown) => void }[];
+}
+
 export class DynamoVerdictStore implements VerdictStore {
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
@@ -36,13 +42,73 @@ export class DynamoVerdictStore implements VerdictStore {
   }
 
   async getSession(sessionId: string): Promise<SessionRecord | null> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: keys.session(sessionId), ConsistentRead: true }));
-    return out.Item ? sessionRecordOf(out.Item as SessionItem) : null;
+    const item = await this.readItem(keys.session(sessionId));
+    return item ? sessionRecordOf(item as unknown as SessionItem) : null;
   }
 
   async getFile(sessionId: string, fileId: string): Promise<FileRecord | null> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: keys.file(sessionId, fileId), ConsistentRead: true }));
-    return out.Item ? fileRecordOf(out.Item as FileItem) : null;
+    const item = await this.readItem(keys.file(sessionId, fileId));
+    return item ? fileRecordOf(item as unknown as FileItem) : null;
+  }
+
+  /** Reads asked for in the same turn of the event loop, keyed by pk and sk, not yet sent. */
+  private pendingReads: Map<string, PendingRead> | undefined;
+
+  /**
+   * A strongly consistent read of one item. The reads asked for in the same turn of the event loop
+   * go out together as one BatchGetItem: an SQS batch inspects its files in parallel, and each wants
+   * its file and the (same) session item, so ten files cost one call instead of twenty. Every read
+   * is still sent after it was asked for, so it sees every write that finished before.
+   */
+  private readItem(key: { pk: string; sk: string }): Promise<Record<string, unknown> | undefined> {
+    return new Promise((resolve, reject) => {
+      if (!this.pendingReads) {
+        this.pendingReads = new Map();
+        setImmediate(() => void this.flushReads());
+      }
+      const id = `${key.pk}\u0000${key.sk}`;
+      let entry = this.pendingReads.get(id);
+      if (!entry) this.pendingReads.set(id, (entry = { key, waiters: [] }));
+      entry.waiters.push({ resolve, reject });
+    });
+  }
+
+  private async flushReads(): Promise<void> {
+    const entries = [...(this.pendingReads?.values() ?? [])];
+    this.pendingReads = undefined;
+    // BatchGetItem takes at most 100 keys.
+    for (let i = 0; i < entries.length; i += 100) {
+      const chunk = entries.slice(i, i + 100);
+      try {
+        const found = await this.fetchItems(chunk.map((e) => e.key));
+        for (const e of chunk) {
+          const item = found.get(`${e.key.pk}\u0000${e.key.sk}`);
+          for (const w of e.waiters) w.resolve(item);
+        }
+      } catch (error) {
+        for (const e of chunk) for (const w of e.waiters) w.reject(error);
+      }
+    }
+  }
+
+  private async fetchItems(itemKeys: { pk: string; sk: string }[]): Promise<Map<string, Record<string, unknown>>> {
+    const found = new Map<string, Record<string, unknown>>();
+    if (itemKeys.length === 1) {
+      const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: itemKeys[0], ConsistentRead: true }));
+      if (out.Item) found.set(`${itemKeys[0]!.pk}\u0000${itemKeys[0]!.sk}`, out.Item);
+      return found;
+    }
+    let request: Record<string, unknown>[] = itemKeys;
+    for (let attempt = 1; request.length > 0; attempt++) {
+      const out = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: request, ConsistentRead: true } } }));
+      for (const item of out.Responses?.[this.table] ?? []) found.set(`${String(item.pk)}\u0000${String(item.sk)}`, item);
+      request = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+      if (request.length === 0) break;
+      // Keys left unprocessed under throttling: back off and ask again, as the SDK docs advise.
+      if (attempt >= 8) throw new Error('BatchGetItem left keys unprocessed after 8 attempts');
+      await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+    }
+    return found;
   }
 
   async listFiles(sessionId: string): Promise<FileRecord[]> {
