@@ -6,8 +6,8 @@
  * into .bench-cache/. Then, alternating, for ROUNDS rounds:
  *  - raw: presigned PUTs of every file straight to the same s3rver (keys outside sessions/, so no
  *    inspection), CONCURRENCY in flight;
- *  - pipeline: redeem a fresh code, upload requests of ≤10 DICOM files (the next batch requested
- *    while the current one transfers), PUTs to the presigned URLs with CONCURRENCY in flight, the
+ *  - pipeline: redeem a fresh code, upload requests of ≤10 DICOM files (the next two batches
+ *    requested while the current one transfers), PUTs to the presigned URLs with CONCURRENCY in flight, the
  *    inspector running from S3 events, then complete (retried while files are pending) → ACCEPTED.
  * Throughput is total bytes / wall time, from the first request to the last answer. The figure is
  * the ratio pipeline / raw (target ≥ 0.8), medians over the rounds.
@@ -34,6 +34,8 @@ const STUDIES = 4;
 /** The portal keeps at most maxDicomFilesAtOnce (10) DICOM transfers in flight; raw PUTs get the same. */
 const CONCURRENCY = 10;
 const BATCH = 10;
+/** Upload requests in flight ahead of the transfers (web/src/uploader.ts keeps the same). */
+const REQUEST_AHEAD = 2;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const MiB = 1024 * 1024;
 
@@ -147,8 +149,18 @@ async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: strin
     }));
   };
 
-  // The uploader's loop: the next upload request is made while the current batch transfers.
-  let pending = requestBatch(batches[0]!, 0);
+  // The uploader's loop: the next REQUEST_AHEAD upload requests are made while the current batch
+  // transfers (as the portal's uploader does); transfers stay at CONCURRENCY in flight.
+  const ahead: Promise<Awaited<ReturnType<typeof requestBatch>>>[] = [];
+  let requested = 0;
+  const requestAhead = () => {
+    for (; requested < batches.length && ahead.length < REQUEST_AHEAD; requested++) {
+      const answer = requestBatch(batches[requested]!, requested);
+      answer.catch(() => undefined); // awaited below, in order; this only keeps an early failure from being "unhandled"
+      ahead.push(answer);
+    }
+  };
+  requestAhead();
   let inFlight = 0;
   let waiters: (() => void)[] = [];
   const slot = async () => {
@@ -162,11 +174,11 @@ async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: strin
     w.forEach((r) => r());
   };
   const running: Promise<void>[] = [];
-  for (let b = 0; b < batches.length; b++) {
+  while (ahead.length > 0) {
     const waitStarted = performance.now();
-    const uploads = await pending;
+    const uploads = await ahead.shift()!;
     timings.stalled += performance.now() - waitStarted;
-    if (b + 1 < batches.length) pending = requestBatch(batches[b + 1]!, b + 1);
+    requestAhead();
     for (const u of uploads) {
       await slot();
       running.push(put(u.url, u.headers, u.path).finally(release));
