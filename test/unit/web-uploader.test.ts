@@ -69,6 +69,38 @@ describe('UploadManager', () => {
     expect(progress.at(-1)).toBe(45_000);
   });
 
+  it('asks for the next batch as soon as the current one starts transferring, one request at a time', async () => {
+    const { api, requests } = fakeApi();
+    let started = 0;
+    let requesting = 0;
+    let overlapping = 0;
+    const startedAtRequest: number[] = [];
+    const slowApi = {
+      ...api,
+      requestUploads: async (sessionId: string, files: UploadRequestFile[]) => {
+        startedAtRequest.push(started);
+        if (++requesting > 1) overlapping++;
+        await new Promise((r) => setTimeout(r, 5));
+        requesting--;
+        return api.requestUploads(sessionId, files);
+      },
+    };
+    const transfer: Transfer = async (_g, body, onProgress) => {
+      started++;
+      await new Promise((r) => setTimeout(r, 20));
+      onProgress(body.size);
+      return 200;
+    };
+    const m = new UploadManager(Array.from({ length: 40 }, (_, i) => job(i)), { sessionId: 's', api: slowApi, transfer, maxDicomFilesAtOnce: 10, sleep: noSleep });
+    await m.run();
+    expect(requests.map((r) => r.length)).toEqual([10, 10, 10, 10]);
+    // Request k+1 goes out no later than the first transfer of batch k starts (not when batch k runs dry).
+    startedAtRequest.slice(1).forEach((startedThen, k) => expect(startedThen).toBeLessThanOrEqual(k * 10));
+    expect(overlapping).toBe(0);
+    expect(m.maxObservedInFlight).toBe(10);
+    expect(m.uploaded.size).toBe(40);
+  });
+
   it('retries a failed transfer with backoff, then succeeds', async () => {
     const { api } = fakeApi();
     const attempts = new Map<string, number>();

@@ -56,6 +56,9 @@ export class UploadFailedError extends Error {
   }
 }
 
+/** Batches of granted URLs kept ahead of the transfers (see UploadManager.take). */
+const GRANTED_AHEAD_BATCHES = 2;
+
 /** The API's cap on files per upload request (lambdas/core/uploads.ts MAX_FILES_PER_REQUEST). */
 export const MAX_FILES_PER_REQUEST = 32;
 
@@ -193,8 +196,10 @@ export class UploadManager {
     for (;;) {
       const next = this.ready.shift();
       if (next) {
-        // Keep one batch granted ahead so lanes never wait on the API, but no more: URLs expire.
-        if (this.ready.length === 0) void this.requestNext();
+        // Ask for the next batch as soon as the current one starts, so the upload request runs while
+        // it transfers and lanes do not wait on the API. At most one request at a time and about two
+        // batches granted ahead, no more: URLs expire (a near-expiry one is replaced in send()).
+        if (this.ready.length < GRANTED_AHEAD_BATCHES * Math.max(1, this.deps.maxDicomFilesAtOnce)) void this.requestNext();
         return next;
       }
       if (this.batches.length === 0 && !this.requesting) return undefined;
