@@ -231,6 +231,7 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
         await feeder.close();
         logger.info('Inspection drained', { ...feeder.stats });
       }
+      if (app) logger.info('DynamoDB calls by the handlers', { ...app.dynamoCalls() });
       await s3rver.stop();
       await dynamo.stop();
       app?.destroy();
@@ -254,7 +255,9 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
     feeder = new SqsEventFeeder({
       handler: localApp.inspector,
       batchSize: 10,
-      maxBatchingWindowMs: 20,
+      // Fuller batches (up to 10) read their files and session in one call; the window adds at most
+      // 0.1 s before the last files of an upload are inspected (AWS waits up to 1 s, lib/inspection.ts).
+      maxBatchingWindowMs: 100,
       concurrency: 4,
       maxReceiveCount: 5,
       onBatchError: (error) => logger.error('Inspector batch failed; its messages will be redelivered', describeError(error)),

@@ -46,6 +46,8 @@ export interface LocalApp {
   dynamoClient: DynamoDBClient;
   s3Client: S3Client;
   events: RecordingEventPublisher;
+  /** DynamoDB calls the handlers made so far, per operation. */
+  dynamoCalls(): Record<string, number>;
   destroy(): void;
 }
 
@@ -64,6 +66,16 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
   const { observability } = opts;
   observability.setInstitution(opts.institution.id);
   const clients = createAwsClients(config, { credentials: LOCAL_CREDENTIALS });
+  // Calls per DynamoDB operation, for the stop log and benchmarks (what a file costs the table).
+  const dynamoCalls: Record<string, number> = {};
+  clients.dynamo.middlewareStack.add(
+    (next, context) => (args) => {
+      const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+      dynamoCalls[name] = (dynamoCalls[name] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'initialize', name: 'localDynamoCallCounter' },
+  );
   const dynamoClient = new DynamoDBClient({ endpoint: opts.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const events = new RecordingEventPublisher({ file: opts.eventsFile });
 
@@ -96,6 +108,7 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
     dynamoClient,
     s3Client: clients.s3,
     events,
+    dynamoCalls: () => ({ ...dynamoCalls }),
     destroy() {
       clients.dynamo.destroy();
       clients.s3.destroy();
