@@ -27,6 +27,18 @@ export interface DynamoVerdictStoreOptions {
   tableName: string;
 }
 
+/** How long a verdict waits for others of the same session to share its transaction. */
+const VERDICT_WINDOW_MS = 10;
+/** A transaction holds at most 100 items: the session item and up to 99 file items. */
+const MAX_VERDICTS_PER_TRANSACTION = 99;
+
+interface PendingVerdict {
+  fileId: string;
+  verdict: Verdict;
+  resolve: (result: 'recorded' | 'already') => void;
+  reject: (error: unknown) => void;
+}
+
 interface PendingRead {
   key: { pk: string; sk: string };
   waiters: { resolve: (item: Record<string, unknown> | undefined) => void; reject: (error: unknown) => void }[];
@@ -122,7 +134,90 @@ export class DynamoVerdictStore implements VerdictStore {
     }));
   }
 
-  async recordVerdict(sessionId: string, fileId: string, verdict: Verdict): Promise<'recorded' | 'already'> {
+  /** Verdicts waiting for the next write, by session. */
+  private pendingVerdicts: Map<string, PendingVerdict[]> | undefined;
+
+  /**
+   * Records a verdict once: the file item (only while it waits for one) and the session's
+   * receivedBytes in one transaction. The verdicts of one session that arrive within a few
+   * milliseconds (the files of an SQS batch, inspected in parallel) share one transaction: each
+   * file keeps its own condition, the session gets the sum of their sizes. A file whose condition
+   * fails is 'already' and the others are written again without it, so the result for every file
+   * is what a transaction of its own would have given.
+   */
+  recordVerdict(sessionId: string, fileId: string, verdict: Verdict): Promise<'recorded' | 'already'> {
+    return new Promise((resolve, reject) => {
+      if (!this.pendingVerdicts) {
+        this.pendingVerdicts = new Map();
+        setTimeout(() => void this.flushVerdicts(), VERDICT_WINDOW_MS);
+      }
+      const group = this.pendingVerdicts.get(sessionId) ?? [];
+      group.push({ fileId, verdict, resolve, reject });
+      this.pendingVerdicts.set(sessionId, group);
+    });
+  }
+
+  private async flushVerdicts(): Promise<void> {
+    const groups = this.pendingVerdicts ?? new Map<string, PendingVerdict[]>();
+    this.pendingVerdicts = undefined;
+    await Promise.all(
+      [...groups].map(async ([sessionId, verdicts]) => {
+        // One item at most once per transaction: a repeated event for the same file waits for the next.
+        let rest = verdicts;
+        while (rest.length > 0) {
+          const seen = new Set<string>();
+          const now: PendingVerdict[] = [];
+          const later: PendingVerdict[] = [];
+          for (const v of rest) {
+            if (!seen.has(v.fileId) && now.length < MAX_VERDICTS_PER_TRANSACTION) {
+              seen.add(v.fileId);
+              now.push(v);
+            } else later.push(v);
+          }
+          await this.writeVerdicts(sessionId, now);
+          rest = later;
+        }
+      }),
+    );
+  }
+
+  private async writeVerdicts(sessionId: string, verdicts: PendingVerdict[]): Promise<void> {
+    let rest = verdicts;
+    while (rest.length > 0) {
+      try {
+        await this.doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              ...rest.map((v) => ({ Update: this.verdictUpdate(sessionId, v.fileId, v.verdict) })),
+              {
+                Update: {
+                  TableName: this.table,
+                  Key: keys.session(sessionId),
+                  UpdateExpression: 'ADD receivedBytes :size',
+                  ConditionExpression: 'attribute_exists(pk)',
+                  ExpressionAttributeValues: { ':size': rest.reduce((sum, v) => sum + v.verdict.size, 0) },
+                },
+              },
+            ],
+          }),
+        );
+        for (const v of rest) v.resolve('recorded');
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error)) {
+          for (const v of rest) v.reject(error);
+          return;
+        }
+        const codes = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+        const sessionGone = codes[rest.length]?.Code === 'ConditionalCheckFailed';
+        const next: PendingVerdict[] = [];
+        rest.forEach((v, i) => (sessionGone || codes[i]?.Code === 'ConditionalCheckFailed' ? v.resolve('already') : next.push(v)));
+        rest = next;
+      }
+    }
+  }
+
+  private verdictUpdate(sessionId: string, fileId: string, verdict: Verdict) {
     const set = ['#status = :status', 'inspectedAt = :at', 'inspectionBytesRead = :read', 'receivedAt = if_not_exists(receivedAt, :at)'];
     const values: Record<string, unknown> = {
       ':status': verdict.status,
@@ -137,38 +232,15 @@ export class DynamoVerdictStore implements VerdictStore {
       set.push(`${name} = :${name}`);
       values[`:${name}`] = value;
     }
-    try {
-      await this.doc.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.table,
-                Key: keys.file(sessionId, fileId),
-                UpdateExpression: `SET ${set.join(', ')}`,
-                // Only a file still waiting for its verdict: never twice, never a REMOVED one.
-                ConditionExpression: '#status IN (:reserved, :received)',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: values,
-              },
-            },
-            {
-              Update: {
-                TableName: this.table,
-                Key: keys.session(sessionId),
-                UpdateExpression: 'ADD receivedBytes :size',
-                ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':size': verdict.size },
-              },
-            },
-          ],
-        }),
-      );
-      return 'recorded';
-    } catch (error) {
-      if (isConditionFailure(error)) return 'already';
-      throw error;
-    }
+    return {
+      TableName: this.table,
+      Key: keys.file(sessionId, fileId),
+      UpdateExpression: `SET ${set.join(', ')}`,
+      // Only a file still waiting for its verdict: never twice, never a REMOVED one.
+      ConditionExpression: '#status IN (:reserved, :received)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: values,
+    };
   }
 
   async rejectSession(

@@ -1,0 +1,87 @@
+/**
+ * The verdict store shares DynamoDB calls between the files of one SQS batch: reads of the same
+ * turn go out as one BatchGetItem, verdicts of the same moment as one transaction. Each file must
+ * still get exactly what a call of its own would have given (DynamoDB Local, real document client).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoVerdictStore } from '../../lambdas/adapters/dynamo-verdict-store';
+import { keys } from '../../lambdas/adapters/table';
+import type { Verdict } from '../../lambdas/core/inspection-ports';
+import { createTestTable, type TestTable } from './helpers/emulators';
+
+let table: TestTable;
+let store: DynamoVerdictStore;
+const calls: string[] = [];
+
+beforeAll(async () => {
+  table = await createTestTable('verdict-batching');
+  table.doc.middlewareStack.add(
+    (next, context) => (args) => {
+      calls.push(String(context.commandName));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCalls' },
+  );
+  store = new DynamoVerdictStore({ doc: table.doc, tableName: table.tableName });
+});
+afterAll(async () => table?.drop());
+
+async function seed(sessionId: string, files: { fileId: string; status: string; size: number }[]) {
+  await table.doc.send(new PutCommand({ TableName: table.tableName, Item: { ...keys.session(sessionId), sessionId, status: 'OPEN', receivedBytes: 0, expiresAt: '2999-01-01T00:00:00.000Z' } }));
+  for (const f of files) {
+    await table.doc.send(new PutCommand({ TableName: table.tableName, Item: { ...keys.file(sessionId, f.fileId), sessionId, fileId: f.fileId, kind: 'dicom', size: f.size, status: f.status } }));
+  }
+}
+
+const verified = (size: number): Verdict => ({ status: 'VERIFIED', size, inspectionBytesRead: 100, inspectedAt: '2026-01-01T00:00:00.000Z' });
+
+describe('DynamoVerdictStore sharing calls', () => {
+  it('reads the files and the session of one turn with one BatchGetItem, each answer its own', async () => {
+    await seed('S1', [
+      { fileId: 'a', status: 'RESERVED', size: 10 },
+      { fileId: 'b', status: 'VERIFIED', size: 20 },
+    ]);
+    calls.length = 0;
+    const [a, b, missing, session, sessionAgain] = await Promise.all([
+      store.getFile('S1', 'a'),
+      store.getFile('S1', 'b'),
+      store.getFile('S1', 'nope'),
+      store.getSession('S1'),
+      store.getSession('S1'),
+    ]);
+    expect([a?.status, b?.status, missing, session?.status, sessionAgain?.status]).toEqual(['RESERVED', 'VERIFIED', null, 'OPEN', 'OPEN']);
+    expect(calls).toEqual(['BatchGetItemCommand']);
+  });
+
+  it('records simultaneous verdicts in one transaction; a file that had its verdict, or is repeated, is "already"', async () => {
+    await seed('S2', [
+      { fileId: 'a', status: 'RESERVED', size: 100 },
+      { fileId: 'b', status: 'RECEIVED', size: 200 },
+      { fileId: 'c', status: 'VERIFIED', size: 400 },
+      { fileId: 'd', status: 'REMOVED', size: 800 },
+    ]);
+    calls.length = 0;
+    const results = await Promise.all([
+      store.recordVerdict('S2', 'a', verified(100)),
+      store.recordVerdict('S2', 'b', verified(200)),
+      store.recordVerdict('S2', 'c', verified(400)),
+      store.recordVerdict('S2', 'd', verified(800)),
+      store.recordVerdict('S2', 'a', verified(100)),
+    ]);
+    expect(results).toEqual(['recorded', 'recorded', 'already', 'already', 'already']);
+    const session = await table.doc.send(new GetCommand({ TableName: table.tableName, Key: keys.session('S2'), ConsistentRead: true }));
+    expect(session.Item?.receivedBytes).toBe(300);
+    const file = await table.doc.send(new GetCommand({ TableName: table.tableName, Key: keys.file('S2', 'c'), ConsistentRead: true }));
+    expect(file.Item?.inspectedAt).toBeUndefined();
+    // a, b, c, d refused (c, d) → a, b written; then the repeated a alone, refused.
+    expect(calls.filter((c) => c === 'TransactWriteItemsCommand')).toHaveLength(3);
+  });
+
+  it('a verdict for a session that is gone is "already", for every file that shared the transaction', async () => {
+    calls.length = 0;
+    const results = await Promise.all([store.recordVerdict('GONE', 'x', verified(1)), store.recordVerdict('GONE', 'y', verified(2))]);
+    expect(results).toEqual(['already', 'already']);
+    expect(calls).toEqual(['TransactWriteItemsCommand']);
+  });
+});
