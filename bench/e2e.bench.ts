@@ -119,10 +119,12 @@ interface PipelineTimings {
   transfersDone: number;
   /** Completion attempts answered 409 (files still in inspection). */
   pendingAnswers: number;
+  /** The last completion request (the one that accepted), ms. */
+  lastComplete: number;
 }
 
 async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: string): Promise<{ seconds: number; status: string; timings: PipelineTimings }> {
-  const timings: PipelineTimings = { requests: [], stalled: 0, transfersDone: 0, pendingAnswers: 0 };
+  const timings: PipelineTimings = { requests: [], stalled: 0, transfersDone: 0, pendingAnswers: 0, lastComplete: 0 };
   const started = performance.now();
   const { body: session } = await json(await fetch(`${info.apiUrl}/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uploadCode: code }) }));
   const auth = { authorization: `Bearer ${session.token}`, 'content-type': 'application/json' };
@@ -190,7 +192,9 @@ async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: strin
   const studies = [...new Set(files.map((f) => f.studyInstanceUid))].map((studyInstanceUid) => ({ studyInstanceUid }));
   const completion = { studies, contact: { email: 'bench@example.org' }, consent: { privacyPolicy: true, dataSharing: true } };
   for (;;) {
+    const completeStarted = performance.now();
     const answer = await json(await fetch(`${info.apiUrl}/sessions/${session.sessionId}/complete`, { method: 'POST', headers: auth, body: JSON.stringify(completion) }));
+    timings.lastComplete = performance.now() - completeStarted;
     if (answer.http !== 409) {
       if (answer.body.status !== 'ACCEPTED') throw new Error(`pipeline session ended ${String(answer.body.status)}: ${JSON.stringify(answer.body).slice(0, 500)}`);
       return { seconds: (performance.now() - started) / 1000, status: answer.body.status, timings };
@@ -243,7 +247,7 @@ async function main(): Promise<void> {
         `round ${round + 1}: raw PUT ${raw.at(-1)!.toFixed(1)} MiB/s (${rawSeconds.toFixed(2)} s) · pipeline ${pipeline.at(-1)!.toFixed(1)} MiB/s (${result.seconds.toFixed(2)} s, ${String(result.status)})\n` +
           `  pipeline detail: transfers done at ${t.transfersDone.toFixed(2)} s; waited ${(t.stalled / 1000).toFixed(2)} s for upload URLs; ` +
           `upload request p50 ${requests[Math.floor(requests.length / 2)]!.toFixed(0)} ms, p90 ${requests[Math.floor(requests.length * 0.9)]!.toFixed(0)} ms, first ${t.requests[0]!.toFixed(0)} ms, last ${t.requests.at(-1)!.toFixed(0)} ms; ` +
-          `${t.pendingAnswers} completion answers "files pending"`,
+          `${t.pendingAnswers} completion answers "files pending", the accepting one took ${(t.lastComplete / 1000).toFixed(2)} s`,
       );
     }
   } finally {
