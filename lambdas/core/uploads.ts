@@ -1,7 +1,9 @@
 /**
  * Upload requests and file removal. The rules are checked with evaluateSelection over everything
- * already declared plus the batch (the nice message); the ReservationStore's atomic write is the
- * guarantee that concurrent requests never overshoot a limit. Then each file gets a presigned PUT.
+ * already declared plus the batch (the nice message), read as the session's study totals so the
+ * cost does not grow with the files declared; the ReservationStore's atomic write is the guarantee
+ * that concurrent requests never overshoot a limit (and its SOP guard items that no image is
+ * declared twice). Then each file gets a presigned PUT.
  */
 import { ConflictError, NotFoundError, RuleViolationError } from './errors';
 import type { InstitutionConfig } from './institution';
