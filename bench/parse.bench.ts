@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import dicomParser from 'dicom-parser';
 import { readDicomHeader } from '../lambdas/core/dicom';
+import { CORPUS_ROOT } from '../test/corpus';
 
-const CORPUS = fileURLToPath(new URL('../../shared/corpus/', import.meta.url));
+const CORPUS = CORPUS_ROOT;
 const PREFIX = 64 * 1024;
 const ROUNDS = 15;
 /** Each timed batch runs at least this long, so timer resolution does not matter. */

@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
+import { CORPUS_ROOT } from '../corpus';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CORPUS = resolve(ROOT, '../shared/corpus/pydicom/test_files');
+export const CORPUS = join(CORPUS_ROOT, 'pydicom/test_files');
 export const SCREENSHOTS = join(ROOT, 'test-output/screenshots');
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [

@@ -21,10 +21,11 @@ import { createObservability, type MetricName, type Observability } from '../../
 import { encodeS3EventKey } from '../../local/s3-events';
 import { startApi, type ApiHarness } from './helpers/api';
 import { testInstitution, type TestBucket, type TestTable } from './helpers/emulators';
+import { CORPUS_ROOT } from '../corpus';
 
 // ─── Corpus ─────────────────────────────────────────────────────────────────
 
-const corpusRoot = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
+const corpusRoot = `${CORPUS_ROOT}/`;
 
 export interface OracleEntry {
   file: string;

@@ -15,9 +15,10 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
 import type { Manifest } from '../../lambdas/core/manifest';
 import { manifestKeyFor } from '../../lambdas/core/model';
+import { CORPUS_ROOT } from '../corpus';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CORPUS = resolve(ROOT, '../shared/corpus/pydicom');
+const CORPUS = join(CORPUS_ROOT, 'pydicom');
 
 interface OracleEntry {
   file: string;

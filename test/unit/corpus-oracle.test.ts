@@ -7,8 +7,9 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidDicomError, readDicomHeader, readHeaderFrom, type CompleteHeader, type HeaderFields } from '../../lambdas/core/dicom';
+import { CORPUS_ROOT } from '../corpus';
 
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
+const CORPUS = CORPUS_ROOT;
 const ROOT = join(CORPUS, 'pydicom');
 const CHUNK = 65536;
 

@@ -10,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { explicit, part10, us } from './dicom-fixtures';
+import { CORPUS_ROOT } from '../corpus';
 
 const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
+const CORPUS = CORPUS_ROOT;
 const FIELDS = [
   'file', 'isDicom', 'kind', 'transferSyntaxUid', 'sopClassUid', 'sopInstanceUid', 'studyInstanceUid',
   'seriesInstanceUid', 'modality', 'patientId', 'patientName', 'patientBirthDate', 'studyDate', 'accessionNumber',

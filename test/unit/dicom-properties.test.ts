@@ -10,8 +10,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidDicomError, readDicomHeader, readHeaderFrom, type HeaderResult } from '../../lambdas/core/dicom';
 import { DEFLATED, EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE, part10 } from './dicom-fixtures';
+import { CORPUS_ROOT } from '../corpus';
 
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
+const CORPUS = CORPUS_ROOT;
 const oracle: Array<{ file: string; kind: string; headerBytesNeeded: number | null }> = JSON.parse(
   readFileSync(join(CORPUS, 'pydicom-oracle.json'), 'utf8'),
 );

@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import dicomParser from 'dicom-parser';
 import { describe, expect, it } from 'vitest';
 import { readDicomHeader, type HeaderFields } from '../../lambdas/core/dicom';
+import { CORPUS_ROOT } from '../corpus';
 
-const CORPUS = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
+const CORPUS = CORPUS_ROOT;
 const oracle: Array<{ file: string; kind: string }> = JSON.parse(readFileSync(join(CORPUS, 'pydicom-oracle.json'), 'utf8'));
 
 const STRING_TAGS: Array<[string, keyof HeaderFields]> = [

@@ -12,6 +12,7 @@ import type { FileRecord, ObjectReader } from '../../lambdas/core/inspection-por
 import { en } from '../../lambdas/core/messages';
 import type { AttachmentType } from '../../lambdas/core/model';
 import { explicit, part10, us } from './dicom-fixtures';
+import { CORPUS_ROOT } from '../corpus';
 
 /** Objects in memory, with every byte handed out counted. */
 class MemoryReader implements ObjectReader {
@@ -171,7 +172,7 @@ describe('DICOM verdicts', () => {
   });
 
   it('real corpus files: the UIDs are the oracle\'s', async () => {
-    const root = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
+    const root = `${CORPUS_ROOT}/`;
     const oracle = JSON.parse(readFileSync(`${root}pydicom-oracle.json`, 'utf8')) as { file: string; attributes: Record<string, string> }[];
     for (const file of ['test_files/CT_small.dcm', 'test_files/MR_small_bigendian.dcm', 'test_files/image_dfl.dcm', 'test_files/ExplVR_LitEndNoMeta.dcm']) {
       const truth = oracle.find((e) => e.file === file)!.attributes;

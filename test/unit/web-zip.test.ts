@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { zipSync, strToU8 } from 'fflate';
 import { blobReader, entryBlob, entryDataStart, entryReader, listZipEntries, ZipError } from '../../web/src/zip';
 import { classify, classifyAll, scanZip } from '../../web/src/scan';
+import { CORPUS_ROOT } from '../corpus';
 
-const corpus = fileURLToPath(new URL('../../../shared/corpus/pydicom/test_files', import.meta.url));
+const corpus = join(CORPUS_ROOT, 'pydicom/test_files');
 const ct = readFileSync(join(corpus, 'CT_small.dcm'));
 const mr = readFileSync(join(corpus, 'MR_small.dcm'));
 const dicomdir = readFileSync(join(corpus, 'dicomdirtests/DICOMDIR'));
