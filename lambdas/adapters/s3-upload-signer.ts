@@ -1,6 +1,6 @@
 /**
- * Presigned PUT URLs (UploadSigner port). Content-Length (and Content-Type, when declared) are signed
- * headers, so S3 refuses a body of another size. The S3Client must be created with
+ * Presigned PUT URLs (UploadSigner port). Content-Length, the pending retention tag (and Content-Type,
+ * when declared) are signed headers, so S3 refuses a body of another size. The S3Client must be created with
  * requestChecksumCalculation 'WHEN_REQUIRED', or the URL would carry a checksum of an empty body.
  *
  * The bucket's endpoint is resolved once through the SDK (getSignedUrl of a probe key); each URL is
@@ -10,6 +10,7 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl, S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import type { UploadSigner } from '../core/ports';
+import { retentionTagging } from '../core/retention';
 
 const PROBE_KEY = 'endpoint-probe';
 
@@ -53,6 +54,9 @@ export class S3UploadSigner implements UploadSigner {
     const host = endpoint.port ? `${endpoint.hostname}:${endpoint.port}` : endpoint.hostname;
     const headers: Record<string, string> = { host, 'content-length': String(request.contentLength) };
     if (request.contentType) headers['content-type'] = request.contentType;
+    // Every upload starts as pending data: the bucket lifecycle expires it after retention.pendingDays
+    // unless completion re-tags it accepted. A signed header, so the client cannot drop or change it.
+    headers['x-amz-tagging'] = retentionTagging('pending');
     const signed = await this.presigner.presign(
       {
         method: 'PUT',
@@ -64,12 +68,19 @@ export class S3UploadSigner implements UploadSigner {
         query: { 'x-id': 'PutObject' },
         headers,
       },
-      { expiresIn: request.expiresInSeconds, signableHeaders: new Set(Object.keys(headers).filter((h) => h !== 'host')) },
+      {
+        expiresIn: request.expiresInSeconds,
+        signableHeaders: new Set(Object.keys(headers).filter((h) => h !== 'host')),
+        // S3 reads the tagging from the header only; hoisted into the query it would be ignored.
+        unhoistableHeaders: new Set(['x-amz-tagging']),
+      },
     );
     const url = new URL(`${signed.protocol}//${host}${signed.path}`);
     for (const [name, value] of Object.entries(signed.query ?? {})) {
       for (const v of Array.isArray(value) ? value : [value]) if (v !== null) url.searchParams.append(name, v);
     }
-    return { url: url.toString(), headers: request.contentType ? { 'Content-Type': request.contentType } : {} };
+    const clientHeaders: Record<string, string> = { 'x-amz-tagging': headers['x-amz-tagging'] };
+    if (request.contentType) clientHeaders['Content-Type'] = request.contentType;
+    return { url: url.toString(), headers: clientHeaders };
   }
 }

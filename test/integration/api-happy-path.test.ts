@@ -115,7 +115,7 @@ describe('presigned URL signing', () => {
         query: { 'x-id': 'PutObject' },
         headers: { host: url.host, 'content-length': String(contentLength), 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD', ...extraHeaders },
       },
-      { signingDate: new Date(date), expiresIn: Number(q['X-Amz-Expires']), signableHeaders: new Set(signable) },
+      { signingDate: new Date(date), expiresIn: Number(q['X-Amz-Expires']), signableHeaders: new Set(signable), unhoistableHeaders: new Set(['x-amz-tagging']) },
     );
     return presigned.query?.['X-Amz-Signature'];
   }
@@ -138,13 +138,17 @@ describe('presigned URL signing', () => {
       const signedHeaders = q.get('X-Amz-SignedHeaders')!.split(';');
       expect(signedHeaders).toContain('host');
       expect(signedHeaders).toContain('content-length');
-      const contentType: Record<string, string> = declared.kind === 'attachment' ? { 'content-type': 'application/pdf' } : {};
+      expect(signedHeaders).toContain('x-amz-tagging');
+      const tagging = { 'x-amz-tagging': 'upload-state=pending' };
+      const contentType: Record<string, string> = declared.kind === 'attachment' ? { 'content-type': 'application/pdf', ...tagging } : { ...tagging };
       if (declared.kind === 'attachment') {
         expect(signedHeaders).toContain('content-type');
-        expect(upload.headers).toEqual({ 'Content-Type': 'application/pdf' });
+        expect(upload.headers).toEqual({ 'Content-Type': 'application/pdf', ...tagging });
       } else {
-        expect(upload.headers).toEqual({});
+        expect(upload.headers).toEqual(tagging);
       }
+      // The retention tag is signed: another value gives another signature.
+      expect(await derive(url, declared.size, { ...contentType, 'x-amz-tagging': 'upload-state=accepted' })).not.toBe(q.get('X-Amz-Signature'));
 
       expect(await derive(url, declared.size, contentType)).toBe(q.get('X-Amz-Signature'));
       // The size is part of the signature: one byte more gives another signature.

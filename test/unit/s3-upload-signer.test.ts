@@ -27,16 +27,19 @@ describe('S3UploadSigner', () => {
         const mine = new URL(signed.url);
         const date = mine.searchParams.get('X-Amz-Date')!.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z');
         const reference = new URL(
-          await getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: key, ContentLength: 4321, ...(contentType ? { ContentType: contentType } : {}) }), {
+          await getSignedUrl(s3, new PutObjectCommand({ Bucket: bucket, Key: key, ContentLength: 4321, Tagging: 'upload-state=pending', ...(contentType ? { ContentType: contentType } : {}) }), {
             expiresIn: 300,
             signingDate: new Date(date),
-            signableHeaders: new Set(['content-length', ...(contentType ? ['content-type'] : [])]),
+            signableHeaders: new Set(['content-length', 'x-amz-tagging', ...(contentType ? ['content-type'] : [])]),
+            unhoistableHeaders: new Set(['x-amz-tagging']),
           }),
         );
         expect(normalized(mine)).toBe(normalized(reference));
         expect(mine.searchParams.get('X-Amz-Security-Token')).toBe(credentials.sessionToken);
-        expect(mine.searchParams.get('X-Amz-SignedHeaders')).toBe(contentType ? 'content-length;content-type;host' : 'content-length;host');
-        expect(signed.headers).toEqual(contentType ? { 'Content-Type': contentType } : {});
+        expect(mine.searchParams.get('X-Amz-SignedHeaders')).toBe(contentType ? 'content-length;content-type;host;x-amz-tagging' : 'content-length;host;x-amz-tagging');
+        // The retention tag is a signed header the client must send as given, never a query parameter.
+        expect(mine.searchParams.has('x-amz-tagging')).toBe(false);
+        expect(signed.headers).toEqual({ 'x-amz-tagging': 'upload-state=pending', ...(contentType ? { 'Content-Type': contentType } : {}) });
         expect(mine.pathname.endsWith(`/${key}`)).toBe(true);
       });
     }
