@@ -2,7 +2,7 @@
  * Local mode's settings: the one place `npm start` reads its environment. Bad values fail at start
  * with a message naming the variable.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseInstitutionConfig, type InstitutionConfig } from '../lambdas/core/institution';

@@ -2,7 +2,7 @@
  * The institution config schema: one file per hospital in institutions/<id>.json. The CDK app,
  * the Lambdas (through their config module) and local mode all read it through this one schema.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AttachmentType, Limits } from './model';
 
 /** DESIGN.md: the hospital sets the session limit between 0 and 10 GB (decimal). */

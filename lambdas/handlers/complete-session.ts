@@ -3,7 +3,7 @@
  * 200 with {status: ACCEPTED|REJECTED, …} (the same answer on every repeat), 422 without consent,
  * 409 while files are in flight (details.fileIds), 400 for a malformed body.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CompleteSessionRequest, CompletionResult } from '../core/complete-session';
 import { bearerToken, httpRoute, jsonResponse, parseJsonBody, parsePathParameters, type ApiEvent, type ApiHandler } from './http';
 import type { Observability } from './observability';

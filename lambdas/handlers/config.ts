@@ -3,7 +3,7 @@
  * time it is asked for (on a cold start, before the first request is served); a bad value fails
  * loudly, naming the variable.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseInstitutionConfig, type InstitutionConfig } from '../core/institution';
 
 export type LogFormat = 'pretty' | 'json';

@@ -4,7 +4,7 @@
  * redelivers only them, and after maxReceiveCount they land in the DLQ.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loggableKey, type InspectionOutcome, type ObjectCreated } from '../core/inspect-object';
 import type { Observability } from './observability';
 import { inspectorDeps } from './wiring';

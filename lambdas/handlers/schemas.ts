@@ -3,7 +3,7 @@
  * case runs. Limits here are about well-formedness (sizes ≤ 10 GB, ≤ 32 files, sane names); the
  * product rules (422) are the rule core's business.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_SESSION_BYTES } from '../core/institution';
 import { MAX_FILES_PER_REQUEST } from '../core/uploads';
 
