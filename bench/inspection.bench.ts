@@ -30,6 +30,11 @@ class CountingReader implements ObjectReader {
   head(key: string) {
     return this.inner.head(key);
   }
+  async readStart(key: string, length: number) {
+    const out = await this.inner.readStart(key, length);
+    this.bytes += out?.bytes.length ?? 0;
+    return out;
+  }
   async readRange(key: string, start: number, end: number) {
     const out = await this.inner.readRange(key, start, end);
     this.bytes += out.length;

@@ -84,14 +84,16 @@ export function makeInspectObject(deps: InspectObjectDeps) {
       return revisit(file, event);
     }
 
-    const head = await reader.head(event.key);
-    if (!head) return 'gone';
-    const verdict = await judge(file, head.size, reader, event.key, {
+    // One ranged GET gives the real size, the ETag and the bytes every verdict starts from.
+    const start = await reader.readStart(event.key, file.kind === 'attachment' ? ATTACHMENT_SNIFF_BYTES : FIRST_HEADER_CHUNK);
+    if (!start) return 'gone';
+    const verdict = await judge(file, start.size, reader, event.key, {
       at: deps.now().toISOString(),
       allowedAttachmentTypes: session.limits.allowedAttachmentTypes,
       log,
+      start: start.bytes,
     });
-    verdict.etag = head.etag;
+    verdict.etag = start.etag;
     const recorded = await store.recordVerdict(ids.sessionId, ids.fileId, verdict);
     if (recorded === 'already') {
       const current = await store.getFile(ids.sessionId, ids.fileId);
@@ -141,13 +143,17 @@ function sameEtag(a: string, b: string): boolean {
   return a.replace(/"/g, '') === b.replace(/"/g, '');
 }
 
-/** The verdict on one object's bytes. Bad bytes become a rejection reason; only I/O errors throw. */
+/**
+ * The verdict on one object's bytes. Bad bytes become a rejection reason; only I/O errors throw.
+ * `opts.start`: the object's first bytes, already read by the caller; they count as read and are
+ * not fetched again.
+ */
 export async function judge(
   file: FileRecord,
   realSize: number,
   reader: ObjectReader,
   key: string,
-  opts: { at: string; allowedAttachmentTypes: readonly AttachmentType[]; log?: InspectionLog },
+  opts: { at: string; allowedAttachmentTypes: readonly AttachmentType[]; log?: InspectionLog; start?: Uint8Array },
 ): Promise<Verdict> {
   const at = opts.at;
   const reject = (code: MessageCode, bytesRead: number, extra: Partial<Verdict> = {}): Verdict => ({
@@ -158,9 +164,11 @@ export async function judge(
     inspectedAt: at,
     ...extra,
   });
-  if (realSize !== file.size) return reject('SIZE_MISMATCH', 0);
+  const start = opts.start ?? new Uint8Array(0);
+  // Checked before any parsing: only the bytes the caller already holds were read.
+  if (realSize !== file.size) return reject('SIZE_MISMATCH', start.length);
 
-  const counting = new CountingRead(reader, key, realSize);
+  const counting = new CountingRead(reader, key, realSize, start);
   if (file.kind === 'attachment') {
     const prefix = await counting.read(0, Math.min(realSize, ATTACHMENT_SNIFF_BYTES));
     const kind = sniffKind(prefix);
@@ -229,19 +237,26 @@ export class ObjectReadError extends Error {
 
 export class HeaderTooLargeError extends Error {}
 
-/** Ranged reads of one object, counted, clamped to its size and capped at MAX_HEADER_BYTES. */
+/**
+ * Ranged reads of one object, counted, clamped to its size and capped at MAX_HEADER_BYTES. Reads
+ * within the bytes already held from offset 0 are served from them (counted once, up front).
+ */
 class CountingRead {
-  bytesRead = 0;
+  bytesRead: number;
   constructor(
     private readonly reader: ObjectReader,
     private readonly key: string,
     private readonly size: number,
-  ) {}
+    private readonly held: Uint8Array,
+  ) {
+    this.bytesRead = held.length;
+  }
 
   async read(start: number, endExclusive: number): Promise<Uint8Array> {
     const end = Math.min(endExclusive, this.size);
     if (end > MAX_HEADER_BYTES) throw new HeaderTooLargeError();
     if (start >= end) return new Uint8Array(0);
+    if (end <= this.held.length) return this.held.subarray(start, end);
     let bytes: Uint8Array;
     try {
       bytes = await this.reader.readRange(this.key, start, end);

@@ -9,6 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys, type FileItem, type SessionItem } from '../../lambdas/adapters/table';
 import { objectKeyFor } from '../../lambdas/core/model';
+import { FIRST_HEADER_CHUNK } from '../../lambdas/core/inspect-object';
+import { S3ObjectReader } from '../../lambdas/adapters/s3-object-reader';
 import { en, type MessageCode } from '../../lambdas/core/messages';
 import {
   corpusBytes,
@@ -145,13 +147,16 @@ describe('each lie is caught, with a reason per file, and the session is cleaned
   it.each([
     ['more', 1],
     ['fewer', -1],
-  ])('uploaded %s bytes than declared → SIZE_MISMATCH, without reading the object', async (_label, delta) => {
+  ])('uploaded %s bytes than declared → SIZE_MISMATCH, after reading at most the first 64 KiB', async (_label, delta) => {
     const { sessionId } = await seedSession(rig);
     const real = corpusBytes(MR_1);
     const lie = await declareCorpusDicom(rig, sessionId, MR_1, { size: real.length - delta });
     await uploadAndInspect(rig, lie.key, real);
     await expectRejected(sessionId, lie.fileId, 'SIZE_MISMATCH');
-    expect(rig.reader.bytesByKey.get(lie.key) ?? 0).toBe(0);
+    // The one ranged GET that tells the real size also brings the first bytes; nothing more is read.
+    const bytesRead = rig.reader.bytesByKey.get(lie.key) ?? 0;
+    expect(bytesRead).toBe(Math.min(real.length, FIRST_HEADER_CHUNK));
+    expect((await fileItem(sessionId, lie.fileId)).inspectionBytesRead).toBe(bytesRead);
     // receivedBytes counts what really arrived.
     expect((await sessionItem(sessionId)).receivedBytes).toBe(real.length);
   });
@@ -295,6 +300,41 @@ describe('idempotency', () => {
     await uploadAndInspect(rig, file.key, corpusBytes(MR_1));
     expect(rig.observability.total('UnknownObjects') - before).toBe(1);
     expect(await rig.bucket.objectSize(file.key)).toBeUndefined();
+    expect((await sessionItem(sessionId)).receivedBytes).toBe(0);
+  });
+});
+
+describe('the first ranged GET tells size and ETag (no HeadObject)', () => {
+  it('S3ObjectReader.readStart on s3rver: a larger, a shorter, an empty and a missing object', async () => {
+    const reader = new S3ObjectReader({ s3: rig.bucket.s3, bucketName: rig.bucket.bucketName });
+    const big = new Uint8Array(randomBytes(200_000));
+    const small = new Uint8Array(randomBytes(100));
+    const stored = {
+      big: await putObject(rig, 'reader/big', big),
+      small: await putObject(rig, 'reader/small', small),
+      empty: await putObject(rig, 'reader/empty', new Uint8Array(0)),
+    };
+    const first = await reader.readStart('reader/big', FIRST_HEADER_CHUNK);
+    expect(first).toMatchObject({ size: big.length, etag: stored.big.etag });
+    expect(Buffer.from(first!.bytes).equals(Buffer.from(big.subarray(0, FIRST_HEADER_CHUNK)))).toBe(true);
+    const short = await reader.readStart('reader/small', FIRST_HEADER_CHUNK);
+    expect(short).toMatchObject({ size: 100, etag: stored.small.etag });
+    expect(Buffer.from(short!.bytes).equals(Buffer.from(small))).toBe(true);
+    // s3rver answers "bytes 0-0/0" with no body, real S3 416 InvalidRange: both end as size 0.
+    expect(await reader.readStart('reader/empty', FIRST_HEADER_CHUNK)).toEqual({ size: 0, etag: stored.empty.etag, bytes: new Uint8Array(0) });
+    expect(await reader.readStart('reader/missing', FIRST_HEADER_CHUNK)).toBeNull();
+  });
+
+  it('an event for an object that no longer exists leaves the file waiting, nothing read', async () => {
+    const { sessionId } = await seedSession(rig);
+    const file = await declareCorpusDicom(rig, sessionId, MR_1);
+    const size = corpusBytes(MR_1).length;
+    const response = await rig.inspector(sqsEvent([sqsMessage(rig.bucket.bucketName, { key: file.key, size, etag: 'x' })]));
+    expect(response.batchItemFailures).toEqual([]);
+    const stored = await fileItem(sessionId, file.fileId);
+    expect(stored.status).not.toBe('VERIFIED');
+    expect(stored.status).not.toBe('REJECTED');
+    expect(rig.reader.bytesByKey.get(file.key) ?? 0).toBe(0);
     expect((await sessionItem(sessionId)).receivedBytes).toBe(0);
   });
 });

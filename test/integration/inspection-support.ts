@@ -119,6 +119,13 @@ export class CountingReader implements ObjectReader {
     return this.inner.head(key);
   }
 
+  async readStart(key: string, length: number) {
+    if (this.failOnce.delete(key)) throw new Error('injected S3 outage');
+    const start = await this.inner.readStart(key, length);
+    if (start) this.bytesByKey.set(key, (this.bytesByKey.get(key) ?? 0) + start.bytes.length);
+    return start;
+  }
+
   async readRange(key: string, start: number, endExclusive: number): Promise<Uint8Array> {
     const bytes = await this.inner.readRange(key, start, endExclusive);
     this.bytesByKey.set(key, (this.bytesByKey.get(key) ?? 0) + bytes.length);

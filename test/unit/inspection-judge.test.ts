@@ -25,6 +25,10 @@ class MemoryReader implements ObjectReader {
     const bytes = this.objects.get(key);
     return bytes ? { size: bytes.length, etag: 'e' } : null;
   }
+  async readStart(key: string, length: number) {
+    const head = await this.head(key);
+    return head ? { ...head, bytes: await this.readRange(key, 0, Math.min(length, head.size)) } : null;
+  }
   async readRange(key: string, start: number, end: number) {
     if (this.failing) throw new Error('connection reset');
     const bytes = this.objects.get(key)!.subarray(start, end);
@@ -121,6 +125,28 @@ describe('DICOM verdicts', () => {
     expect(reader.bytesRead).toBeGreaterThan(350_000);
     expect(reader.bytesRead % FIRST_HEADER_CHUNK).toBe(0);
     expect(reader.bytesRead).toBeLessThanOrEqual(Math.ceil(headerEnd / FIRST_HEADER_CHUNK) * FIRST_HEADER_CHUNK);
+  });
+
+  it('bytes the caller already holds (the first ranged GET) are used, not read again, and still counted', async () => {
+    const bytes = image({ privateBytes: 100_000, pixelBytes: 1_000_000 });
+    const reader = new MemoryReader(new Map([['k', bytes]]));
+    const start = (await reader.readStart('k', FIRST_HEADER_CHUNK))!.bytes;
+    const held = reader.bytesRead;
+    expect(held).toBe(FIRST_HEADER_CHUNK);
+    const verdict = await judge(declared({ size: bytes.length }), bytes.length, reader, 'k', { at: 'now', allowedAttachmentTypes: ['pdf'], start });
+    expect(verdict.status).toBe('VERIFIED');
+    // Only the rest of the header came from the reader; the verdict counts both parts.
+    expect(reader.bytesRead - held).toBe(FIRST_HEADER_CHUNK);
+    expect(verdict.inspectionBytesRead).toBe(reader.bytesRead);
+  });
+
+  it('a size mismatch is rejected before any parsing; only the held bytes count as read', async () => {
+    const bytes = image();
+    const reader = new MemoryReader(new Map([['k', bytes]]));
+    const start = bytes.subarray(0, 1000);
+    const verdict = await judge(declared({ size: bytes.length + 1 }), bytes.length, reader, 'k', { at: 'now', allowedAttachmentTypes: ['pdf'], start });
+    expect(verdict).toMatchObject({ status: 'REJECTED', reason: { code: 'SIZE_MISMATCH' }, inspectionBytesRead: 1000 });
+    expect(reader.bytesRead).toBe(0);
   });
 
   it('gives up on a "header" longer than MAX_HEADER_BYTES: NOT_DICOM, not a download', async () => {
