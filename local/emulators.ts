@@ -204,6 +204,10 @@ export async function startS3rver(opts: {
     configureBuckets: (opts.buckets ?? []).map((b) => ({ name: b.name, configs: b.corsOrigins.length ? [corsXml(b.corsOrigins)] : [] })),
   });
   cacheBucketConfiguration(server.store as FilesystemStoreLike);
+  // Even when silent, s3rver's koa-logger formats two coloured lines per request only for winston to drop
+  // them; it neither handles nor changes anything (errors pass through), so it goes.
+  const requestLogger = (server.middleware as { name?: string }[]).findIndex((mw) => mw.name === 'logger');
+  if (requestLogger >= 0) server.middleware.splice(requestLogger, 1);
   if (opts.onEvent) {
     const onEvent = opts.onEvent;
     // s3rver emits events synchronously inside the request, so the request's async context is still current.
