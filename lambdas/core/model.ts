@@ -1,4 +1,5 @@
 /** Domain types shared by the API, the inspector, local mode and the portal. No AWS imports. */
+import type { HeaderFields } from './dicom/types';
 import type { MessageCode } from './messages';
 
 export type AttachmentType = 'pdf' | 'jpeg' | 'png';
@@ -22,23 +23,7 @@ export type SessionStatus = 'OPEN' | 'COMPLETING' | 'ACCEPTED' | 'REJECTED' | 'E
 export type FileStatus = 'RESERVED' | 'RECEIVED' | 'VERIFIED' | 'REJECTED' | 'REMOVED';
 
 /** What the inspector read from a DICOM header, kept for the manifest. PHI: never log it. */
-export interface HeaderSummary {
-  sopClassUid?: string;
-  sopInstanceUid?: string;
-  studyInstanceUid?: string;
-  seriesInstanceUid?: string;
-  modality?: string;
-  patientId?: string;
-  patientName?: string;
-  patientBirthDate?: string;
-  studyDate?: string;
-  accessionNumber?: string;
-  studyDescription?: string;
-  transferSyntaxUid?: string;
-  numberOfFrames?: number;
-  rows?: number;
-  columns?: number;
-}
+export type HeaderSummary = Omit<HeaderFields, 'mediaStorageSopClassUid' | 'specificCharacterSet'>;
 
 /** A rule broken, with its code and its exact, formatted message. */
 export interface Violation {

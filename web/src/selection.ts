@@ -3,22 +3,14 @@
  * (lambdas/core/rules.ts). Pure: no DOM, so unit tests can drive it.
  */
 import { evaluateSelection, type SelectionFile, type SelectionResult } from '../../lambdas/core/rules';
-import type { AttachmentType, Limits, Violation } from '../../lambdas/core/model';
+import type { AttachmentType, HeaderSummary, Limits, Violation } from '../../lambdas/core/model';
 import type { Language } from '../../lambdas/core/messages';
 
 /** The header fields the verify panel shows. PHI: kept in memory only, never logged or stored. */
-export interface DicomInfo {
-  studyInstanceUid: string;
-  sopInstanceUid?: string;
-  seriesInstanceUid?: string;
-  modality?: string;
-  patientId?: string;
-  patientName?: string;
-  patientBirthDate?: string;
-  studyDate?: string;
-  accessionNumber?: string;
-  studyDescription?: string;
-}
+export type DicomInfo = Pick<
+  HeaderSummary,
+  'sopInstanceUid' | 'seriesInstanceUid' | 'modality' | 'patientId' | 'patientName' | 'patientBirthDate' | 'studyDate' | 'accessionNumber' | 'studyDescription'
+> & { studyInstanceUid: string };
 
 export interface SelectedItem {
   id: string;
