@@ -12,7 +12,8 @@
  * | rate window | RATE#<key hash>     | WINDOW#<n>         |
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import type { FileKind, FileStatus, HeaderSummary, Limits, RejectionReason, SessionStatus, AttachmentType } from '../core/model';
+import type { FileRecord, SessionRecord as InspectionSessionRecord } from '../core/inspection-ports';
+import type { DeclaredFile, SessionRecord, StudyRecord } from '../core/ports';
 
 export const PARTITION_KEY = 'pk';
 export const SORT_KEY = 'sk';
@@ -42,39 +43,14 @@ export interface CodeItem {
   ttl: number;
 }
 
-export interface SessionItem {
+/** The session item: what the API and the inspection use cases read, plus keys and bookkeeping. */
+export interface SessionItem extends SessionRecord, InspectionSessionRecord {
   pk: string;
   sk: 'SESSION';
-  sessionId: string;
-  institutionId: string;
-  tokenHash: string;
-  codeHash: string;
-  codeReference?: string;
-  status: SessionStatus;
-  limits: Limits;
-  /** Bytes of every declared, not removed file. Never exceeds limits.maxSessionBytes. */
-  reservedBytes: number;
-  /** Bytes of objects that arrived and were recorded by the inspector (each once). */
-  receivedBytes: number;
-  dicomCount: number;
-  attachmentCount: number;
-  version: number;
-  createdAt: string;
-  expiresAt: string;
-  completedAt?: string;
-  rejection?: RejectionReason[];
-  contact?: { email?: string; phone?: string };
-  // Set by inspection and completion (lambdas/adapters/dynamo-verdict-store.ts):
-  /** When the completion lock (status COMPLETING) was taken; a stale lock may be taken over. */
-  completingSince?: string;
-  manifestKey?: string;
-  acceptedBytes?: number;
   rejectedAt?: string;
   /** Keys (file ids, 'complete') whose rejection reasons were added: each is added once. */
   rejectedKeys?: Set<string>;
-  /** When UploadSessionAccepted/Rejected was published (absent: publish it on the next chance). */
-  eventPublishedAt?: string;
-  /** Who is publishing that event right now (a claim; stale after a few minutes). */
+  /** Who is publishing the final event right now (a claim; stale after a few minutes). */
   eventClaimedAt?: string;
   expiredAt?: string;
   /** When the sweep deleted an expired session's objects. */
@@ -82,42 +58,15 @@ export interface SessionItem {
   ttl: number;
 }
 
-export interface StudyItem {
+export interface StudyItem extends StudyRecord {
   pk: string;
   sk: string;
-  studyInstanceUid: string;
-  bytes: number;
-  dicomCount: number;
-  attachmentCount: number;
-  comment?: string;
 }
 
-export interface FileItem {
+/** The file item: the declaration (API) plus the verdict (inspection). */
+export interface FileItem extends DeclaredFile, FileRecord {
   pk: string;
   sk: string;
-  sessionId: string;
-  fileId: string;
-  clientId: string;
-  /** The uploader's file name: PHI-adjacent, never logged, never in a key. */
-  name: string;
-  kind: FileKind;
-  size: number;
-  studyInstanceUid: string;
-  sopInstanceUid?: string;
-  contentType?: string;
-  attachmentType?: AttachmentType;
-  objectKey: string;
-  status: FileStatus;
-  reason?: RejectionReason;
-  header?: HeaderSummary;
-  /** For attachments: the type its magic bytes showed. */
-  detectedType?: string;
-  inspectionBytesRead?: number;
-  /** The ETag of the object the verdict is about; another ETag later means the object was replaced. */
-  etag?: string;
-  createdAt: string;
-  receivedAt?: string;
-  inspectedAt?: string;
   ttl: number;
 }
 

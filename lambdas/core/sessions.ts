@@ -6,7 +6,7 @@ import { normalizeUploadCode, uploadCodeHash } from './codes';
 import { ConflictError, RateLimitedError, UnauthorizedError } from './errors';
 import { limitsFor, type InstitutionConfig } from './institution';
 import type { FileKind, FileStatus, Limits, RejectionReason, SessionStatus } from './model';
-import type { Clock, CodeStore, Ids, RandomSource, RateLimiter, SecretHasher, SessionRecord, SessionState, SessionStore } from './ports';
+import type { Clock, CodeStore, DeclaredFile, Ids, RandomSource, RateLimiter, SecretHasher, SessionRecord, SessionState, SessionStore } from './ports';
 import { uniqueReasons } from './session-rejection';
 
 export const SESSION_TOKEN_BYTES = 32;
@@ -163,16 +163,7 @@ export function makeOpenSession(deps: {
   }
 }
 
-export interface SessionFileView {
-  fileId: string;
-  clientId: string;
-  name: string;
-  kind: FileKind;
-  size: number;
-  studyInstanceUid: string;
-  status: FileStatus;
-  reason?: RejectionReason;
-}
+export type SessionFileView = Pick<DeclaredFile, 'fileId' | 'clientId' | 'name' | 'kind' | 'size' | 'studyInstanceUid' | 'status' | 'reason'>;
 
 export interface SessionView {
   sessionId: string;
