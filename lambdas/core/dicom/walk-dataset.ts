@@ -86,23 +86,7 @@ export function walkDataset(input: WalkInput): WalkOutcome {
       }
       need(pos + 8);
       const tag = readTag(b, pos, le);
-      let length: number;
-      let header: number;
-      let vr = 0;
-      if (explicit) {
-        vr = (b[pos + 4]! << 8) | b[pos + 5]!;
-        if (hasLongLength(vr)) {
-          need(pos + 12);
-          length = u32(b, pos + 8, le);
-          header = 12;
-        } else {
-          length = u16(b, pos + 6, le);
-          header = 8;
-        }
-      } else {
-        length = u32(b, pos + 4, le);
-        header = 8;
-      }
+      const { vr, length, header } = readElementHeader(b, pos, explicit, le, need);
       if (onlyGroup < 0 && (tag === PIXEL_DATA || tag === FLOAT_PIXEL_DATA || tag === DOUBLE_PIXEL_DATA)) {
         const pixelDataEnd = length === UNDEFINED_LENGTH ? undefined : pos + header + length;
         return { kind: 'done', raw, stop: pos + header, pixelDataOffset: pos, pixelDataEnd };
@@ -189,21 +173,7 @@ function skipUndefinedLength(
       } else {
         inItemExplicit = top === ITEM_EXPLICIT;
       }
-      let length: number;
-      let header = 8;
-      let vr = 0;
-      if (inItemExplicit) {
-        vr = (b[pos + 4]! << 8) | b[pos + 5]!;
-        if (hasLongLength(vr)) {
-          need(pos + 12);
-          length = u32(b, pos + 8, le);
-          header = 12;
-        } else {
-          length = u16(b, pos + 6, le);
-        }
-      } else {
-        length = u32(b, pos + 4, le);
-      }
+      const { vr, length, header } = readElementHeader(b, pos, inItemExplicit, le, need);
       pos += header;
       if (length === UNDEFINED_LENGTH) {
         if (stack.length >= MAX_DEPTH) throw new InvalidDicomError('MALFORMED', 'sequences nested too deeply');
@@ -216,4 +186,16 @@ function skipUndefinedLength(
     }
   }
   return pos;
+}
+
+/**
+ * The VR (0 in implicit VR), value length and header size of the element at `pos`; its first
+ * 8 bytes must already be there. The 4-byte length of OB/OW/SQ/UN… asks for 12.
+ */
+function readElementHeader(b: Uint8Array, pos: number, explicit: boolean, le: boolean, need: (at: number) => void): { vr: number; length: number; header: number } {
+  if (!explicit) return { vr: 0, length: u32(b, pos + 4, le), header: 8 };
+  const vr = (b[pos + 4]! << 8) | b[pos + 5]!;
+  if (!hasLongLength(vr)) return { vr, length: u16(b, pos + 6, le), header: 8 };
+  need(pos + 12);
+  return { vr, length: u32(b, pos + 8, le), header: 12 };
 }
