@@ -21,27 +21,17 @@ import { createObservability, type MetricName, type Observability } from '../../
 import { encodeS3EventKey } from '../../local/s3-events';
 import { startApi, type ApiHarness } from './helpers/api';
 import { testInstitution, type TestBucket, type TestTable } from './helpers/emulators';
-import { CORPUS_ROOT } from '../corpus';
+import { CORPUS_ROOT, readOracle, type OracleEntry } from '../corpus';
+
+export type { OracleEntry };
 
 // ─── Corpus ─────────────────────────────────────────────────────────────────
 
 const corpusRoot = `${CORPUS_ROOT}/`;
 
-export interface OracleEntry {
-  file: string;
-  size: number;
-  kind: 'dicom-part10' | 'dicom-no-preamble' | 'not-dicom' | 'unreadable';
-  attributes: Record<string, string | number | null>;
-  pixelDataOffset: number | null;
-  headerBytesNeeded: number | null;
-  deflated: boolean;
-  disagreements: Record<string, unknown>;
-}
-
-let oracleCache: OracleEntry[] | undefined;
 /** The ground truth for every corpus file; a missing corpus fails loudly. */
 export function oracle(): OracleEntry[] {
-  return (oracleCache ??= JSON.parse(readFileSync(`${corpusRoot}pydicom-oracle.json`, 'utf8')) as OracleEntry[]);
+  return readOracle();
 }
 
 export function oracleOf(file: string): OracleEntry {

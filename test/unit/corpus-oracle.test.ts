@@ -7,21 +7,11 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidDicomError, readDicomHeader, readHeaderFrom, type CompleteHeader, type HeaderFields } from '../../lambdas/core/dicom';
-import { CORPUS_ROOT } from '../corpus';
+import { CORPUS_ROOT, readOracle, type OracleEntry } from '../corpus';
 
 const CORPUS = CORPUS_ROOT;
 const ROOT = join(CORPUS, 'pydicom');
 const CHUNK = 65536;
-
-interface OracleEntry {
-  file: string;
-  size: number;
-  kind: 'dicom-part10' | 'dicom-no-preamble' | 'not-dicom' | 'unreadable';
-  attributes: Record<string, string | number | null>;
-  pixelDataOffset: number | null;
-  headerBytesNeeded: number | null;
-  disagreements: Record<string, { pydicom: unknown; dcmdump: unknown }>;
-}
 
 const KEYWORD_TO_FIELD: Record<string, keyof HeaderFields> = {
   TransferSyntaxUID: 'transferSyntaxUid',
@@ -52,7 +42,7 @@ function listFiles(dir: string): string[] {
     .sort();
 }
 
-const oracle: OracleEntry[] = JSON.parse(readFileSync(join(CORPUS, 'pydicom-oracle.json'), 'utf8'));
+const oracle = readOracle();
 const byFile = new Map(oracle.map((entry) => [entry.file, entry]));
 const files = listFiles(ROOT);
 const passed = new Set<string>();
