@@ -10,16 +10,22 @@
  *    requested while the current one transfers), PUTs to the presigned URLs with CONCURRENCY in flight, the
  *    inspector running from S3 events, then complete (retried while files are pending) → ACCEPTED.
  * Throughput is total bytes / wall time, from the first request to the last answer. The figure is
- * the ratio pipeline / raw (target ≥ 0.8), medians over the rounds.
+ * the ratio pipeline / raw (target ≥ 0.8), medians over the rounds. Before each timed run the
+ * previous run's writes are flushed to disk (sync), so one run's writeback does not slow the next.
+ *
+ * On Linux it also counts the CPU seconds each run used (this process plus local mode's process
+ * tree, DynamoDB Local included) and prints the CPU bound: the pipeline's CPU work spread evenly over
+ * every core of the machine, against the raw time. No scheduling can beat that ratio; it shows
+ * whether a shortfall is overhead in the pipeline's work or idle time in how it is ordered.
  *
  * BENCH_FILES and BENCH_ROUNDS shrink it for a quick look; BENCH_LOG_LEVEL=INFO with
  * BENCH_LOG_FILE=<path> keeps local mode's log (handler durations) for a closer one, and
  * BENCH_CPU_PROF=<dir> keeps local mode's V8 CPU profiles.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -36,7 +42,8 @@ const CONCURRENCY = 10;
 const BATCH = 10;
 /** Upload requests in flight ahead of the transfers (web/src/uploader.ts keeps the same). */
 const REQUEST_AHEAD = 2;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CORES = availableParallelism();
 const MiB = 1024 * 1024;
 
 interface LocalInfo {
@@ -204,6 +211,62 @@ async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: strin
   }
 }
 
+/**
+ * CPU seconds (user + system) used so far by a process and all its descendants, from /proc (Linux;
+ * undefined elsewhere). Local mode's tree is its node process (API, inspector, the s3rver thread)
+ * and DynamoDB Local's JVM under its watchdog shell.
+ */
+function treeCpuSeconds(pid: number): number | undefined {
+  if (!existsSync(`/proc/${pid}/stat`)) return undefined;
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  let total = 0;
+  const visit = (p: number) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+      for (const child of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').split(' ').filter(Boolean)) visit(Number(child));
+    } catch {
+      // the process ended meanwhile
+    }
+  };
+  visit(pid);
+  return total;
+}
+
+/** CPU seconds of the bench process itself plus local mode's tree. */
+function cpuSeconds(localPid: number): { bench: number; local: number | undefined } {
+  const usage = process.cpuUsage();
+  return { bench: (usage.user + usage.system) / 1e6, local: treeCpuSeconds(localPid) };
+}
+
+interface CpuUse {
+  seconds: number;
+  benchCpu: number;
+  localCpu?: number;
+}
+
+async function measured(localPid: number, run: () => Promise<number>): Promise<CpuUse> {
+  const before = cpuSeconds(localPid);
+  const seconds = await run();
+  const after = cpuSeconds(localPid);
+  return { seconds, benchCpu: after.bench - before.bench, ...(after.local !== undefined && before.local !== undefined ? { localCpu: after.local - before.local } : {}) };
+}
+
+function describeCpu(use: CpuUse): string {
+  if (use.localCpu === undefined) return '';
+  const total = use.benchCpu + use.localCpu;
+  return `, CPU ${total.toFixed(1)} s (bench ${use.benchCpu.toFixed(1)} + local mode ${use.localCpu.toFixed(1)}) = ${(total / use.seconds).toFixed(2)} cores busy`;
+}
+
+/**
+ * Between timed runs: the previous run's ~1 GiB of dirty pages is written to disk now, so its
+ * writeback does not land in (and slow) whichever run comes next.
+ */
+function settle(): void {
+  spawnSync('sync');
+}
+
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -232,19 +295,30 @@ async function main(): Promise<void> {
   }
   const raw: number[] = [];
   const pipeline: number[] = [];
+  /** Per round: raw seconds / (pipeline CPU seconds / cores), the highest ratio this machine's cores allow. */
+  const bounds: number[] = [];
   try {
     let code = firstCode;
     for (let round = 0; round < ROUNDS; round++) {
-      const rawSeconds = await rawRound(info, files, round);
-      raw.push(totalBytes / MiB / rawSeconds);
-      const result = await pipelineRound(info, files, code);
+      settle();
+      const rawUse = await measured(child.pid!, () => rawRound(info, files, round));
+      raw.push(totalBytes / MiB / rawUse.seconds);
+      settle();
+      let result: Awaited<ReturnType<typeof pipelineRound>> | undefined;
+      const pipelineUse = await measured(child.pid!, async () => (result = await pipelineRound(info, files, code)).seconds);
       const accepted = await (await fetch(`${info.apiUrl}/admin/upload-codes`, { method: 'POST', headers: { authorization: `Bearer ${info.adminToken}`, 'content-type': 'application/json' }, body: '{}' })).json() as { code: string };
       code = accepted.code;
-      pipeline.push(totalBytes / MiB / result.seconds);
-      const t = result.timings;
+      pipeline.push(totalBytes / MiB / pipelineUse.seconds);
+      if (pipelineUse.localCpu !== undefined && rawUse.localCpu !== undefined) {
+        // The shortest time the pipeline's CPU work fits in on this machine, and the ratio that allows.
+        const floor = (pipelineUse.benchCpu + pipelineUse.localCpu) / CORES;
+        bounds.push(rawUse.seconds / floor);
+      }
+      const t = result!.timings;
       const requests = [...t.requests].sort((a, b) => a - b);
       console.log(
-        `round ${round + 1}: raw PUT ${raw.at(-1)!.toFixed(1)} MiB/s (${rawSeconds.toFixed(2)} s) · pipeline ${pipeline.at(-1)!.toFixed(1)} MiB/s (${result.seconds.toFixed(2)} s, ${String(result.status)})\n` +
+        `round ${round + 1}: raw PUT ${raw.at(-1)!.toFixed(1)} MiB/s (${rawUse.seconds.toFixed(2)} s${describeCpu(rawUse)}) · ` +
+          `pipeline ${pipeline.at(-1)!.toFixed(1)} MiB/s (${pipelineUse.seconds.toFixed(2)} s${describeCpu(pipelineUse)}, ${String(result!.status)})\n` +
           `  pipeline detail: transfers done at ${t.transfersDone.toFixed(2)} s; waited ${(t.stalled / 1000).toFixed(2)} s for upload URLs; ` +
           `upload request p50 ${requests[Math.floor(requests.length / 2)]!.toFixed(0)} ms, p90 ${requests[Math.floor(requests.length * 0.9)]!.toFixed(0)} ms, first ${t.requests[0]!.toFixed(0)} ms, last ${t.requests.at(-1)!.toFixed(0)} ms; ` +
           `${t.pendingAnswers} completion answers "files pending", the accepting one took ${(t.lastComplete / 1000).toFixed(2)} s`,
@@ -260,6 +334,11 @@ async function main(): Promise<void> {
   console.log(`raw PUT to s3rver:        ${median(raw).toFixed(1)} MiB/s (median of ${ROUNDS})`);
   console.log(`whole local pipeline:     ${median(pipeline).toFixed(1)} MiB/s (median of ${ROUNDS})`);
   console.log(`ratio pipeline / raw:     ${(ratio * 100).toFixed(1)} % (target ≥ 80 %)`);
+  if (bounds.length) {
+    console.log(
+      `CPU bound:                ${(median(bounds) * 100).toFixed(1)} % (median of ${bounds.length}): the pipeline's CPU work (bench + local mode) spread over all ${CORES} cores, against the raw time`,
+    );
+  }
 }
 
 await main();
