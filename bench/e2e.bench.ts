@@ -9,6 +9,8 @@
  *  - pipeline: redeem a fresh code, upload requests of ≤10 DICOM files (the next two batches
  *    requested while the current one transfers), PUTs to the presigned URLs with CONCURRENCY in flight, the
  *    inspector running from S3 events, then complete (retried while files are pending) → ACCEPTED.
+ *    The retention tags the sweeper then applies in the background are awaited (and checked on
+ *    every file) before the next run, outside the timing.
  * Throughput is total bytes / wall time, from the first request to the last answer. The figure is
  * the ratio pipeline / raw (target ≥ 0.8), medians over the rounds. Before each timed run the
  * previous run's writes are flushed to disk (sync), so one run's writeback does not slow the next.
@@ -27,7 +29,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'n
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectTaggingCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import { ensureSyntheticDataset, type DatasetEntry } from './synthetic-dicom';
@@ -130,11 +132,12 @@ interface PipelineTimings {
   lastComplete: number;
 }
 
-async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: string): Promise<{ seconds: number; status: string; timings: PipelineTimings }> {
+async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: string): Promise<{ seconds: number; status: string; timings: PipelineTimings; objectKeys: string[] }> {
   const timings: PipelineTimings = { requests: [], stalled: 0, transfersDone: 0, pendingAnswers: 0, lastComplete: 0 };
   const started = performance.now();
   const { body: session } = await json(await fetch(`${info.apiUrl}/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uploadCode: code }) }));
   const auth = { authorization: `Bearer ${session.token}`, 'content-type': 'application/json' };
+  const objectKeys: string[] = [];
   const batches: DatasetEntry[][] = [];
   for (let i = 0; i < files.length; i += BATCH) batches.push(files.slice(i, i + BATCH));
 
@@ -152,7 +155,9 @@ async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: strin
     };
     const answer = (await json(await fetch(`${info.apiUrl}/sessions/${session.sessionId}/uploads`, { method: 'POST', headers: auth, body: JSON.stringify(body) }))).body;
     timings.requests.push(performance.now() - requestStarted);
-    return (answer.uploads as { clientId: string; url: string; headers: Record<string, string> }[]).map((u) => ({
+    const uploads = answer.uploads as { clientId: string; fileId: string; url: string; headers: Record<string, string> }[];
+    for (const u of uploads) objectKeys.push(`sessions/${session.sessionId}/files/${u.fileId}`);
+    return uploads.map((u) => ({
       ...u,
       path: batch[Number(u.clientId.split('-')[1])]!.path,
     }));
@@ -204,7 +209,7 @@ async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: strin
     timings.lastComplete = performance.now() - completeStarted;
     if (answer.http !== 409) {
       if (answer.body.status !== 'ACCEPTED') throw new Error(`pipeline session ended ${String(answer.body.status)}: ${JSON.stringify(answer.body).slice(0, 500)}`);
-      return { seconds: (performance.now() - started) / 1000, status: answer.body.status, timings };
+      return { seconds: (performance.now() - started) / 1000, status: answer.body.status, timings, objectKeys };
     }
     timings.pendingAnswers++;
     await new Promise((r) => setTimeout(r, 100));
@@ -267,6 +272,32 @@ function settle(): void {
   spawnSync('sync');
 }
 
+/**
+ * After ACCEPTED the sweeper tags every file for retention, in the background (the acceptance
+ * event invokes it). Waits for that, outside the timed runs, so it neither counts for nor slows
+ * the next run; checks every object, and returns the seconds it took.
+ */
+async function waitForRetentionTags(info: LocalInfo, keys: string[]): Promise<number> {
+  const started = performance.now();
+  const s3 = new S3Client({ endpoint: info.s3Endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+  try {
+    let left = keys;
+    while (left.length > 0) {
+      if (performance.now() - started > 120_000) throw new Error(`${left.length} of ${keys.length} files still lack their retention tag after 120 s`);
+      const untagged: string[] = [];
+      await pool(left, 16, async (key) => {
+        const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: info.bucketName, Key: key }));
+        if (!tags.TagSet?.some((t) => t.Key === 'upload-state' && t.Value === 'accepted')) untagged.push(key);
+      });
+      left = untagged;
+      if (left.length > 0) await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    s3.destroy();
+  }
+  return (performance.now() - started) / 1000;
+}
+
 const median = (xs: number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -306,6 +337,7 @@ async function main(): Promise<void> {
       settle();
       let result: Awaited<ReturnType<typeof pipelineRound>> | undefined;
       const pipelineUse = await measured(child.pid!, async () => (result = await pipelineRound(info, files, code)).seconds);
+      const retentionSeconds = await waitForRetentionTags(info, result!.objectKeys);
       const accepted = await (await fetch(`${info.apiUrl}/admin/upload-codes`, { method: 'POST', headers: { authorization: `Bearer ${info.adminToken}`, 'content-type': 'application/json' }, body: '{}' })).json() as { code: string };
       code = accepted.code;
       pipeline.push(totalBytes / MiB / pipelineUse.seconds);
@@ -321,7 +353,8 @@ async function main(): Promise<void> {
           `pipeline ${pipeline.at(-1)!.toFixed(1)} MiB/s (${pipelineUse.seconds.toFixed(2)} s${describeCpu(pipelineUse)}, ${String(result!.status)})\n` +
           `  pipeline detail: transfers done at ${t.transfersDone.toFixed(2)} s; waited ${(t.stalled / 1000).toFixed(2)} s for upload URLs; ` +
           `upload request p50 ${requests[Math.floor(requests.length / 2)]!.toFixed(0)} ms, p90 ${requests[Math.floor(requests.length * 0.9)]!.toFixed(0)} ms, first ${t.requests[0]!.toFixed(0)} ms, last ${t.requests.at(-1)!.toFixed(0)} ms; ` +
-          `${t.pendingAnswers} completion answers "files pending", the accepting one took ${(t.lastComplete / 1000).toFixed(2)} s`,
+          `${t.pendingAnswers} completion answers "files pending", the accepting one took ${(t.lastComplete / 1000).toFixed(2)} s; ` +
+          `all ${result!.objectKeys.length} files carried their retention tag ${retentionSeconds.toFixed(2)} s after ACCEPTED (not timed)`,
       );
     }
   } finally {

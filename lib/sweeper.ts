@@ -1,6 +1,9 @@
 /**
  * SessionSweeper: on a schedule, expires sessions that were abandoned (OPEN past expiresAt) and
  * deletes their objects, so their reservations and PHI do not linger until the lifecycle rule.
+ * It also tags the files of accepted sessions `upload-state=accepted` (core/apply-retention.ts):
+ * at once, from the UploadSessionAccepted event on the institution's bus, and on each scheduled
+ * run for any session still due (an event that failed twice lands in the DLQ, which alarms).
  */
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -13,6 +16,7 @@ import type { InstitutionConfig } from '../lambdas/core/institution';
 import { workerEntries } from '../lambdas/handlers/routes';
 import { AppFunction } from './app-function';
 import { acknowledge, encryptedQueue } from './defaults';
+import type { PortalEvents } from './events';
 import type { SessionTable } from './session-table';
 import type { UploadStorage } from './upload-storage';
 
@@ -22,6 +26,7 @@ export interface SessionSweeperProps {
   institution: InstitutionConfig;
   storage: UploadStorage;
   table: SessionTable;
+  events: PortalEvents;
   logsKey: kms.IKey;
   queueKey: kms.IKey;
 }
@@ -40,7 +45,7 @@ export class SessionSweeper extends Construct {
     this.sweeper = new AppFunction(this, 'Sweeper', {
       entry: workerEntries.sweeper,
       serviceName: 'sweeper',
-      description: `Upload Portal ${props.institution.id}: expires abandoned sessions and deletes their objects`,
+      description: `Upload Portal ${props.institution.id}: expires abandoned sessions, deletes their objects, tags accepted files for retention`,
       institution: props.institution,
       logsKey: props.logsKey,
       timeout: Duration.minutes(5),
@@ -56,6 +61,12 @@ export class SessionSweeper extends Construct {
     new events.Rule(this, 'Schedule', {
       description: `Upload Portal ${props.institution.id}: sweep abandoned sessions`,
       schedule: events.Schedule.rate(SWEEP_INTERVAL),
+      targets: [new targets.LambdaFunction(this.sweeper.function, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+    });
+    new events.Rule(this, 'OnAccepted', {
+      description: `Upload Portal ${props.institution.id}: tag an accepted session's files for retention`,
+      eventBus: props.events.bus,
+      eventPattern: { source: [props.events.source], detailType: ['UploadSessionAccepted'] },
       targets: [new targets.LambdaFunction(this.sweeper.function, { retryAttempts: 2, maxEventAge: Duration.hours(1) })],
     });
   }

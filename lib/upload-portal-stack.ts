@@ -59,6 +59,7 @@ export class UploadPortalStack extends Stack {
       institution,
       storage: this.storage,
       table: this.table,
+      events: this.events,
       logsKey: logs,
       queueKey: this.inspection.key,
     });

@@ -124,16 +124,17 @@ export class UploadStorage extends Construct {
   bindCompleter(fn: AppFunction): void {
     fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);
     this.grantObjects(fn, ['s3:PutObject'], MANIFESTS, 'writes the session manifest, at sessions/*/manifest.json only');
-    this.grantObjects(fn, ['s3:GetObject', 's3:PutObjectTagging'], FILES, 'checks arrived files and tags accepted files for retention, under sessions/*/files/ only');
+    this.grantObjects(fn, ['s3:GetObject'], FILES, 'checks arrived files, under sessions/*/files/ only');
     this.grantObjects(fn, ['s3:DeleteObject'], SESSION_DATA, 'deletes a rejected session\'s objects (the cleaner lists the session\'s prefix), under sessions/ only');
     this.grantList(fn);
     this.grantKey(fn, ['kms:GenerateDataKey']);
   }
 
-  /** The sweeper: deletes objects of sessions that expired without completing. */
+  /** The sweeper: deletes objects of sessions that expired without completing; tags accepted files for retention. */
   bindSweeper(fn: AppFunction): void {
     fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);
     this.grantObjects(fn, ['s3:DeleteObject'], SESSION_DATA, 'deletes the objects of expired sessions, under sessions/ only');
+    this.grantObjects(fn, ['s3:PutObjectTagging'], FILES, 'tags the files of accepted sessions for retention, under sessions/*/files/ only');
     this.grantList(fn);
   }
 

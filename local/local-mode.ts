@@ -231,6 +231,8 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
         await feeder.close();
         logger.info('Inspection drained', { ...feeder.stats });
       }
+      // Retention tagging an accepted session started (the sweeper's event rule) finishes first.
+      await app?.sweeperIdle();
       if (app) logger.info('DynamoDB calls by the handlers', { ...app.dynamoCalls() });
       await s3rver.stop();
       await dynamo.stop();

@@ -1,11 +1,13 @@
 /**
  * Local mode's composition root: the same adapters and handler factories as AWS
  * (lambdas/handlers/wiring.ts), built over the emulators' endpoints, with a recording event
- * publisher (events.jsonl) in place of EventBridge.
+ * publisher (events.jsonl) in place of EventBridge. As the stack's rule does, each
+ * UploadSessionAccepted event invokes the sweeper for that session (asynchronously, one at a time).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { InstitutionConfig } from '../lambdas/core/institution';
+import type { EventPublisher } from '../lambdas/core/inspection-ports';
 import { RecordingEventPublisher } from '../lambdas/adapters/recording-event-publisher';
 import type { AppConfig } from '../lambdas/handlers/config';
 import { createAwsClients, createApiDeps } from '../lambdas/handlers/wiring';
@@ -18,7 +20,7 @@ import { createRemoveFileHandler } from '../lambdas/handlers/remove-file';
 import { createCompleteSessionHandler } from '../lambdas/handlers/complete-session';
 import { createIssueUploadCodeHandler } from '../lambdas/handlers/issue-upload-code';
 import { createInspectorHandler } from '../lambdas/handlers/inspector';
-import { createSweeperHandler } from '../lambdas/handlers/sweeper';
+import { createSweeperHandler, type SweeperEvent } from '../lambdas/handlers/sweeper';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators';
 import type { ApiHandler } from './http-adapter';
 import type { SqsHandler } from './s3-events';
@@ -42,6 +44,8 @@ export interface LocalApp {
   inspector: SqsHandler;
   /** One run of the scheduled sweep. */
   sweep(): Promise<void>;
+  /** Resolves when no sweeper invocation (scheduled or event-driven) is queued or running. */
+  sweeperIdle(): Promise<void>;
   /** Plain clients for provisioning and start-up reconciliation. */
   dynamoClient: DynamoDBClient;
   s3Client: S3Client;
@@ -78,6 +82,23 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
   );
   const dynamoClient = new DynamoDBClient({ endpoint: opts.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const events = new RecordingEventPublisher({ file: opts.eventsFile });
+  // The sweeper runs one invocation at a time (reserved concurrency 1 in the stack).
+  let sweeperChain: Promise<unknown> = Promise.resolve();
+  const invokeSweeper = (event?: SweeperEvent) => {
+    const run = sweeperChain.then(() => sweeper(event));
+    sweeperChain = run.catch((error: unknown) => observability.logger.error('Sweeper failed; the next scheduled sweep retries', { errorName: (error as Error)?.name }));
+    return run;
+  };
+  const publisher: EventPublisher = {
+    async publish(event) {
+      await events.publish(event);
+      // The stack's rule on the bus: UploadSessionAccepted → sweeper, invoked asynchronously.
+      if (event.type === 'UploadSessionAccepted') {
+        const { type, ...detail } = event;
+        void invokeSweeper({ 'detail-type': type, detail }).catch(() => undefined);
+      }
+    },
+  };
 
   const api = createApiDeps(config, clients, { observability });
   const inspection = buildInspectionUseCases({
@@ -85,10 +106,10 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
     tableName: opts.tableName,
     s3: clients.s3,
     bucketName: opts.bucketName,
-    publisher: events,
+    publisher,
     observability,
   });
-  const sweeper = createSweeperHandler({ sweepExpired: inspection.sweepExpired, observability });
+  const sweeper = createSweeperHandler({ sweep: inspection.sweep, observability });
 
   return {
     apiHandlers: {
@@ -101,9 +122,16 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
     },
     inspector: createInspectorHandler({ inspectObject: inspection.inspectObject, observability }),
     async sweep() {
-      const result = await sweeper();
-      if (result.expired || result.failed) observability.logger.info('Expired abandoned sessions', { ...result });
-      else observability.logger.debug('Sweep found nothing to expire');
+      const result = await invokeSweeper();
+      if (result.expired || result.failed || result.retentionApplied) observability.logger.info('Swept sessions', { ...result });
+      else observability.logger.debug('Sweep found nothing to do');
+    },
+    sweeperIdle: async () => {
+      // Wait until the chain stops growing (an invocation may queue another).
+      for (let seen = sweeperChain; ; seen = sweeperChain) {
+        await seen;
+        if (seen === sweeperChain) return;
+      }
     },
     dynamoClient,
     s3Client: clients.s3,

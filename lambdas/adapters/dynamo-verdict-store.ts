@@ -321,7 +321,7 @@ export class DynamoVerdictStore implements VerdictStore {
                 TableName: this.table,
                 Key: keys.session(sessionId),
                 UpdateExpression:
-                  'SET #status = :accepted, completedAt = :at, manifestKey = :manifest, acceptedBytes = :bytes, contact = :contact REMOVE completingSince ADD version :one',
+                  'SET #status = :accepted, completedAt = :at, retentionDueSince = :at, manifestKey = :manifest, acceptedBytes = :bytes, contact = :contact REMOVE completingSince ADD version :one',
                 ConditionExpression: '#status = :completing',
                 ExpressionAttributeNames: { '#status': 'status' },
                 ExpressionAttributeValues: values,
@@ -381,7 +381,7 @@ export class DynamoVerdictStore implements VerdictStore {
    * scheduled Scan costs little at this scale. A sparse GSI on OPEN sessions would replace it if
    * the table ever grows large.
    */
-  async findSessionsToExpire(now: string): Promise<SessionRecord[]> {
+  async findSessionsToSweep(now: string): Promise<SessionRecord[]> {
     const found: SessionRecord[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -389,9 +389,9 @@ export class DynamoVerdictStore implements VerdictStore {
         new ScanCommand({
           TableName: this.table,
           FilterExpression:
-            'sk = :session AND ((#status = :open AND expiresAt < :now) OR (#status = :expired AND attribute_not_exists(objectsDeletedAt)))',
+            'sk = :session AND ((#status = :open AND expiresAt < :now) OR (#status = :expired AND attribute_not_exists(objectsDeletedAt)) OR (#status = :accepted AND attribute_exists(retentionDueSince)))',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':session': 'SESSION', ':open': 'OPEN', ':expired': 'EXPIRED', ':now': now },
+          ExpressionAttributeValues: { ':session': 'SESSION', ':open': 'OPEN', ':expired': 'EXPIRED', ':accepted': 'ACCEPTED', ':now': now },
           ExclusiveStartKey: start,
         }),
       );
@@ -399,6 +399,10 @@ export class DynamoVerdictStore implements VerdictStore {
       start = out.LastEvaluatedKey;
     } while (start);
     return found;
+  }
+
+  async markRetentionApplied(sessionId: string, at: string): Promise<void> {
+    await this.stampSession(sessionId, 'SET retentionAppliedAt = :at REMOVE retentionDueSince', at);
   }
 
   async markExpired(sessionId: string, now: string): Promise<boolean> {
@@ -412,9 +416,14 @@ export class DynamoVerdictStore implements VerdictStore {
   }
 
   async markObjectsDeleted(sessionId: string, at: string): Promise<void> {
+    await this.stampSession(sessionId, 'SET objectsDeletedAt = :at', at);
+  }
+
+  /** Records when the sweep finished a step on a session (`:at` in the expression); never creates the item. */
+  private async stampSession(sessionId: string, updateExpression: string, at: string): Promise<void> {
     await this.conditionalUpdate({
       Key: keys.session(sessionId),
-      UpdateExpression: 'SET objectsDeletedAt = :at',
+      UpdateExpression: updateExpression,
       ConditionExpression: 'attribute_exists(pk)',
       ExpressionAttributeValues: { ':at': at },
     });
@@ -479,6 +488,7 @@ function sessionRecordOf(item: SessionItem): SessionRecord {
     manifestKey: item.manifestKey,
     acceptedBytes: item.acceptedBytes,
     eventPublishedAt: item.eventPublishedAt,
+    retentionDueSince: item.retentionDueSince,
   };
 }
 

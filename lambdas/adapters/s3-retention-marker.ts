@@ -3,7 +3,7 @@ import { PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { RetentionMarker } from '../core/inspection-ports';
 import { RETENTION_TAG } from '../core/retention';
 
-/** Parallel tagging requests per completion: fast for hundreds of files, gentle on S3. */
+/** Parallel tagging requests per accepted session: fast for hundreds of files, gentle on S3. */
 const CONCURRENCY = 16;
 
 export class S3RetentionMarker implements RetentionMarker {

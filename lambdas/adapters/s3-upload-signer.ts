@@ -55,7 +55,7 @@ export class S3UploadSigner implements UploadSigner {
     const headers: Record<string, string> = { host, 'content-length': String(request.contentLength) };
     if (request.contentType) headers['content-type'] = request.contentType;
     // Every upload starts as pending data: the bucket lifecycle expires it after retention.pendingDays
-    // unless completion re-tags it accepted. A signed header, so the client cannot drop or change it.
+    // unless the sweeper re-tags it accepted once its session is. A signed header, so the client cannot drop or change it.
     headers['x-amz-tagging'] = retentionTagging('pending');
     const signed = await this.presigner.presign(
       {

@@ -55,6 +55,8 @@ export interface SessionItem extends SessionRecord, InspectionSessionRecord {
   expiredAt?: string;
   /** When the sweep deleted an expired session's objects. */
   objectsDeletedAt?: string;
+  /** When the sweep tagged an accepted session's files for retention (retentionDueSince is then removed). */
+  retentionAppliedAt?: string;
   ttl: number;
 }
 

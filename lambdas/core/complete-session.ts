@@ -2,13 +2,14 @@
  * POST /sessions/{id}/complete: the uploader says they are done. Every declared file must have
  * arrived and passed inspection; then every rule is checked again from stored, verified state
  * (the sizes S3 reported and the UIDs the inspector read, never the client's claims). The session
- * becomes ACCEPTED (manifest written, event published) or REJECTED with reasons.
+ * becomes ACCEPTED (manifest written, event published) or REJECTED with reasons. The files' retention
+ * tag follows after the answer (core/apply-retention.ts).
  *
  * COMPLETING is the lock: only one completion runs at a time, and a crashed one can be taken
  * over after LOCK_TIMEOUT_MS. A completed session answers every later call with its stored result.
  */
 import { ConflictError, NotFoundError, RuleViolationError, BadRequestError } from './errors';
-import type { FileRecord, ManifestWriter, RetentionMarker, SessionRecord } from './inspection-ports';
+import type { FileRecord, ManifestWriter, SessionRecord } from './inspection-ports';
 import { buildManifest } from './manifest';
 import { message } from './messages';
 import type { RejectionReason, Violation } from './model';
@@ -35,7 +36,6 @@ export interface CompletionResult {
 
 export interface CompleteSessionDeps extends RejectionDeps {
   manifests: ManifestWriter;
-  retention: RetentionMarker;
   now: () => Date;
   lockTimeoutMs?: number;
 }
@@ -151,7 +151,6 @@ export function makeCompleteSession(deps: CompleteSessionDeps) {
     for (const s of request.studies) if (s.comment) comments[s.studyInstanceUid] = s.comment;
     const contact = compact(request.contact);
     const manifest = buildManifest({ session, files: files.live, autoLinks: selection.autoLinks, comments, contact, completedAt: at });
-    await deps.retention.markAccepted(files.live.map((f) => f.objectKey));
     const { key } = await manifests.write(sessionId, manifest);
     const acceptedBytes = manifest.totals.bytes;
     if (!(await store.markAccepted(sessionId, { completedAt: at, manifestKey: key, acceptedBytes, contact, comments }))) {
@@ -165,7 +164,7 @@ export function makeCompleteSession(deps: CompleteSessionDeps) {
     metrics.add('SessionsAccepted', 1, 'Count');
     metrics.add('BytesAccepted', acceptedBytes, 'Bytes');
     log.info('session accepted', { sessionId, studies: manifest.totals.studies, instances: manifest.totals.instances, attachments: manifest.totals.attachments, bytes: acceptedBytes });
-    const accepted: SessionRecord = { ...session, status: 'ACCEPTED', completedAt: at, manifestKey: key, acceptedBytes, contact };
+    const accepted: SessionRecord = { ...session, status: 'ACCEPTED', completedAt: at, manifestKey: key, acceptedBytes, contact, retentionDueSince: at };
     await publishAccepted(accepted, at);
     return resultOf(accepted);
   }

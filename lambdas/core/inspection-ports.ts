@@ -118,6 +118,8 @@ export interface SessionRecord {
   acceptedBytes?: number;
   /** Set once the session's final event (accepted or rejected) was published. */
   eventPublishedAt?: string;
+  /** ACCEPTED, and its files still await the `accepted` retention tag (core/apply-retention.ts). */
+  retentionDueSince?: string;
 }
 
 export interface FileRecord {
@@ -198,7 +200,10 @@ export interface VerdictStore {
   lockForCompletion(sessionId: string, at: string, staleBefore: string): Promise<boolean>;
   /** Gives the lock back (COMPLETING → OPEN) when completion cannot go on yet. */
   releaseCompletionLock(sessionId: string): Promise<void>;
-  /** COMPLETING → ACCEPTED with the stored result and the per-study comments; false if the lock was lost. */
+  /**
+   * COMPLETING → ACCEPTED with the stored result and the per-study comments, due for retention
+   * tagging (retentionDueSince = completedAt); false if the lock was lost.
+   */
   markAccepted(sessionId: string, state: AcceptedState): Promise<boolean>;
   /**
    * Claims the right to publish the session's final event: true for exactly one caller until the
@@ -207,8 +212,13 @@ export interface VerdictStore {
   claimEventPublication(sessionId: string, at: string, staleBefore: string): Promise<boolean>;
   releaseEventClaim(sessionId: string): Promise<void>;
   markEventPublished(sessionId: string, at: string): Promise<void>;
-  /** Sessions still OPEN whose expiresAt is before `now`, and EXPIRED ones whose objects were not deleted yet. */
-  findSessionsToExpire(now: string): Promise<SessionRecord[]>;
+  /**
+   * What the sweep has to do: sessions still OPEN whose expiresAt is before `now`, EXPIRED ones
+   * whose objects were not deleted yet, and ACCEPTED ones whose files await their retention tag.
+   */
+  findSessionsToSweep(now: string): Promise<SessionRecord[]>;
+  /** The accepted session's files carry their retention tag: clears retentionDueSince. */
+  markRetentionApplied(sessionId: string, at: string): Promise<void>;
   /** OPEN → EXPIRED, only if still OPEN and past its expiry. */
   markExpired(sessionId: string, now: string): Promise<boolean>;
   markObjectsDeleted(sessionId: string, at: string): Promise<void>;

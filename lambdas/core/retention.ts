@@ -1,7 +1,8 @@
 /**
  * The object tag the uploads bucket's lifecycle keys on (lib/upload-storage.ts). Upload URLs sign
  * `upload-state=pending` (so never-completed data expires after retention.pendingDays); on
- * acceptance every file object is re-tagged `upload-state=accepted` (kept for retention.acceptedDays).
+ * acceptance the sweeper re-tags every file object `upload-state=accepted` (kept for retention.acceptedDays;
+ * core/apply-retention.ts).
  */
 export const RETENTION_TAG = {
   key: 'upload-state',

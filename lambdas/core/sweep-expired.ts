@@ -1,13 +1,17 @@
 /**
- * The scheduled sweep of abandoned sessions: an OPEN session past its expiry becomes EXPIRED and
- * its uploaded objects are deleted. Its reservations no longer matter (no upload or completion is
- * possible once it is not OPEN), and DynamoDB TTL removes its items later.
+ * The sweep (scheduled, and run for one session when it is accepted):
+ *  - an OPEN session past its expiry becomes EXPIRED and its uploaded objects are deleted. Its
+ *    reservations no longer matter (no upload or completion is possible once it is not OPEN), and
+ *    DynamoDB TTL removes its items later;
+ *  - an ACCEPTED session whose files still await their retention tag gets it (core/apply-retention.ts).
  */
+import type { ApplyRetention } from './apply-retention';
 import type { InspectionLog, InspectionMetrics, SessionCleaner, VerdictStore } from './inspection-ports';
 
 export interface SweepExpiredDeps {
   store: VerdictStore;
   cleaner: SessionCleaner;
+  applyRetention: ApplyRetention;
   metrics: InspectionMetrics;
   log: InspectionLog;
   now: () => Date;
@@ -16,32 +20,64 @@ export interface SweepExpiredDeps {
 export interface SweepResult {
   expired: number;
   objectsDeleted: number;
+  /** Accepted sessions whose files were tagged for retention in this run. */
+  retentionApplied: number;
+  objectsTagged: number;
   failed: number;
 }
 
 export function makeSweepExpired(deps: SweepExpiredDeps) {
-  return async function sweepExpired(): Promise<SweepResult> {
-    const now = deps.now().toISOString();
-    const candidates = await deps.store.findSessionsToExpire(now);
-    const result: SweepResult = { expired: 0, objectsDeleted: 0, failed: 0 };
-    for (const session of candidates) {
-      try {
-        if (session.status === 'OPEN') {
-          // Conditional: a session completed or rejected meanwhile is left alone.
-          if (!(await deps.store.markExpired(session.sessionId, now))) continue;
-          result.expired++;
+  /** The sweep's work on one session; a failure is counted, logged, and left for the next sweep. */
+  async function sweepSession(session: Awaited<ReturnType<VerdictStore['findSessionsToSweep']>>[number], now: string, result: SweepResult): Promise<void> {
+    try {
+      if (session.status === 'ACCEPTED') {
+        const tagged = await deps.applyRetention(session);
+        if (tagged !== null) {
+          result.retentionApplied++;
+          result.objectsTagged += tagged;
         }
-        // An EXPIRED one here is one whose clean-up failed in an earlier sweep.
-        result.objectsDeleted += await deps.cleaner.deleteSessionObjects(session.sessionId);
-        await deps.store.markObjectsDeleted(session.sessionId, now);
-      } catch (error) {
-        // One failing session must not stop the sweep; the bucket lifecycle is the backstop.
-        result.failed++;
-        deps.log.error('expiring a session failed', { sessionId: session.sessionId, error: (error as Error)?.name });
+        return;
       }
+      if (session.status === 'OPEN') {
+        // Conditional: a session completed or rejected meanwhile is left alone.
+        if (!(await deps.store.markExpired(session.sessionId, now))) return;
+        result.expired++;
+      }
+      if (session.status !== 'OPEN' && session.status !== 'EXPIRED') return;
+      // An EXPIRED one here is one whose clean-up failed in an earlier sweep.
+      result.objectsDeleted += await deps.cleaner.deleteSessionObjects(session.sessionId);
+      await deps.store.markObjectsDeleted(session.sessionId, now);
+    } catch (error) {
+      // One failing session must not stop the sweep; the bucket lifecycle is the backstop.
+      result.failed++;
+      deps.log.error('sweeping a session failed', { sessionId: session.sessionId, status: session.status, error: (error as Error)?.name });
     }
+  }
+
+  function finish(result: SweepResult): SweepResult {
     if (result.expired > 0) deps.metrics.add('SessionsExpired', result.expired, 'Count');
-    deps.log.info('expired sessions swept', { ...result });
+    deps.log.info('sessions swept', { ...result });
     return result;
+  }
+
+  const empty = (): SweepResult => ({ expired: 0, objectsDeleted: 0, retentionApplied: 0, objectsTagged: 0, failed: 0 });
+
+  return {
+    /** The scheduled sweep over every session that needs it. */
+    async sweepAll(): Promise<SweepResult> {
+      const now = deps.now().toISOString();
+      const result = empty();
+      for (const session of await deps.store.findSessionsToSweep(now)) await sweepSession(session, now, result);
+      return finish(result);
+    },
+    /** One session, as soon as it was accepted (its UploadSessionAccepted event); nothing when not due. */
+    async sweepAccepted(sessionId: string): Promise<SweepResult> {
+      const result = empty();
+      const session = await deps.store.getSession(sessionId);
+      if (session?.status === 'ACCEPTED' && session.retentionDueSince) await sweepSession(session, deps.now().toISOString(), result);
+      return finish(result);
+    },
   };
 }
+
+export type Sweep = ReturnType<typeof makeSweepExpired>;

@@ -12,6 +12,7 @@ import { S3ManifestWriter } from '../adapters/s3-manifest-writer';
 import { S3ObjectReader } from '../adapters/s3-object-reader';
 import { S3RetentionMarker } from '../adapters/s3-retention-marker';
 import { S3SessionCleaner } from '../adapters/s3-session-cleaner';
+import { makeApplyRetention } from '../core/apply-retention';
 import { makeCompleteSession } from '../core/complete-session';
 import { makeInspectObject } from '../core/inspect-object';
 import type { EventPublisher, ObjectReader } from '../core/inspection-ports';
@@ -50,7 +51,8 @@ export function buildInspectionUseCases(infra: InspectionInfrastructure) {
       authenticate(await sessions.get(sessionId), token, hasher);
     },
     inspectObject: makeInspectObject({ ...shared, reader: infra.reader ?? new S3ObjectReader(s3) }),
-    completeSession: makeCompleteSession({ ...shared, manifests: new S3ManifestWriter(s3), retention: new S3RetentionMarker(s3) }),
-    sweepExpired: makeSweepExpired(shared),
+    completeSession: makeCompleteSession({ ...shared, manifests: new S3ManifestWriter(s3) }),
+    /** The sweeper's work: expiring abandoned sessions, tagging accepted ones for retention. */
+    sweep: makeSweepExpired({ ...shared, applyRetention: makeApplyRetention({ ...shared, retention: new S3RetentionMarker(s3) }) }),
   };
 }

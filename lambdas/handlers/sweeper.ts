@@ -1,17 +1,37 @@
-/** The scheduled sweep (EventBridge Scheduler/rule): expires abandoned sessions and deletes their objects. */
-import type { SweepResult } from '../core/sweep-expired';
+/**
+ * The sweeper. Two EventBridge rules invoke it (lib/sweeper.ts):
+ *  - the schedule: expires abandoned sessions, deletes their objects, and tags the files of any
+ *    accepted session still awaiting its retention tag;
+ *  - UploadSessionAccepted on the institution's bus: tags that one session's files right away.
+ */
+import type { Sweep, SweepResult } from '../core/sweep-expired';
 import type { Observability } from './observability';
 import { sweeperDeps } from './wiring';
 
 export interface SweeperDeps {
-  sweepExpired(): Promise<SweepResult>;
+  sweep: Sweep;
   observability: Observability;
 }
 
+/** What the sweeper reads of its invocation: an EventBridge event (scheduled, or a session event). */
+export interface SweeperEvent {
+  'detail-type'?: string;
+  detail?: unknown;
+}
+
+/** The accepted session's id, when the event is an UploadSessionAccepted event that names one. */
+function acceptedSessionOf(event: SweeperEvent | undefined): string | undefined {
+  if (event?.['detail-type'] !== 'UploadSessionAccepted') return undefined;
+  const sessionId = (event.detail as { sessionId?: unknown } | undefined)?.sessionId;
+  return typeof sessionId === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(sessionId) ? sessionId : undefined;
+}
+
 export function createSweeperHandler(deps: SweeperDeps) {
-  return async function sweeper(): Promise<SweepResult> {
+  return async function sweeper(event?: SweeperEvent): Promise<SweepResult> {
     try {
-      return await deps.sweepExpired();
+      const accepted = acceptedSessionOf(event);
+      // Anything else (the schedule, or an event without a usable id) gets the full sweep.
+      return await (accepted ? deps.sweep.sweepAccepted(accepted) : deps.sweep.sweepAll());
     } finally {
       deps.observability.flush();
     }
@@ -20,4 +40,4 @@ export function createSweeperHandler(deps: SweeperDeps) {
 
 let built: ReturnType<typeof createSweeperHandler> | undefined;
 /** AWS entry: deps from the composition root, built on the first run. */
-export const handler = (): Promise<SweepResult> => (built ??= createSweeperHandler(sweeperDeps()))();
+export const handler = (event?: SweeperEvent): Promise<SweepResult> => (built ??= createSweeperHandler(sweeperDeps()))(event);

@@ -146,4 +146,4 @@ export const completeSessionDeps = once(() => {
   const { authorize, completeSession } = inspectionUseCases();
   return { authorize, completeSession, observability };
 });
-export const sweeperDeps = once(() => ({ sweepExpired: inspectionUseCases().sweepExpired, observability }));
+export const sweeperDeps = once(() => ({ sweep: inspectionUseCases().sweep, observability }));

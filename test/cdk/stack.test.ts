@@ -225,6 +225,22 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
         Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(s(), s().stack.sweeper.sweeper.function), 'Arn'] } })]),
       });
     });
+
+    it('runs the sweeper on every UploadSessionAccepted event of this institution, which alone may tag accepted files', () => {
+      const sweeperArn = { 'Fn::GetAtt': [logicalId(s(), s().stack.sweeper.sweeper.function), 'Arn'] };
+      s().template.hasResourceProperties('AWS::Events::Rule', {
+        EventBusName: { Ref: logicalId(s(), s().stack.events.bus) },
+        EventPattern: { source: [`upload-portal.${s().institution.id}`], 'detail-type': ['UploadSessionAccepted'] },
+        Targets: [Match.objectLike({ Arn: sweeperArn, RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 } })],
+      });
+      const bucketId = logicalId(s(), s().stack.storage.bucket);
+      const taggers = Object.entries(s().stack.functions).filter(([, fn]) => {
+        const [, policy] = ofType(s(), 'AWS::IAM::Policy').find(([, p]) => refersTo(p.Properties.Roles, logicalId(s(), fn.role)))!;
+        return (policy.Properties.PolicyDocument.Statement as any[]).some((st) => asArray(st.Action).includes('s3:PutObjectTagging') && refersTo(st.Resource, bucketId));
+      });
+      // The signer signs the pending tag into each upload URL; only the sweeper re-tags afterwards.
+      expect(taggers.map(([name]) => name).sort()).toEqual(['RequestUploads', 'Sweeper']);
+    });
   });
 
   describe('Lambdas', () => {

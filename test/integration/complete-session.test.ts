@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetObjectCommand, GetObjectTaggingCommand } from '@aws-sdk/client-s3';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys, type SessionItem } from '../../lambdas/adapters/table';
 import type { Manifest } from '../../lambdas/core/manifest';
 import { en } from '../../lambdas/core/messages';
@@ -161,9 +161,22 @@ describe('the happy path through the real API', () => {
     }
     expect(manifest.studies.find((s) => s.studyInstanceUid === studyA)!.comment).toBe(body.studies[0]!.comment);
 
-    // The objects are kept as accepted data; the session refuses further uploads.
-    const tags = await api.bucket.s3.send(new GetObjectTaggingCommand({ Bucket: api.bucket.bucketName, Key: objectKeys[0]! }));
-    expect(tags.TagSet).toContainEqual({ Key: 'upload-state', Value: 'accepted' });
+    // The objects become accepted data after the answer: the session is due for retention tagging,
+    // and the sweeper, invoked by the UploadSessionAccepted event as the stack's rule does, tags every file.
+    const tagsOf = async (key: string) => (await api.bucket.s3.send(new GetObjectTaggingCommand({ Bucket: api.bucket.bucketName, Key: key }))).TagSet ?? [];
+    expect((await sessionItem(session.sessionId)).retentionDueSince).toBe(accepted.body.completedAt);
+    expect(await tagsOf(objectKeys[0]!)).not.toContainEqual({ Key: 'upload-state', Value: 'accepted' });
+    const sweeper = createSweeperHandler({ sweep: rig.useCases.sweep, observability: rig.observability });
+    const acceptedEvent = { 'detail-type': 'UploadSessionAccepted', detail: rig.publisher.ofType('UploadSessionAccepted').find((e) => e.sessionId === session.sessionId) };
+    expect(await sweeper(acceptedEvent)).toMatchObject({ retentionApplied: 1, objectsTagged: objectKeys.length, expired: 0, failed: 0 });
+    for (const key of objectKeys) expect(await tagsOf(key)).toContainEqual({ Key: 'upload-state', Value: 'accepted' });
+    const tagged = await sessionItem(session.sessionId);
+    expect(tagged.retentionDueSince).toBeUndefined();
+    expect(tagged.retentionAppliedAt).toBeDefined();
+    // Once applied, neither the event again nor the schedule tags anything.
+    expect(await sweeper(acceptedEvent)).toMatchObject({ retentionApplied: 0, objectsTagged: 0 });
+    expect((await sweeper()).objectsTagged).toBe(0);
+    // The session refuses further uploads.
     const more = await api.requestUploads(session.sessionId, session.token, [{ ...declared[6], bytes: undefined, clientId: 'late', name: 'late.pdf' }].map(({ bytes: _b, ...f }) => f));
     expect(more.status).toBe(409);
 
@@ -307,7 +320,7 @@ describe('the sweep of expired sessions', () => {
     const doneFile = await declareCorpusDicom(rig, done.sessionId, STUDY_A[2]!);
     await putObject(rig, doneFile.key, corpusBytes(STUDY_A[2]!));
 
-    const sweeper = createSweeperHandler({ sweepExpired: rig.useCases.sweepExpired, observability: rig.observability });
+    const sweeper = createSweeperHandler({ sweep: rig.useCases.sweep, observability: rig.observability });
     const result = await sweeper();
     expect(result.expired).toBeGreaterThanOrEqual(1);
     expect(result.failed).toBe(0);
@@ -324,5 +337,24 @@ describe('the sweep of expired sessions', () => {
     expect(await api.bucket.objectSize(staleFile.key)).toBeUndefined();
     const res = await completeCall(stale.sessionId, stale.token, { consent: CONSENT });
     expect(res.status).toBe(409);
+  });
+
+  it('tags the files of an accepted session whose event never reached the sweeper; a malformed event gets the full sweep', async () => {
+    const lost = await seedSession(rig, { status: 'ACCEPTED' });
+    const files = [await declareCorpusDicom(rig, lost.sessionId, STUDY_A[0]!), await declareCorpusDicom(rig, lost.sessionId, STUDY_A[1]!)];
+    for (const [i, f] of files.entries()) await putObject(rig, f.key, corpusBytes(STUDY_A[i]!));
+    await api.table.doc.send(
+      new UpdateCommand({ TableName: api.table.tableName, Key: keys.session(lost.sessionId), UpdateExpression: 'SET retentionDueSince = :at', ExpressionAttributeValues: { ':at': new Date().toISOString() } }),
+    );
+    const tagsOf = async (key: string) => (await api.bucket.s3.send(new GetObjectTaggingCommand({ Bucket: api.bucket.bucketName, Key: key }))).TagSet ?? [];
+    expect(await tagsOf(files[0]!.key)).toEqual([]);
+
+    const sweeper = createSweeperHandler({ sweep: rig.useCases.sweep, observability: rig.observability });
+    // An id that is not one of ours is not looked up: the whole table is swept instead, which finds the session.
+    const result = await sweeper({ 'detail-type': 'UploadSessionAccepted', detail: { sessionId: '../../etc' } });
+    expect(result.failed).toBe(0);
+    expect(result.retentionApplied).toBeGreaterThanOrEqual(1);
+    for (const f of files) expect(await tagsOf(f.key)).toEqual([{ Key: 'upload-state', Value: 'accepted' }]);
+    expect((await sessionItem(lost.sessionId)).retentionDueSince).toBeUndefined();
   });
 });

@@ -11,7 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
 import type { Manifest } from '../../lambdas/core/manifest';
 import { manifestKeyFor } from '../../lambdas/core/model';
@@ -254,6 +254,24 @@ describe('local mode, end to end over HTTP', () => {
         const bytes = Buffer.from(await stored.Body!.transformToByteArray());
         expect(bytes.equals(dicom.find((f) => f.sopInstanceUid === instance.sopInstanceUid)!.bytes)).toBe(true);
       }
+      // The acceptance event invokes the sweeper, which tags every file (attachments too) as accepted data.
+      const fileKeys = manifest.studies.flatMap((s) => [...s.series.flatMap((series) => series.instances.map((i) => i.objectKey)), ...s.attachments.map((a) => a.objectKey)]);
+      expect(fileKeys).toHaveLength(dicom.length + 2);
+      const untagged = async () => {
+        const left: string[] = [];
+        for (const key of fileKeys) {
+          const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: info.bucketName, Key: key }));
+          if (!tags.TagSet?.some((t) => t.Key === 'upload-state' && t.Value === 'accepted')) left.push(key);
+        }
+        return left;
+      };
+      const deadline = Date.now() + 10_000;
+      let left = await untagged();
+      while (left.length > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        left = await untagged();
+      }
+      expect(left).toEqual([]);
     } finally {
       s3.destroy();
     }
@@ -323,7 +341,7 @@ describe('local mode, end to end over HTTP', () => {
     expect(resumed.json.sessionId).toBe(cliSessionId);
 
     await new Promise((r) => setTimeout(r, 2500));
-    expect(running.output()).toMatch(/Sweep found nothing to expire|Expired abandoned sessions/);
+    expect(running.output()).toMatch(/Sweep found nothing to do|Swept sessions/);
     expect(running.output()).not.toMatch(/Sweep failed|ERROR/);
     const exit = await stopLocal(running, 'SIGTERM', 'process');
     expect(exit, running.output()).toEqual({ code: 0, signal: null });
