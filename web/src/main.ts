@@ -6,7 +6,7 @@ import './styles.css';
 import { message, formatBytes } from '../../lambdas/core/messages';
 import type { Limits, Violation } from '../../lambdas/core/model';
 import { ApiClient, ApiError, type CreatedSession, type Institution, type SessionState } from './api';
-import { h, icon, type Child } from './dom';
+import { h, icon, type Attrs, type Child } from './dom';
 import { detectLanguage, languages, setLanguage, t, currentLanguage, type UiKey } from './i18n';
 import { HeaderScanner } from './scanner';
 import type { ScanResult } from './scan';
@@ -527,34 +527,27 @@ function selectScreen(): HTMLElement {
   );
 }
 
+/** A hidden file picker (the visible buttons open it); `pathOf` gives each picked file's path. */
+function hiddenFileInput(id: string, pathOf: (file: File) => string, extra: Attrs = {}): HTMLInputElement {
+  return h('input', {
+    type: 'file',
+    id,
+    multiple: true,
+    class: 'visually-hidden',
+    tabindex: '-1',
+    'aria-hidden': 'true',
+    ...extra,
+    onchange: (e: Event) => {
+      const input = e.target as HTMLInputElement;
+      addPicked([...(input.files ?? [])].map((file) => ({ file, path: pathOf(file) })));
+      input.value = '';
+    },
+  });
+}
+
 function panelSelect(scanning: boolean): HTMLElement {
-  const fileInput = h('input', {
-    type: 'file',
-    id: 'file-input',
-    multiple: true,
-    class: 'visually-hidden',
-    tabindex: '-1',
-    'aria-hidden': 'true',
-    onchange: (e: Event) => {
-      const input = e.target as HTMLInputElement;
-      addPicked([...(input.files ?? [])].map((file) => ({ file, path: file.name })));
-      input.value = '';
-    },
-  });
-  const folderInput = h('input', {
-    type: 'file',
-    id: 'folder-input',
-    webkitdirectory: true,
-    multiple: true,
-    class: 'visually-hidden',
-    tabindex: '-1',
-    'aria-hidden': 'true',
-    onchange: (e: Event) => {
-      const input = e.target as HTMLInputElement;
-      addPicked([...(input.files ?? [])].map((file) => ({ file, path: file.webkitRelativePath || file.name })));
-      input.value = '';
-    },
-  });
+  const fileInput = hiddenFileInput('file-input', (file) => file.name);
+  const folderInput = hiddenFileInput('folder-input', (file) => file.webkitRelativePath || file.name, { webkitdirectory: true });
   const drop = h(
     'div',
     {
