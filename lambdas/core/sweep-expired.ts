@@ -6,7 +6,7 @@
  *  - an ACCEPTED session whose files still await their retention tag gets it (core/apply-retention.ts).
  */
 import type { ApplyRetention } from './apply-retention';
-import type { InspectionLog, InspectionMetrics, SessionCleaner, VerdictStore } from './inspection-ports';
+import type { InspectionLog, InspectionMetrics, SessionCleaner, SessionRecord, VerdictStore } from './inspection-ports';
 
 export interface SweepExpiredDeps {
   store: VerdictStore;
@@ -28,7 +28,7 @@ export interface SweepResult {
 
 export function makeSweepExpired(deps: SweepExpiredDeps) {
   /** The sweep's work on one session; a failure is counted, logged, and left for the next sweep. */
-  async function sweepSession(session: Awaited<ReturnType<VerdictStore['findSessionsToSweep']>>[number], now: string, result: SweepResult): Promise<void> {
+  async function sweepSession(session: SessionRecord, now: string, result: SweepResult): Promise<void> {
     try {
       if (session.status === 'ACCEPTED') {
         const tagged = await deps.applyRetention(session);
@@ -74,7 +74,8 @@ export function makeSweepExpired(deps: SweepExpiredDeps) {
     async sweepAccepted(sessionId: string): Promise<SweepResult> {
       const result = empty();
       const session = await deps.store.getSession(sessionId);
-      if (session?.status === 'ACCEPTED' && session.retentionDueSince) await sweepSession(session, deps.now().toISOString(), result);
+      // Only the retention step: an event never expires or deletes anything.
+      if (session?.status === 'ACCEPTED') await sweepSession(session, deps.now().toISOString(), result);
       return finish(result);
     },
   };
