@@ -1,11 +1,37 @@
+/**
+ * The test tiers, one vitest project each, run alone with `npm run test:<tier>` and together by
+ * `npm test`. A tier's files are test/<tier>/**\/*.test.ts. Its globalSetup files start what only
+ * that tier needs; vitest runs them only when a file of the tier is selected, so
+ * `npm run test:unit` starts no emulator and needs no Java. To give a tier a service, add its
+ * setup file to that tier's list.
+ */
 import { defineConfig } from 'vitest/config';
+
+export interface TestTier {
+  globalSetup: string[];
+  /** Worker threads start faster than forks; tiers that spawn servers or browsers keep forks. */
+  pool: 'threads' | 'forks';
+}
+
+export const TEST_TIERS: Record<'unit' | 'integration' | 'cdk' | 'e2e', TestTier> = {
+  /** Pure logic: core, the DICOM reader, the portal's modules, the import boundaries. */
+  unit: { globalSetup: [], pool: 'threads' },
+  /** Adapters, handlers and local mode against DynamoDB Local (Java) and s3rver. */
+  integration: { globalSetup: ['test/setup/emulators.ts'], pool: 'forks' },
+  /** CDK Template tests and cdk-nag over the synthesized stacks. */
+  cdk: { globalSetup: [], pool: 'forks' },
+  /** The portal in Debian's Chromium against a real local mode, which starts its own emulators. */
+  e2e: { globalSetup: [], pool: 'forks' },
+};
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/emulators.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    pool: 'forks',
+    // No globalSetup at the root: the root project's setup would run for every tier.
+    projects: Object.entries(TEST_TIERS).map(([name, { globalSetup, pool }]) => ({
+      extends: true,
+      test: { name, include: [`test/${name}/**/*.test.ts`], globalSetup, pool },
+    })),
   },
 });
