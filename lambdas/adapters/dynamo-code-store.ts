@@ -2,7 +2,7 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { UploadCodeRecord } from '../core/model';
 import type { CodeStore } from '../core/ports';
-import { isConditionalCheckFailed } from './dynamo-errors';
+import { conditionalUpdate, isConditionalCheckFailed } from './dynamo-errors';
 import { codeRecordOf } from './dynamo-item-mapper';
 import { keys, type CodeItem } from './table';
 
@@ -52,21 +52,14 @@ export class DynamoCodeStore implements CodeStore {
       throw error;
     }
     if (sessionId) {
-      try {
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: keys.session(sessionId),
-            UpdateExpression: 'SET #status = :expired, expiredAt = :now ADD version :one',
-            ConditionExpression: '#status = :open',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':expired': 'EXPIRED', ':open': 'OPEN', ':now': now.toISOString(), ':one': 1 },
-          }),
-        );
-      } catch (error) {
-        // A session that already left OPEN keeps its outcome.
-        if (!isConditionalCheckFailed(error)) throw error;
-      }
+      // A session that already left OPEN keeps its outcome (the condition fails, nothing changes).
+      await conditionalUpdate(this.doc, this.table, {
+        Key: keys.session(sessionId),
+        UpdateExpression: 'SET #status = :expired, expiredAt = :now ADD version :one',
+        ConditionExpression: '#status = :open',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':expired': 'EXPIRED', ':open': 'OPEN', ':now': now.toISOString(), ':one': 1 },
+      });
     }
     return true;
   }

@@ -2,11 +2,11 @@
  * Sessions in the table (SessionStore port): the session item, its study and file items under the
  * same partition, and the atomic claim of the code that opened it.
  */
-import { QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FileRecord, SessionRecord, SessionState, SessionTotals, StudyRecord } from '../core/model';
 import type { SessionStore } from '../core/ports';
 import { withRetries } from '../core/retry';
-import { cancellationCodes, isConditionalCheckFailed, isTransactionConflict } from './dynamo-errors';
+import { cancellationCodes, conditionalUpdate, isTransactionConflict } from './dynamo-errors';
 import { DynamoItemReader } from './dynamo-item-reader';
 import { fileRecordOf, sessionRecordOf, studyRecordOf } from './dynamo-item-mapper';
 import { keys, type FileItem, type SessionItem, type StudyItem } from './table';
@@ -93,23 +93,14 @@ export class DynamoSessionStore implements SessionStore {
     return withRetries({ attempts: 5, delayMs: (n) => 10 * n, retryOn: isTransactionConflict }, () => this.tryReplaceToken(sessionId, tokenHash));
   }
 
-  private async tryReplaceToken(sessionId: string, tokenHash: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: keys.session(sessionId),
-          UpdateExpression: 'SET tokenHash = :hash ADD version :one',
-          ConditionExpression: '#status = :open',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':hash': tokenHash, ':open': 'OPEN', ':one': 1 },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+  private tryReplaceToken(sessionId: string, tokenHash: string): Promise<boolean> {
+    return conditionalUpdate(this.doc, this.table, {
+      Key: keys.session(sessionId),
+      UpdateExpression: 'SET tokenHash = :hash ADD version :one',
+      ConditionExpression: '#status = :open',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':hash': tokenHash, ':open': 'OPEN', ':one': 1 },
+    });
   }
 
   /** Every item of the session's partition whose sort key starts with `prefix` (all of them for ''), paged. */
