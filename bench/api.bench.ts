@@ -14,13 +14,14 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { tableDefinition } from '../lambdas/adapters/table';
 import { parseInstitutionConfig } from '../lambdas/core/institution';
-import type { AppConfig } from '../lambdas/handlers/config';
+import type { AppConfig } from '../lambdas/runtime/config';
 import { createCreateSessionHandler } from '../lambdas/handlers/create-session';
 import { createGetSessionHandler } from '../lambdas/handlers/get-session';
 import { createIssueUploadCodeHandler } from '../lambdas/handlers/issue-upload-code';
 import { createRequestUploadsHandler } from '../lambdas/handlers/request-uploads';
-import { createObservability } from '../lambdas/handlers/observability';
-import { createApiDeps, createAwsClients } from '../lambdas/handlers/wiring';
+import { createObservability } from '../lambdas/runtime/observability';
+import { createApiDeps } from '../lambdas/runtime/api-deps';
+import { createAwsClients } from '../lambdas/runtime/aws-clients';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoLocal, startS3rver } from '../local/emulators';
 
 const REQUESTS = 200;

@@ -10,8 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { apiRoutes, workerEntries } from '../lambdas/handlers/routes';
-import { BUNDLE_SETTINGS, HANDLERS_DIR, PROJECT_ROOT } from '../lib/app-function';
+import { apiRoutes, workerEntries } from '../lambdas/runtime/routes';
+import { BUNDLE_SETTINGS, ENTRIES_DIR, PROJECT_ROOT } from '../lib/app-function';
 
 const TARGET_BYTES = 1.5 * 1024 * 1024;
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     { name: 'Sweeper', entry: workerEntries.sweeper },
   ];
   const functions = [];
-  for (const fn of lambdas) functions.push({ name: fn.name, file: await bundle(fn.name, path.join(HANDLERS_DIR, fn.entry)) });
+  for (const fn of lambdas) functions.push({ name: fn.name, file: await bundle(fn.name, path.join(ENTRIES_DIR, fn.entry)) });
 
   const all = [...baselines, ...functions];
   const times = coldImportTimes(all.map((b) => b.file));

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { S3ObjectReader } from '../lambdas/adapters/s3-object-reader';
 import { judge } from '../lambdas/core/inspect-object';
-import type { FileRecord, ObjectReader } from '../lambdas/core/inspection-ports';
+import type { FileRecord } from '../lambdas/core/model';
+import type { ObjectReader } from '../lambdas/core/ports';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startS3rver } from '../local/emulators';
 import { syntheticHeader } from './synthetic-dicom';
 
@@ -65,7 +66,7 @@ try {
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: createReadStream(path), ContentLength: size }));
     rmSync(path);
 
-    const file: FileRecord = { sessionId: 'bench', fileId: `f${size}`, name: 'bench.dcm', kind: 'dicom', size, studyInstanceUid: uids.studyInstanceUid, sopInstanceUid: uids.sopInstanceUid, objectKey: key, status: 'RESERVED', createdAt: '' };
+    const file: FileRecord = { sessionId: 'bench', fileId: `f${size}`, clientId: `f${size}`, name: 'bench.dcm', kind: 'dicom', size, studyInstanceUid: uids.studyInstanceUid, sopInstanceUid: uids.sopInstanceUid, objectKey: key, status: 'RESERVED', createdAt: '' };
     const times: number[] = [];
     let bytesRead = 0;
     for (let i = 0; i < RUNS; i++) {

@@ -17,7 +17,7 @@ import { acknowledge, encryptedLogGroup, LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } f
 
 /** Project root: bundling resolves entries, tsconfig and the lock file from here. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..');
-export const HANDLERS_DIR = path.join(PROJECT_ROOT, 'lambdas', 'handlers');
+export const ENTRIES_DIR = path.join(PROJECT_ROOT, 'lambdas', 'runtime', 'entries');
 export const METRICS_NAMESPACE = 'UploadPortal';
 
 /**
@@ -37,7 +37,7 @@ export const BUNDLE_SETTINGS = {
 } as const;
 
 export interface AppFunctionProps {
-  /** Entry file, relative to lambdas/handlers (the `entry` column of routes.ts). */
+  /** Entry file, relative to lambdas/runtime/entries (the `entry` column of routes.ts). */
   entry: string;
   /** Powertools service name: the function's role in logs, traces and metrics. */
   serviceName: string;
@@ -69,7 +69,7 @@ export class AppFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(HANDLERS_DIR, props.entry),
+      entry: path.join(ENTRIES_DIR, props.entry),
       handler: 'handler',
       description: props.description,
       runtime: LAMBDA_RUNTIME,

@@ -7,7 +7,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { InstitutionConfig } from '../lambdas/core/institution';
-import { eventSourceFor } from '../lambdas/core/inspection-ports';
+import { eventSourceFor } from '../lambdas/core/events';
 import type { AppFunction } from './app-function';
 
 export const EVENT_DETAIL_TYPES = ['UploadSessionAccepted', 'UploadSessionRejected'] as const;

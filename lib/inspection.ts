@@ -11,7 +11,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { InstitutionConfig } from '../lambdas/core/institution';
-import { workerEntries } from '../lambdas/handlers/routes';
+import { workerEntries } from '../lambdas/runtime/routes';
 import { AppFunction } from './app-function';
 import { acknowledge, customerManagedKey, encryptedQueue, VISIBILITY_TIMEOUT_FACTOR } from './defaults';
 import type { PortalEvents } from './events';

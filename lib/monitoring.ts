@@ -1,7 +1,7 @@
 /**
  * Monitoring: one CloudWatch dashboard per institution and the alarms ops act on, all sent to an
  * encrypted SNS topic that e-mails the institution's alarmEmail. Business metrics come from the
- * Lambdas' EMF output (lambdas/handlers/observability.ts): namespace UploadPortal, dimension
+ * Lambdas' EMF output (lambdas/runtime/observability.ts): namespace UploadPortal, dimension
  * institutionId, plus reason for SessionsRejected.
  */
 import { Duration } from 'aws-cdk-lib';

@@ -13,7 +13,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { InstitutionConfig } from '../lambdas/core/institution';
-import { workerEntries } from '../lambdas/handlers/routes';
+import { workerEntries } from '../lambdas/runtime/routes';
 import { AppFunction } from './app-function';
 import { acknowledge, encryptedQueue } from './defaults';
 import type { PortalEvents } from './events';

@@ -1,5 +1,5 @@
 /**
- * UploadApi: the HTTP API of DESIGN.md, built from the route table in lambdas/handlers/routes.ts
+ * UploadApi: the HTTP API of DESIGN.md, built from the route table in lambdas/runtime/routes.ts
  * (one Lambda per route). Session routes check the bearer token in the function; the admin route
  * is IAM-authorized (SigV4, used by `npm run codes`). Stage throttling, a tighter limit on code
  * redemption, CORS for the portal origin only, and JSON access logs without client IPs.
@@ -14,7 +14,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { InstitutionConfig } from '../lambdas/core/institution';
-import { apiRoutes, type ApiRoute } from '../lambdas/handlers/routes';
+import { apiRoutes, type ApiRoute } from '../lambdas/runtime/routes';
 import { AppFunction } from './app-function';
 import { acknowledge, API_THROTTLE, encryptedLogGroup } from './defaults';
 import type { PortalEvents } from './events';

@@ -20,7 +20,7 @@ export interface UploadPortalStackProps extends StackProps {
   institution: InstitutionConfig;
   /** The built portal to deploy (web/dist). */
   portalAssetDir: string;
-  /** Where the Lambda entry files live (defaults to lambdas/handlers). */
+  /** Where the Lambda entry files live (defaults to lambdas/runtime/entries). */
 }
 
 export function stackNameFor(institutionId: string): string {

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
-import { apiRoutes, type ApiRoute } from '../lambdas/handlers/routes';
+import { apiRoutes, type ApiRoute } from '../lambdas/runtime/routes';
 import { message } from '../lambdas/core/messages';
 
 export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;

@@ -8,7 +8,7 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameS
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Observability } from '../lambdas/handlers/observability';
+import type { Observability } from '../lambdas/runtime/observability';
 import { startDynamoLocal, type RunningEmulator, type S3ObjectEvent, type S3RequestOrigin } from './emulators';
 import { createApiAdapter } from './http-adapter';
 import { startS3rverThread } from './s3rver-thread';

@@ -82,7 +82,7 @@ export async function findLostObjectEvents(opts: {
       const head = await opts.s3.send(new HeadObjectCommand({ Bucket: opts.bucketName, Key: file.objectKey }));
       records.push(objectCreatedRecord(opts.bucketName, file.objectKey, head.ContentLength ?? 0, head.ETag));
     } catch (error) {
-      if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') continue; // not uploaded yet
+      if (error instanceof NotFound) continue; // not uploaded yet
       throw error;
     }
   }

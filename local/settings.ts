@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseInstitutionConfig, type InstitutionConfig } from '../lambdas/core/institution';
+import type { LogFormat } from '../lambdas/runtime/config';
 
 const port = (name: string) =>
   z.coerce.number({ error: `${name} must be a port number` }).int().min(0, `${name} must be 0–65535`).max(65535, `${name} must be 0–65535`);
@@ -18,6 +19,8 @@ const envSchema = z.object({
   DYNAMO_PORT: port('DYNAMO_PORT').optional(),
   /** How often the local sweeper runs (AWS runs it on a schedule). */
   SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** The terminal wants readable lines; `json` prints what CloudWatch would get. */
+  LOG_FORMAT: z.enum(['pretty', 'json'], { error: 'LOG_FORMAT must be "pretty" or "json"' }).default('pretty'),
 });
 
 export interface LocalSettings {
@@ -29,6 +32,7 @@ export interface LocalSettings {
   s3Port?: number;
   dynamoPort?: number;
   sweepIntervalMs: number;
+  logFormat: LogFormat;
   /** The repository root: institutions/ and web/ live here. */
   root: string;
 }
@@ -55,6 +59,7 @@ export function readLocalSettings(env: Record<string, string | undefined>, root 
     ...(e.S3_PORT !== undefined ? { s3Port: e.S3_PORT } : {}),
     ...(e.DYNAMO_PORT !== undefined ? { dynamoPort: e.DYNAMO_PORT } : {}),
     sweepIntervalMs: e.SWEEP_INTERVAL_SECONDS * 1000,
+    logFormat: e.LOG_FORMAT,
     root,
   };
 }

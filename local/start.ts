@@ -2,34 +2,32 @@
  * `npm start`: runs the whole portal on this machine and prints three lines scripts can read:
  * `Portal: <url>`, `API: <url>`, `Upload code: <code>`. Ctrl-C (or SIGTERM) stops it cleanly.
  */
-import { LocalSettingsError, readLocalSettings } from './settings';
+import { InstitutionConfigError } from '../lambdas/core/institution';
+import { createObservability } from '../lambdas/runtime/observability';
 import { JavaMissingError } from './emulators';
+import { LocalModeError, startLocalMode } from './local-mode';
+import { LocalSettingsError, readLocalSettings } from './settings';
 
 async function main(): Promise<void> {
   let settings;
   try {
     settings = readLocalSettings(process.env);
   } catch (error) {
-    if (!(error instanceof LocalSettingsError) && !(error instanceof Error && error.name === 'InstitutionConfigError')) throw error;
+    if (!(error instanceof LocalSettingsError) && !(error instanceof InstitutionConfigError)) throw error;
     console.error(`Cannot start local mode: ${error.message}`);
     process.exit(1);
   }
-  // Local mode's terminal wants readable lines; the same Powertools logger prints JSON on AWS.
-  // Set before the handler modules load, since their logger reads it once.
-  process.env.LOG_FORMAT ??= 'pretty';
-  const { createObservability } = await import('../lambdas/handlers/observability');
-  const { logFormatFromEnv } = await import('../lambdas/handlers/config');
+  // Local mode's terminal wants readable lines (settings.logFormat); the same Powertools logger prints JSON on AWS.
   // Metrics stay off locally: EMF lines are for CloudWatch, not a terminal.
-  const observability = createObservability({ serviceName: 'upload-portal', logFormat: logFormatFromEnv(), metrics: false });
+  const observability = createObservability({ serviceName: 'upload-portal', logFormat: settings.logFormat, metrics: false });
   // Its own logger, so local mode's lines don't carry the last request's correlation id.
-  const { logger } = createObservability({ serviceName: 'local-mode', logFormat: logFormatFromEnv(), metrics: false });
-  const { startLocalMode } = await import('./local-mode');
+  const { logger } = createObservability({ serviceName: 'local-mode', logFormat: settings.logFormat, metrics: false });
 
   let mode;
   try {
     mode = await startLocalMode(settings, { app: observability, logger });
   } catch (error) {
-    if (error instanceof JavaMissingError || (error instanceof Error && error.name === 'LocalModeError')) {
+    if (error instanceof JavaMissingError || error instanceof LocalModeError) {
       console.error(`Cannot start local mode: ${error.message}`);
     } else {
       console.error('Cannot start local mode:', error);

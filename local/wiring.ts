@@ -1,18 +1,19 @@
 /**
  * Local mode's composition root: the same adapters and handler factories as AWS
- * (lambdas/handlers/wiring.ts), built over the emulators' endpoints, with a recording event
+ * (lambdas/runtime/wiring.ts), built over the emulators' endpoints, with a recording event
  * publisher (events.jsonl) in place of EventBridge. As the stack's rule does, each
  * UploadSessionAccepted event invokes the sweeper for that session (asynchronously, one at a time).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { InstitutionConfig } from '../lambdas/core/institution';
-import type { EventPublisher } from '../lambdas/core/inspection-ports';
+import type { EventPublisher } from '../lambdas/core/ports';
 import { RecordingEventPublisher } from '../lambdas/adapters/recording-event-publisher';
-import type { AppConfig } from '../lambdas/handlers/config';
-import { createAwsClients, createApiDeps } from '../lambdas/handlers/wiring';
-import { buildInspectionUseCases } from '../lambdas/handlers/inspection-deps';
-import type { Observability } from '../lambdas/handlers/observability';
+import type { AppConfig } from '../lambdas/runtime/config';
+import { createApiDeps } from '../lambdas/runtime/api-deps';
+import { createAwsClients } from '../lambdas/runtime/aws-clients';
+import { buildInspectionUseCases } from '../lambdas/runtime/inspection-deps';
+import type { Observability } from '../lambdas/runtime/observability';
 import { createCreateSessionHandler } from '../lambdas/handlers/create-session';
 import { createGetSessionHandler } from '../lambdas/handlers/get-session';
 import { createRequestUploadsHandler } from '../lambdas/handlers/request-uploads';
@@ -39,7 +40,7 @@ export interface LocalAppOptions {
 }
 
 export interface LocalApp {
-  /** One handler per route id in lambdas/handlers/routes.ts. */
+  /** One handler per route id in lambdas/runtime/routes.ts. */
   apiHandlers: Record<string, ApiHandler>;
   inspector: SqsHandler;
   /** One run of the scheduled sweep. */

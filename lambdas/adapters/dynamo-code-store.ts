@@ -1,7 +1,9 @@
 /** Upload codes in the table (CodeStore port): one item per code, keyed by the code's hash. */
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CodeStore, UploadCodeRecord } from '../core/ports';
-import { isConditionalCheckFailed } from './dynamo-errors';
+import type { UploadCodeRecord } from '../core/model';
+import type { CodeStore } from '../core/ports';
+import { conditionalUpdate, isConditionalCheckFailed } from './dynamo-errors';
+import { codeRecordOf } from './dynamo-item-mapper';
 import { keys, type CodeItem } from './table';
 
 export class DynamoCodeStore implements CodeStore {
@@ -28,17 +30,7 @@ export class DynamoCodeStore implements CodeStore {
   async get(codeHash: string): Promise<UploadCodeRecord | undefined> {
     const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: keys.code(codeHash), ConsistentRead: true }));
     const item = out.Item as CodeItem | undefined;
-    if (!item) return undefined;
-    return {
-      codeHash,
-      institutionId: item.institutionId,
-      createdAt: item.createdAt,
-      expiresAt: item.expiresAt,
-      ...(item.maxSessionBytes !== undefined ? { maxSessionBytes: Number(item.maxSessionBytes) } : {}),
-      ...(item.reference !== undefined ? { reference: item.reference } : {}),
-      revoked: item.revoked === true,
-      ...(item.sessionId ? { sessionId: item.sessionId } : {}),
-    };
+    return item ? codeRecordOf(codeHash, item) : undefined;
   }
 
   async revoke(codeHash: string, now: Date): Promise<boolean> {
@@ -60,21 +52,14 @@ export class DynamoCodeStore implements CodeStore {
       throw error;
     }
     if (sessionId) {
-      try {
-        await this.doc.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: keys.session(sessionId),
-            UpdateExpression: 'SET #status = :expired, expiredAt = :now ADD version :one',
-            ConditionExpression: '#status = :open',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':expired': 'EXPIRED', ':open': 'OPEN', ':now': now.toISOString(), ':one': 1 },
-          }),
-        );
-      } catch (error) {
-        // A session that already left OPEN keeps its outcome.
-        if (!isConditionalCheckFailed(error)) throw error;
-      }
+      // A session that already left OPEN keeps its outcome (the condition fails, nothing changes).
+      await conditionalUpdate(this.doc, this.table, {
+        Key: keys.session(sessionId),
+        UpdateExpression: 'SET #status = :expired, expiredAt = :now ADD version :one',
+        ConditionExpression: '#status = :open',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':expired': 'EXPIRED', ':open': 'OPEN', ':now': now.toISOString(), ':one': 1 },
+      });
     }
     return true;
   }

@@ -7,13 +7,14 @@
  *   SOP:     a guard item per SOPInstanceUID, so one image is never declared twice in a session
  */
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DeclaredFile, Reservation, ReservationRefusal, ReservationStore } from '../core/ports';
+import type { FileRecord } from '../core/model';
+import type { Reservation, ReservationRefusal, ReservationStore } from '../core/ports';
 import { cancellationCodes } from './dynamo-errors';
 import { keys, type FileItem } from './table';
 
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
-/** The statuses whose bytes the inspector added to receivedBytes (lambdas/adapters/dynamo-verdict-store.ts). */
+/** The statuses whose bytes the inspector added to receivedBytes (./dynamo-file-verdicts.ts). */
 const COUNTED_AS_RECEIVED = new Set(['VERIFIED', 'REJECTED']);
 
 export class DynamoReservationStore implements ReservationStore {
@@ -93,7 +94,7 @@ export class DynamoReservationStore implements ReservationStore {
     }
   }
 
-  async release(file: DeclaredFile, now: Date): Promise<'released' | 'stale'> {
+  async release(file: FileRecord, now: Date): Promise<'released' | 'stale'> {
     const dicom = file.kind === 'dicom' ? 1 : 0;
     const received = COUNTED_AS_RECEIVED.has(file.status) ? file.size : 0;
     const items: TransactItem[] = [
@@ -142,6 +143,6 @@ export class DynamoReservationStore implements ReservationStore {
   }
 }
 
-function fileItemOf(file: DeclaredFile, ttl: number): FileItem {
+function fileItemOf(file: FileRecord, ttl: number): FileItem {
   return { ...keys.file(file.sessionId, file.fileId), ...file, ttl };
 }

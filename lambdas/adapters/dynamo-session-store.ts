@@ -2,67 +2,24 @@
  * Sessions in the table (SessionStore port): the session item, its study and file items under the
  * same partition, and the atomic claim of the code that opened it.
  */
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { DeclaredFile, SessionRecord, SessionState, SessionStore, SessionTotals, StudyRecord } from '../core/ports';
-import { cancellationCodes, isConditionalCheckFailed, isTransactionConflict } from './dynamo-errors';
+import { QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { FileRecord, SessionRecord, SessionState, SessionTotals, StudyRecord } from '../core/model';
+import type { SessionStore } from '../core/ports';
+import { withRetries } from '../core/retry';
+import { cancellationCodes, conditionalUpdate, isTransactionConflict } from './dynamo-errors';
+import { DynamoItemReader } from './dynamo-item-reader';
+import { fileRecordOf, sessionRecordOf, studyRecordOf } from './dynamo-item-mapper';
 import { keys, type FileItem, type SessionItem, type StudyItem } from './table';
 
-export function sessionRecordOf(item: SessionItem): SessionRecord {
-  return {
-    sessionId: item.sessionId,
-    institutionId: item.institutionId,
-    tokenHash: item.tokenHash,
-    codeHash: item.codeHash,
-    ...(item.codeReference !== undefined ? { codeReference: item.codeReference } : {}),
-    status: item.status,
-    limits: item.limits,
-    reservedBytes: Number(item.reservedBytes ?? 0),
-    receivedBytes: Number(item.receivedBytes ?? 0),
-    dicomCount: Number(item.dicomCount ?? 0),
-    attachmentCount: Number(item.attachmentCount ?? 0),
-    version: Number(item.version ?? 0),
-    createdAt: item.createdAt,
-    expiresAt: item.expiresAt,
-    ...(item.completedAt ? { completedAt: item.completedAt } : {}),
-    ...(item.rejection ? { rejection: item.rejection } : {}),
-  };
-}
-
-export function declaredFileOf(item: FileItem): DeclaredFile {
-  return {
-    sessionId: item.sessionId,
-    fileId: item.fileId,
-    clientId: item.clientId,
-    name: item.name,
-    kind: item.kind,
-    size: Number(item.size),
-    studyInstanceUid: item.studyInstanceUid,
-    ...(item.sopInstanceUid ? { sopInstanceUid: item.sopInstanceUid } : {}),
-    ...(item.contentType ? { contentType: item.contentType } : {}),
-    ...(item.attachmentType ? { attachmentType: item.attachmentType } : {}),
-    objectKey: item.objectKey,
-    status: item.status,
-    ...(item.reason ? { reason: item.reason } : {}),
-    createdAt: item.createdAt,
-    ...(item.receivedAt ? { receivedAt: item.receivedAt } : {}),
-  };
-}
-
-function studyRecordOf(item: StudyItem): StudyRecord {
-  return {
-    studyInstanceUid: item.studyInstanceUid,
-    bytes: Number(item.bytes ?? 0),
-    dicomCount: Number(item.dicomCount ?? 0),
-    attachmentCount: Number(item.attachmentCount ?? 0),
-    ...(item.comment ? { comment: item.comment } : {}),
-  };
-}
-
 export class DynamoSessionStore implements SessionStore {
+  private readonly reader: DynamoItemReader;
+
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly table: string,
-  ) {}
+  ) {
+    this.reader = new DynamoItemReader(doc, table);
+  }
 
   async createWithCode(session: SessionRecord, claim: { codeHash: string; now: Date }, ttlEpochSeconds: number): Promise<'created' | 'code-taken'> {
     const item: SessionItem = { ...keys.session(session.sessionId), sk: 'SESSION', ...session, ttl: ttlEpochSeconds };
@@ -91,39 +48,34 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async get(sessionId: string): Promise<SessionRecord | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: keys.session(sessionId), ConsistentRead: true }));
-    return out.Item ? sessionRecordOf(out.Item as SessionItem) : undefined;
+    const item = await this.reader.read(keys.session(sessionId));
+    return item ? sessionRecordOf(item as unknown as SessionItem) : undefined;
   }
 
-  async getFile(sessionId: string, fileId: string): Promise<DeclaredFile | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: keys.file(sessionId, fileId), ConsistentRead: true }));
-    return out.Item ? declaredFileOf(out.Item as FileItem) : undefined;
+  async getFile(sessionId: string, fileId: string): Promise<FileRecord | undefined> {
+    const item = await this.reader.read(keys.file(sessionId, fileId));
+    return item ? fileRecordOf(item as unknown as FileItem) : undefined;
+  }
+
+  async listFiles(sessionId: string): Promise<FileRecord[]> {
+    return (await this.queryPartition<FileItem>(sessionId, 'FILE#')).map(fileRecordOf);
+  }
+
+  async listStudies(sessionId: string): Promise<StudyRecord[]> {
+    return (await this.queryPartition<StudyItem>(sessionId, 'STUDY#')).map(studyRecordOf);
   }
 
   /** One strongly consistent Query of the session's partition (paged): session, studies and files. */
   async loadState(sessionId: string): Promise<SessionState | undefined> {
     let session: SessionRecord | undefined;
     const studies: StudyRecord[] = [];
-    const files: DeclaredFile[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.session(sessionId).pk },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        const sk = String(item.sk);
-        if (sk === 'SESSION') session = sessionRecordOf(item as SessionItem);
-        else if (sk.startsWith('FILE#')) files.push(declaredFileOf(item as FileItem));
-        else if (sk.startsWith('STUDY#')) studies.push(studyRecordOf(item as StudyItem));
-      }
-      startKey = out.LastEvaluatedKey;
-    } while (startKey);
+    const files: FileRecord[] = [];
+    for (const item of await this.queryPartition<Record<string, unknown>>(sessionId, '')) {
+      const sk = String(item.sk);
+      if (sk === 'SESSION') session = sessionRecordOf(item as unknown as SessionItem);
+      else if (sk.startsWith('FILE#')) files.push(fileRecordOf(item as unknown as FileItem));
+      else if (sk.startsWith('STUDY#')) studies.push(studyRecordOf(item as unknown as StudyItem));
+    }
     return session ? { session, studies, files } : undefined;
   }
 
@@ -132,56 +84,42 @@ export class DynamoSessionStore implements SessionStore {
    * prefix): two calls whose cost depends on the number of studies, not of files.
    */
   async loadTotals(sessionId: string): Promise<SessionTotals | undefined> {
-    const studiesQuery = async () => {
-      const studies: StudyRecord[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const out = await this.doc.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :study)',
-            ExpressionAttributeValues: { ':pk': keys.session(sessionId).pk, ':study': 'STUDY#' },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of out.Items ?? []) studies.push(studyRecordOf(item as StudyItem));
-        startKey = out.LastEvaluatedKey;
-      } while (startKey);
-      return studies;
-    };
-    const [session, studies] = await Promise.all([this.get(sessionId), studiesQuery()]);
+    const [session, studies] = await Promise.all([this.get(sessionId), this.listStudies(sessionId)]);
     return session ? { session, studies } : undefined;
   }
 
   async replaceToken(sessionId: string, tokenHash: string): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.tryReplaceToken(sessionId, tokenHash);
-      } catch (error) {
-        // An upload request's reservation was writing the session item at that instant.
-        if (!isTransactionConflict(error) || attempt >= 5) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
-      }
-    }
+    // An upload request's reservation may be writing the session item at that instant.
+    return withRetries({ attempts: 5, delayMs: (n) => 10 * n, retryOn: isTransactionConflict }, () => this.tryReplaceToken(sessionId, tokenHash));
   }
 
-  private async tryReplaceToken(sessionId: string, tokenHash: string): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new UpdateCommand({
+  private tryReplaceToken(sessionId: string, tokenHash: string): Promise<boolean> {
+    return conditionalUpdate(this.doc, this.table, {
+      Key: keys.session(sessionId),
+      UpdateExpression: 'SET tokenHash = :hash ADD version :one',
+      ConditionExpression: '#status = :open',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':hash': tokenHash, ':open': 'OPEN', ':one': 1 },
+    });
+  }
+
+  /** Every item of the session's partition whose sort key starts with `prefix` (all of them for ''), paged. */
+  private async queryPartition<T>(sessionId: string, prefix: string): Promise<T[]> {
+    const items: T[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
           TableName: this.table,
-          Key: keys.session(sessionId),
-          UpdateExpression: 'SET tokenHash = :hash ADD version :one',
-          ConditionExpression: '#status = :open',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':hash': tokenHash, ':open': 'OPEN', ':one': 1 },
+          KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.session(sessionId).pk, ...(prefix ? { ':prefix': prefix } : {}) },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
         }),
       );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+      items.push(...((out.Items ?? []) as T[]));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
   }
 }

@@ -3,7 +3,8 @@
  * (the stack's PutEvents grant is conditioned on exactly that source).
  */
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { eventSourceFor, type EventPublisher, type PortalEvent } from '../core/inspection-ports';
+import { eventSourceFor, type PortalEvent } from '../core/events';
+import type { EventPublisher } from '../core/ports';
 
 export class EventBridgePublisher implements EventPublisher {
   constructor(private readonly options: { client: EventBridgeClient; eventBusName: string; institutionId: string }) {}

@@ -1,7 +1,8 @@
 /** EventPublisher for local mode and tests: keeps events in memory and, if given a file, appends JSONL. */
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { eventSourceFor, type EventPublisher, type PortalEvent } from '../core/inspection-ports';
+import { eventSourceFor, type PortalEvent } from '../core/events';
+import type { Clock, EventPublisher } from '../core/ports';
 
 export interface RecordedEvent {
   source: string;
@@ -13,14 +14,14 @@ export interface RecordedEvent {
 export class RecordingEventPublisher implements EventPublisher {
   readonly events: RecordedEvent[] = [];
 
-  constructor(private readonly options: { file?: string; institutionId?: string; now?: () => Date } = {}) {}
+  constructor(private readonly options: { file?: string; institutionId?: string; clock?: Clock } = {}) {}
 
   async publish(event: PortalEvent): Promise<void> {
     const { type, ...detail } = event;
     const recorded: RecordedEvent = {
       source: eventSourceFor(this.options.institutionId ?? event.institutionId),
       detailType: type,
-      time: (this.options.now?.() ?? new Date()).toISOString(),
+      time: (this.options.clock?.now() ?? new Date()).toISOString(),
       detail,
     };
     this.events.push(recorded);

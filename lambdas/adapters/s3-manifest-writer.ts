@@ -4,7 +4,7 @@
  * manifest is kept like accepted data (the bucket's ceiling rule), and needs no tagging grant.
  */
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ManifestWriter } from '../core/inspection-ports';
+import type { ManifestWriter } from '../core/ports';
 import { manifestKeyFor } from '../core/model';
 
 export class S3ManifestWriter implements ManifestWriter {

@@ -2,8 +2,8 @@
  * ObjectReader on S3: the first ranged GET also tells the real size (Content-Range) and ETag, so
  * inspecting an object costs no HeadObject; more ranged GETs only when the header is longer.
  */
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { ObjectReader, ObjectStart } from '../core/inspection-ports';
+import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, type S3Client } from '@aws-sdk/client-s3';
+import type { ObjectReader, ObjectStart } from '../core/ports';
 
 export class S3ObjectReader implements ObjectReader {
   constructor(private readonly options: { s3: S3Client; bucketName: string }) {}
@@ -77,7 +77,7 @@ function statusOf(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 }
 
-export function isNotFound(error: unknown): boolean {
-  const name = (error as { name?: string })?.name;
-  return name === 'NotFound' || name === 'NoSuchKey' || statusOf(error) === 404;
+/** HeadObject answers a missing key with NotFound, GetObject with NoSuchKey; an emulator may send a bare 404. */
+function isNotFound(error: unknown): boolean {
+  return error instanceof NotFound || error instanceof NoSuchKey || statusOf(error) === 404;
 }

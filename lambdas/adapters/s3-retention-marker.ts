@@ -1,6 +1,6 @@
 /** RetentionMarker on S3: re-tags each accepted object `upload-state=accepted` (the lifecycle keys on it). */
 import { PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { RetentionMarker } from '../core/inspection-ports';
+import type { RetentionMarker } from '../core/ports';
 import { RETENTION_TAG } from '../core/retention';
 
 /** Parallel tagging requests per accepted session: fast for hundreds of files, gentle on S3. */

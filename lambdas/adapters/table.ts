@@ -12,8 +12,7 @@
  * | rate window | RATE#<key hash>     | WINDOW#<n>         |
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import type { FileRecord, SessionRecord as InspectionSessionRecord } from '../core/inspection-ports';
-import type { DeclaredFile, SessionRecord, StudyRecord } from '../core/ports';
+import type { FileRecord, SessionRecord, StudyRecord } from '../core/model';
 
 export const PARTITION_KEY = 'pk';
 export const SORT_KEY = 'sk';
@@ -43,8 +42,8 @@ export interface CodeItem {
   ttl: number;
 }
 
-/** The session item: what the API and the inspection use cases read, plus keys and bookkeeping. */
-export interface SessionItem extends SessionRecord, InspectionSessionRecord {
+/** The session item: the record plus keys and bookkeeping. */
+export interface SessionItem extends SessionRecord {
   pk: string;
   sk: 'SESSION';
   rejectedAt?: string;
@@ -65,8 +64,8 @@ export interface StudyItem extends StudyRecord {
   sk: string;
 }
 
-/** The file item: the declaration (API) plus the verdict (inspection). */
-export interface FileItem extends DeclaredFile, FileRecord {
+/** The file item: the declaration plus the verdict, with its keys. */
+export interface FileItem extends FileRecord {
   pk: string;
   sk: string;
   ttl: number;

@@ -9,13 +9,15 @@
  * per file. The pending rule expires data only after retention.pendingDays, which leaves days for
  * retries (the sweeper's failures alarm long before then).
  */
-import type { InspectionLog, RetentionMarker, SessionRecord, VerdictStore } from './inspection-ports';
+import type { SessionRecord } from './model';
+import type { Clock, Log, RetentionMarker, SessionStore, SweepQueue } from './ports';
 
 export interface ApplyRetentionDeps {
-  store: VerdictStore;
+  sessions: Pick<SessionStore, 'listFiles'>;
+  sweepQueue: SweepQueue;
   retention: RetentionMarker;
-  log: InspectionLog;
-  now: () => Date;
+  log: Log;
+  clock: Clock;
 }
 
 /** Tags the files of an accepted session still awaiting it; returns how many objects were tagged, or null when it was not due. */
@@ -24,9 +26,9 @@ export function makeApplyRetention(deps: ApplyRetentionDeps) {
     if (session.status !== 'ACCEPTED' || !session.retentionDueSince) return null;
     // The files the manifest lists: every one still declared (all of them VERIFIED, or the session
     // would not have been accepted).
-    const keys = (await deps.store.listFiles(session.sessionId)).filter((f) => f.status !== 'REMOVED').map((f) => f.objectKey);
+    const keys = (await deps.sessions.listFiles(session.sessionId)).filter((f) => f.status !== 'REMOVED').map((f) => f.objectKey);
     await deps.retention.markAccepted(keys);
-    await deps.store.markRetentionApplied(session.sessionId, deps.now().toISOString());
+    await deps.sweepQueue.markRetentionApplied(session.sessionId, deps.clock.now().toISOString());
     deps.log.info('retention tags applied', { sessionId: session.sessionId, objects: keys.length });
     return keys.length;
   };

@@ -9,10 +9,10 @@
  * over after LOCK_TIMEOUT_MS. A completed session answers every later call with its stored result.
  */
 import { ConflictError, NotFoundError, RuleViolationError, BadRequestError } from './errors';
-import type { FileRecord, ManifestWriter, SessionRecord } from './inspection-ports';
 import { buildManifest } from './manifest';
 import { message } from './messages';
-import type { RejectionReason, Violation } from './model';
+import type { FileRecord, RejectionReason, SessionRecord, Violation } from './model';
+import type { Clock, CompletionLock, ManifestWriter, SessionStore } from './ports';
 import { evaluateSelection, type SelectionFile } from './rules';
 import { publishOnce, rejectSession, uniqueReasons, type RejectionDeps } from './session-rejection';
 
@@ -35,76 +35,27 @@ export interface CompletionResult {
 }
 
 export interface CompleteSessionDeps extends RejectionDeps {
+  sessions: Pick<SessionStore, 'get' | 'listFiles'>;
+  completion: CompletionLock;
   manifests: ManifestWriter;
-  now: () => Date;
+  clock: Clock;
   lockTimeoutMs?: number;
 }
 
 export function makeCompleteSession(deps: CompleteSessionDeps) {
-  const { store, manifests, metrics, log } = deps;
+  const { sessions, completion } = deps;
   const lockTimeoutMs = deps.lockTimeoutMs ?? LOCK_TIMEOUT_MS;
 
-  /** The answer of a session that is already decided, finishing any step a crash left undone. */
-  async function storedResult(session: SessionRecord): Promise<CompletionResult | null> {
-    const at = deps.now().toISOString();
-    if (session.status === 'ACCEPTED') {
-      if (!session.eventPublishedAt) await publishAccepted(session, at);
-      return resultOf(session);
-    }
-    if (session.status === 'REJECTED') {
-      const after = session.eventPublishedAt ? session : await rejectSession(deps, session.sessionId, [], 'resume', at);
-      return resultOf(after ?? session);
-    }
-    if (session.status === 'EXPIRED') throw new ConflictError('SESSION_NOT_OPEN', undefined, { status: session.status });
-    return null;
-  }
-
-  async function publishAccepted(session: SessionRecord, at: string): Promise<void> {
-    const files = (await store.listFiles(session.sessionId)).filter((f) => f.status === 'VERIFIED');
-    const dicom = files.filter((f) => f.kind === 'dicom');
-    await publishOnce(deps, session.sessionId, at, {
-      type: 'UploadSessionAccepted',
-      sessionId: session.sessionId,
-      institutionId: session.institutionId,
-      manifestKey: session.manifestKey!,
-      studies: new Set(dicom.map((f) => f.header?.studyInstanceUid ?? f.studyInstanceUid)).size,
-      dicomFiles: dicom.length,
-      attachments: files.length - dicom.length,
-      bytes: session.acceptedBytes ?? 0,
-      completedAt: session.completedAt ?? at,
-    });
-  }
-
-  /** Files not removed; throws 409 while any is still in flight, returns the rejected ones. */
-  function checkFiles(files: FileRecord[]): { live: FileRecord[]; rejected: FileRecord[] } {
-    const live = files.filter((f) => f.status !== 'REMOVED');
-    const rejected = live.filter((f) => f.status === 'REJECTED');
-    const pending = live.filter((f) => f.status !== 'VERIFIED' && f.status !== 'REJECTED');
-    if (rejected.length === 0 && pending.length > 0) {
-      throw new ConflictError('FILES_PENDING', undefined, {
-        fileIds: pending.map((f) => f.fileId),
-        files: pending.map((f) => ({ fileId: f.fileId, status: f.status })),
-      });
-    }
-    return { live, rejected };
-  }
-
-  async function rejectFor(session: SessionRecord, reasons: RejectionReason[], key: string): Promise<CompletionResult> {
-    const after = await rejectSession(deps, session.sessionId, reasons, key, deps.now().toISOString());
-    if (after?.status === 'REJECTED') return resultOf(after);
-    throw new ConflictError('SESSION_NOT_OPEN', undefined, { status: after?.status });
-  }
-
   return async function completeSession(sessionId: string, request: CompleteSessionRequest): Promise<CompletionResult> {
-    const session = await store.getSession(sessionId);
+    const session = await sessions.get(sessionId);
     if (!session) throw new NotFoundError();
-    const decided = await storedResult(session);
+    const decided = await storedResult(deps, session);
     if (decided) return decided;
 
     if (request.consent?.privacyPolicy !== true || request.consent?.dataSharing !== true) {
       throw new RuleViolationError([{ code: 'CONSENT_REQUIRED', message: message('CONSENT_REQUIRED') }]);
     }
-    const now = deps.now();
+    const now = deps.clock.now();
     // Past its expiry an OPEN session is expired, whether or not the sweep has run yet.
     if (session.status === 'OPEN' && Date.parse(session.expiresAt) <= now.getTime()) {
       throw new ConflictError('SESSION_NOT_OPEN', undefined, { status: 'EXPIRED' });
@@ -112,8 +63,8 @@ export function makeCompleteSession(deps: CompleteSessionDeps) {
     const lockIsFresh = session.status === 'COMPLETING' && session.completingSince && Date.parse(session.completingSince) > now.getTime() - lockTimeoutMs;
     if (lockIsFresh) throw new ConflictError('COMPLETION_IN_PROGRESS');
 
-    const before = checkFiles(await store.listFiles(sessionId));
-    if (before.rejected.length > 0) return rejectFor(session, before.rejected.map(reasonOf), 'complete');
+    const before = checkFiles(await sessions.listFiles(sessionId));
+    if (before.rejected.length > 0) return rejectFor(deps, session, before.rejected.map(reasonOf), 'complete');
     if (!before.live.some((f) => f.kind === 'dicom')) {
       throw new RuleViolationError([{ code: 'NOTHING_TO_UPLOAD', message: message('NOTHING_TO_UPLOAD') }]);
     }
@@ -122,52 +73,104 @@ export function makeCompleteSession(deps: CompleteSessionDeps) {
     if (unknown.length > 0) throw new BadRequestError('A study in the request is not part of this upload.', { unknownStudies: unknown });
 
     const at = now.toISOString();
-    if (!(await store.lockForCompletion(sessionId, at, new Date(now.getTime() - lockTimeoutMs).toISOString()))) {
-      const current = await store.getSession(sessionId);
-      const result = current && (await storedResult(current));
+    if (!(await completion.lockForCompletion(sessionId, at, new Date(now.getTime() - lockTimeoutMs).toISOString()))) {
+      const current = await sessions.get(sessionId);
+      const result = current && (await storedResult(deps, current));
       if (result) return result;
       throw new ConflictError('COMPLETION_IN_PROGRESS');
     }
 
     try {
-      return await completeLocked(session, request, at);
+      return await completeLocked(deps, session, request, at);
     } catch (error) {
       // Give the lock back (a no-op once the session left COMPLETING) so the uploader can retry now.
-      await store.releaseCompletionLock(sessionId).catch(() => undefined);
+      await completion.releaseCompletionLock(sessionId).catch(() => undefined);
       throw error;
     }
   };
+}
 
-  async function completeLocked(session: SessionRecord, request: CompleteSessionRequest, at: string): Promise<CompletionResult> {
-    const sessionId = session.sessionId;
-    // Under the lock no upload can be declared, so this is the final state.
-    const files = checkFiles(await store.listFiles(sessionId));
-    if (files.rejected.length > 0) return rejectFor(session, files.rejected.map(reasonOf), 'complete');
-
-    const selection = evaluateSelection(files.live.map(selectionFileOf), session.limits);
-    if (selection.violations.length > 0) return rejectFor(session, selection.violations.flatMap(reasonsOf), 'complete');
-
-    const comments: Record<string, string> = {};
-    for (const s of request.studies) if (s.comment) comments[s.studyInstanceUid] = s.comment;
-    const contact = compact(request.contact);
-    const manifest = buildManifest({ session, files: files.live, autoLinks: selection.autoLinks, comments, contact, completedAt: at });
-    const { key } = await manifests.write(sessionId, manifest);
-    const acceptedBytes = manifest.totals.bytes;
-    if (!(await store.markAccepted(sessionId, { completedAt: at, manifestKey: key, acceptedBytes, contact, comments }))) {
-      // The lock was lost (taken over after a timeout, or the session was rejected meanwhile).
-      const current = await store.getSession(sessionId);
-      if (current?.status === 'REJECTED') await deps.cleaner.deleteSessionObjects(sessionId);
-      const result = current && (await storedResult(current));
-      if (result) return result;
-      throw new ConflictError('COMPLETION_IN_PROGRESS');
-    }
-    metrics.add('SessionsAccepted', 1, 'Count');
-    metrics.add('BytesAccepted', acceptedBytes, 'Bytes');
-    log.info('session accepted', { sessionId, studies: manifest.totals.studies, instances: manifest.totals.instances, attachments: manifest.totals.attachments, bytes: acceptedBytes });
-    const accepted: SessionRecord = { ...session, status: 'ACCEPTED', completedAt: at, manifestKey: key, acceptedBytes, contact, retentionDueSince: at };
-    await publishAccepted(accepted, at);
-    return resultOf(accepted);
+/** The answer of a session that is already decided, finishing any step a crash left undone. */
+async function storedResult(deps: CompleteSessionDeps, session: SessionRecord): Promise<CompletionResult | null> {
+  const at = deps.clock.now().toISOString();
+  if (session.status === 'ACCEPTED') {
+    if (!session.eventPublishedAt) await publishAccepted(deps, session, at);
+    return resultOf(session);
   }
+  if (session.status === 'REJECTED') {
+    const after = session.eventPublishedAt ? session : await rejectSession(deps, session.sessionId, [], 'resume', at);
+    return resultOf(after ?? session);
+  }
+  if (session.status === 'EXPIRED') throw new ConflictError('SESSION_NOT_OPEN', undefined, { status: session.status });
+  return null;
+}
+
+async function publishAccepted(deps: CompleteSessionDeps, session: SessionRecord, at: string): Promise<void> {
+  const files = (await deps.sessions.listFiles(session.sessionId)).filter((f) => f.status === 'VERIFIED');
+  const dicom = files.filter((f) => f.kind === 'dicom');
+  await publishOnce(deps, session.sessionId, at, {
+    type: 'UploadSessionAccepted',
+    sessionId: session.sessionId,
+    institutionId: session.institutionId,
+    manifestKey: session.manifestKey!,
+    studies: new Set(dicom.map((f) => f.header?.studyInstanceUid ?? f.studyInstanceUid)).size,
+    dicomFiles: dicom.length,
+    attachments: files.length - dicom.length,
+    bytes: session.acceptedBytes ?? 0,
+    completedAt: session.completedAt ?? at,
+  });
+}
+
+/** Files not removed; throws 409 while any is still in flight, returns the rejected ones. */
+function checkFiles(files: FileRecord[]): { live: FileRecord[]; rejected: FileRecord[] } {
+  const live = files.filter((f) => f.status !== 'REMOVED');
+  const rejected = live.filter((f) => f.status === 'REJECTED');
+  const pending = live.filter((f) => f.status !== 'VERIFIED' && f.status !== 'REJECTED');
+  if (rejected.length === 0 && pending.length > 0) {
+    throw new ConflictError('FILES_PENDING', undefined, {
+      fileIds: pending.map((f) => f.fileId),
+      files: pending.map((f) => ({ fileId: f.fileId, status: f.status })),
+    });
+  }
+  return { live, rejected };
+}
+
+async function rejectFor(deps: CompleteSessionDeps, session: SessionRecord, reasons: RejectionReason[], key: string): Promise<CompletionResult> {
+  const after = await rejectSession(deps, session.sessionId, reasons, key, deps.clock.now().toISOString());
+  if (after?.status === 'REJECTED') return resultOf(after);
+  throw new ConflictError('SESSION_NOT_OPEN', undefined, { status: after?.status });
+}
+
+async function completeLocked(deps: CompleteSessionDeps, session: SessionRecord, request: CompleteSessionRequest, at: string): Promise<CompletionResult> {
+  const { sessions, completion, manifests, metrics, log } = deps;
+  const sessionId = session.sessionId;
+  // Under the lock no upload can be declared, so this is the final state.
+  const files = checkFiles(await sessions.listFiles(sessionId));
+  if (files.rejected.length > 0) return rejectFor(deps, session, files.rejected.map(reasonOf), 'complete');
+
+  const selection = evaluateSelection(files.live.map(selectionFileOf), session.limits);
+  if (selection.violations.length > 0) return rejectFor(deps, session, selection.violations.flatMap(reasonsOf), 'complete');
+
+  const comments: Record<string, string> = {};
+  for (const s of request.studies) if (s.comment) comments[s.studyInstanceUid] = s.comment;
+  const contact = compact(request.contact);
+  const manifest = buildManifest({ session, files: files.live, autoLinks: selection.autoLinks, comments, contact, completedAt: at });
+  const { key } = await manifests.write(sessionId, manifest);
+  const acceptedBytes = manifest.totals.bytes;
+  if (!(await completion.markAccepted(sessionId, { completedAt: at, manifestKey: key, acceptedBytes, contact, comments }))) {
+    // The lock was lost (taken over after a timeout, or the session was rejected meanwhile).
+    const current = await sessions.get(sessionId);
+    if (current?.status === 'REJECTED') await deps.remover.deleteSessionObjects(sessionId);
+    const result = current && (await storedResult(deps, current));
+    if (result) return result;
+    throw new ConflictError('COMPLETION_IN_PROGRESS');
+  }
+  metrics.count('SessionsAccepted');
+  metrics.count('BytesAccepted', acceptedBytes);
+  log.info('session accepted', { sessionId, studies: manifest.totals.studies, instances: manifest.totals.instances, attachments: manifest.totals.attachments, bytes: acceptedBytes });
+  const accepted: SessionRecord = { ...session, status: 'ACCEPTED', completedAt: at, manifestKey: key, acceptedBytes, contact, retentionDueSince: at };
+  await publishAccepted(deps, accepted, at);
+  return resultOf(accepted);
 }
 
 function resultOf(session: SessionRecord): CompletionResult {

@@ -7,9 +7,9 @@
  * recorded only for a file still waiting for one, and a repeated event changes nothing.
  */
 import { InvalidDicomError, readHeaderFrom, sniffKind } from './dicom';
-import type { FileRecord, InspectionLog, InspectionMetrics, ObjectReader, Verdict } from './inspection-ports';
 import { message, type MessageCode } from './messages';
-import { parseObjectKey, type AttachmentType, type HeaderSummary, type RejectionReason } from './model';
+import { parseObjectKey, type AttachmentType, type FileRecord, type HeaderSummary, type RejectionReason, type Verdict } from './model';
+import type { Clock, FileVerdicts, Log, ObjectReader, SessionStore } from './ports';
 import { rejectSession, type RejectionDeps } from './session-rejection';
 
 /** The first ranged GET of a DICOM object; the reader asks for more only when the header is longer. */
@@ -20,10 +20,10 @@ export const MAX_HEADER_BYTES = 8 * 1024 * 1024;
 export const ATTACHMENT_SNIFF_BYTES = 4096;
 
 export interface InspectObjectDeps extends RejectionDeps {
+  sessions: Pick<SessionStore, 'get' | 'getFile'>;
+  verdicts: FileVerdicts;
   reader: ObjectReader;
-  metrics: InspectionMetrics;
-  log: InspectionLog;
-  now: () => Date;
+  clock: Clock;
 }
 
 export type InspectionOutcome =
@@ -46,89 +46,90 @@ const MANIFEST_KEY = /^sessions\/[A-Za-z0-9_-]{1,64}\/manifest\.json$/;
 
 /** Makes the use case that inspects one created object. */
 export function makeInspectObject(deps: InspectObjectDeps) {
-  const { store, reader, cleaner, metrics, log } = deps;
-
-  async function deleteUnknown(key: string, why: string): Promise<InspectionOutcome> {
-    await cleaner.deleteObject(key);
-    metrics.add('UnknownObjects', 1, 'Count');
-    log.warn('undeclared object deleted', { key: loggableKey(key), why });
-    return 'unknown-deleted';
-  }
-
+  const { sessions, remover } = deps;
   return async function inspectObject(event: ObjectCreated): Promise<InspectionOutcome> {
     if (MANIFEST_KEY.test(event.key)) return 'ignored';
     const ids = parseObjectKey(event.key);
-    if (!ids) return deleteUnknown(event.key, 'key');
+    if (!ids) return deleteUnknown(deps, event.key, 'key');
 
-    const [file, session] = await Promise.all([store.getFile(ids.sessionId, ids.fileId), store.getSession(ids.sessionId)]);
+    const [file, session] = await Promise.all([sessions.getFile(ids.sessionId, ids.fileId), sessions.get(ids.sessionId)]);
     if (session?.status === 'OPEN' && !file) {
       // A well-formed key in an open session that no upload request issued: a client writing where it
       // was never allowed to. The session cannot be trusted any more.
-      const outcome = await deleteUnknown(event.key, 'file');
+      const outcome = await deleteUnknown(deps, event.key, 'file');
       const reason: RejectionReason = { code: 'UNDECLARED_OBJECT', message: message('UNDECLARED_OBJECT') };
-      await rejectSession(deps, ids.sessionId, [reason], `undeclared#${ids.fileId}`, deps.now().toISOString());
+      await rejectSession(deps, ids.sessionId, [reason], `undeclared#${ids.fileId}`, deps.clock.now().toISOString());
       return outcome;
     }
-    if (!session || !file) return deleteUnknown(event.key, file ? 'session' : 'file');
-    if (file.status === 'REMOVED') return deleteUnknown(event.key, 'removed');
+    if (!session || !file) return deleteUnknown(deps, event.key, file ? 'session' : 'file');
+    if (file.status === 'REMOVED') return deleteUnknown(deps, event.key, 'removed');
 
-    const expired = session.status === 'EXPIRED' || (session.status === 'OPEN' && Date.parse(session.expiresAt) <= deps.now().getTime());
+    const expired = session.status === 'EXPIRED' || (session.status === 'OPEN' && Date.parse(session.expiresAt) <= deps.clock.now().getTime());
     if (session.status === 'REJECTED' || expired) {
       // A late PUT after the clean-up; a REJECTED file may also still owe its session's rejection.
-      if (file.status === 'REJECTED' && file.reason) await rejectFor(file, file.reason);
-      await cleaner.deleteObject(event.key);
+      if (file.status === 'REJECTED' && file.reason) await rejectFor(deps, file, file.reason);
+      await remover.deleteObject(event.key);
       return 'late-deleted';
     }
-
-    if (file.status === 'VERIFIED' || file.status === 'REJECTED') {
-      return revisit(file, event);
-    }
-
-    // One ranged GET gives the real size, the ETag and the bytes every verdict starts from.
-    const start = await reader.readStart(event.key, file.kind === 'attachment' ? ATTACHMENT_SNIFF_BYTES : FIRST_HEADER_CHUNK);
-    if (!start) return 'gone';
-    const verdict = await judge(file, start.size, reader, event.key, {
-      at: deps.now().toISOString(),
-      allowedAttachmentTypes: session.limits.allowedAttachmentTypes,
-      log,
-      start: start.bytes,
-    });
-    verdict.etag = start.etag;
-    const recorded = await store.recordVerdict(ids.sessionId, ids.fileId, verdict);
-    if (recorded === 'already') {
-      const current = await store.getFile(ids.sessionId, ids.fileId);
-      return current ? revisit(current, event) : 'already-inspected';
-    }
-    metrics.add('FilesInspected', 1, 'Count');
-    metrics.add('InspectionBytesRead', verdict.inspectionBytesRead, 'Bytes');
-    log.info('file inspected', { sessionId: ids.sessionId, fileId: ids.fileId, kind: file.kind, verdict: verdict.status, reasonCode: verdict.reason?.code, bytesRead: verdict.inspectionBytesRead });
-    if (verdict.status === 'VERIFIED') return 'verified';
-    await rejectFor(file, verdict.reason!);
-    return 'rejected';
+    if (file.status === 'VERIFIED' || file.status === 'REJECTED') return revisit(deps, file, event);
+    return inspectWaiting(deps, file, session.limits.allowedAttachmentTypes, event);
   };
+}
 
-  /** An event for a file that already has its verdict: a duplicate, a stale event, or a replaced object. */
-  async function revisit(file: FileRecord, event: ObjectCreated): Promise<InspectionOutcome> {
-    if (file.status === 'REJECTED' && file.reason) {
-      // The verdict was recorded but the session rejection may not have been (a crash in between).
-      await rejectFor(file, file.reason);
-      return 'already-inspected';
-    }
-    if (file.status !== 'VERIFIED' || !event.etag || !file.etag || sameEtag(event.etag, file.etag)) return 'already-inspected';
-    // The event names other content than the one verified: stale (an earlier PUT) or a replacement.
-    const head = await reader.head(event.key);
-    if (!head || !head.etag || sameEtag(head.etag, file.etag)) return 'already-inspected';
-    const reason: RejectionReason = { code: 'OBJECT_REPLACED', message: message('OBJECT_REPLACED'), fileId: file.fileId };
-    const after = await rejectFor(file, reason, `${file.fileId}#replaced`);
-    if (after?.status === 'REJECTED') return 'rejected';
-    // Too late to reject (accepted or expired): the hospital has to know this object changed.
-    log.error('verified object replaced after the session ended', { sessionId: file.sessionId, fileId: file.fileId, status: after?.status });
+async function deleteUnknown(deps: InspectObjectDeps, key: string, why: string): Promise<InspectionOutcome> {
+  await deps.remover.deleteObject(key);
+  deps.metrics.count('UnknownObjects');
+  deps.log.warn('undeclared object deleted', { key: loggableKey(key), why });
+  return 'unknown-deleted';
+}
+
+/** A file still waiting for its verdict: judge its bytes, record the verdict once, reject the session on a bad one. */
+async function inspectWaiting(
+  deps: InspectObjectDeps,
+  file: FileRecord,
+  allowedAttachmentTypes: readonly AttachmentType[],
+  event: ObjectCreated,
+): Promise<InspectionOutcome> {
+  const { reader, log, metrics } = deps;
+  // One ranged GET gives the real size, the ETag and the bytes every verdict starts from.
+  const start = await reader.readStart(event.key, file.kind === 'attachment' ? ATTACHMENT_SNIFF_BYTES : FIRST_HEADER_CHUNK);
+  if (!start) return 'gone';
+  const verdict = await judge(file, start.size, reader, event.key, { at: deps.clock.now().toISOString(), allowedAttachmentTypes, log, start: start.bytes });
+  verdict.etag = start.etag;
+  const recorded = await deps.verdicts.recordVerdict(file.sessionId, file.fileId, verdict);
+  if (recorded === 'already') {
+    const current = await deps.sessions.getFile(file.sessionId, file.fileId);
+    return current ? revisit(deps, current, event) : 'already-inspected';
+  }
+  metrics.count('FilesInspected');
+  metrics.count('InspectionBytesRead', verdict.inspectionBytesRead);
+  log.info('file inspected', { sessionId: file.sessionId, fileId: file.fileId, kind: file.kind, verdict: verdict.status, reasonCode: verdict.reason?.code, bytesRead: verdict.inspectionBytesRead });
+  if (verdict.status === 'VERIFIED') return 'verified';
+  await rejectFor(deps, file, verdict.reason!);
+  return 'rejected';
+}
+
+/** An event for a file that already has its verdict: a duplicate, a stale event, or a replaced object. */
+async function revisit(deps: InspectObjectDeps, file: FileRecord, event: ObjectCreated): Promise<InspectionOutcome> {
+  if (file.status === 'REJECTED' && file.reason) {
+    // The verdict was recorded but the session rejection may not have been (a crash in between).
+    await rejectFor(deps, file, file.reason);
     return 'already-inspected';
   }
+  if (file.status !== 'VERIFIED' || !event.etag || !file.etag || sameEtag(event.etag, file.etag)) return 'already-inspected';
+  // The event names other content than the one verified: stale (an earlier PUT) or a replacement.
+  const head = await deps.reader.head(event.key);
+  if (!head || !head.etag || sameEtag(head.etag, file.etag)) return 'already-inspected';
+  const reason: RejectionReason = { code: 'OBJECT_REPLACED', message: message('OBJECT_REPLACED'), fileId: file.fileId };
+  const after = await rejectFor(deps, file, reason, `${file.fileId}#replaced`);
+  if (after?.status === 'REJECTED') return 'rejected';
+  // Too late to reject (accepted or expired): the hospital has to know this object changed.
+  deps.log.error('verified object replaced after the session ended', { sessionId: file.sessionId, fileId: file.fileId, status: after?.status });
+  return 'already-inspected';
+}
 
-  function rejectFor(file: FileRecord, reason: RejectionReason, key = file.fileId) {
-    return rejectSession(deps, file.sessionId, [reason], key, deps.now().toISOString());
-  }
+function rejectFor(deps: InspectObjectDeps, file: FileRecord, reason: RejectionReason, key = file.fileId) {
+  return rejectSession(deps, file.sessionId, [reason], key, deps.clock.now().toISOString());
 }
 
 /**
@@ -153,7 +154,7 @@ export async function judge(
   realSize: number,
   reader: ObjectReader,
   key: string,
-  opts: { at: string; allowedAttachmentTypes: readonly AttachmentType[]; log?: InspectionLog; start?: Uint8Array },
+  opts: { at: string; allowedAttachmentTypes: readonly AttachmentType[]; log?: Log; start?: Uint8Array },
 ): Promise<Verdict> {
   const at = opts.at;
   const reject = (code: MessageCode, bytesRead: number, extra: Partial<Verdict> = {}): Verdict => ({

@@ -3,8 +3,7 @@
  * Built only from stored, verified state: the header summaries the inspector read, never the
  * uploader's claims. It holds PHI; it lives only in the encrypted bucket.
  */
-import type { FileRecord, SessionRecord } from './inspection-ports';
-import type { HeaderSummary } from './model';
+import type { FileRecord, HeaderSummary, SessionRecord } from './model';
 
 export const MANIFEST_VERSION = 1;
 

@@ -42,6 +42,122 @@ export interface RejectionReason {
   fileId?: string;
 }
 
+/** An upload code as stored: only its hash, never the code itself. */
+export interface UploadCodeRecord {
+  codeHash: string;
+  institutionId: string;
+  createdAt: string;
+  expiresAt: string;
+  maxSessionBytes?: number;
+  reference?: string;
+  revoked: boolean;
+  /** Set once the code was redeemed: the session it opened (and resumes while OPEN). */
+  sessionId?: string;
+}
+
+export interface ContactDetails {
+  email?: string;
+  phone?: string;
+}
+
+/** The session item: its state, limits, reservations, and the outcome once decided. */
+export interface SessionRecord {
+  sessionId: string;
+  institutionId: string;
+  tokenHash: string;
+  codeHash: string;
+  codeReference?: string;
+  status: SessionStatus;
+  limits: Limits;
+  reservedBytes: number;
+  receivedBytes: number;
+  dicomCount: number;
+  attachmentCount: number;
+  version: number;
+  createdAt: string;
+  expiresAt: string;
+  completedAt?: string;
+  /** When the completion lock was taken (status COMPLETING). */
+  completingSince?: string;
+  rejection?: RejectionReason[];
+  contact?: ContactDetails;
+  manifestKey?: string;
+  acceptedBytes?: number;
+  /** Set once the session's final event (accepted or rejected) was published. */
+  eventPublishedAt?: string;
+  /** ACCEPTED, and its files still await the `accepted` retention tag (core/apply-retention.ts). */
+  retentionDueSince?: string;
+}
+
+/** Per-study totals of the files not removed, and the uploader's comment once completed. */
+export interface StudyRecord {
+  studyInstanceUid: string;
+  bytes: number;
+  dicomCount: number;
+  attachmentCount: number;
+  comment?: string;
+}
+
+/** A declared file: what the upload request said, and the inspector's verdict once it has one. */
+export interface FileRecord {
+  sessionId: string;
+  fileId: string;
+  clientId: string;
+  /** The uploader's file name: PHI-adjacent, only for the manifest, never logged, never in a key. */
+  name: string;
+  kind: FileKind;
+  size: number;
+  studyInstanceUid: string;
+  sopInstanceUid?: string;
+  contentType?: string;
+  attachmentType?: AttachmentType;
+  objectKey: string;
+  status: FileStatus;
+  reason?: RejectionReason;
+  createdAt: string;
+  receivedAt?: string;
+  header?: HeaderSummary;
+  detectedType?: string;
+  inspectionBytesRead?: number;
+  etag?: string;
+  inspectedAt?: string;
+}
+
+/** Everything stored about one session: the session item plus its studies and files. */
+export interface SessionState {
+  session: SessionRecord;
+  studies: StudyRecord[];
+  files: FileRecord[];
+}
+
+/** The session item plus its study items: what an upload request needs, without the files. */
+export interface SessionTotals {
+  session: SessionRecord;
+  studies: StudyRecord[];
+}
+
+/** The inspector's verdict on one file. */
+export interface Verdict {
+  status: 'VERIFIED' | 'REJECTED';
+  /** The object's real size; added to the session's receivedBytes with the verdict. */
+  size: number;
+  etag?: string;
+  reason?: RejectionReason;
+  header?: HeaderSummary;
+  detectedType?: string;
+  inspectionBytesRead: number;
+  inspectedAt: string;
+}
+
+/** What an accepted session stores with its new status. */
+export interface AcceptedState {
+  completedAt: string;
+  manifestKey: string;
+  acceptedBytes: number;
+  contact?: ContactDetails;
+  comments: Record<string, string>;
+}
+
 /** The object key of a declared file. No file name or patient data goes into it. */
 export function objectKeyFor(sessionId: string, fileId: string): string {
   return `sessions/${sessionId}/files/${fileId}`;

@@ -2,16 +2,18 @@
  * Rejecting a session, shared by the inspector and the completion: record the reasons once, delete
  * every object of the session, and tell the hospital's systems (reason codes only).
  */
-import type { EventPublisher, InspectionLog, InspectionMetrics, PortalEvent, SessionCleaner, SessionRecord, VerdictStore } from './inspection-ports';
+import type { PortalEvent } from './events';
 import type { MessageCode } from './messages';
-import type { RejectionReason } from './model';
+import type { RejectionReason, SessionRecord } from './model';
+import type { EventOutbox, EventPublisher, Log, Metrics, ObjectRemover, SessionRejections } from './ports';
 
 export interface RejectionDeps {
-  store: VerdictStore;
-  cleaner: SessionCleaner;
+  rejections: SessionRejections;
+  outbox: EventOutbox;
+  remover: ObjectRemover;
   publisher: EventPublisher;
-  metrics: InspectionMetrics;
-  log: InspectionLog;
+  metrics: Metrics;
+  log: Log;
 }
 
 /**
@@ -25,16 +27,16 @@ export async function rejectSession(
   reasons: RejectionReason[],
   reasonKey: string,
   at: string,
-): Promise<SessionRecord | null> {
-  const { transitioned, session } = await deps.store.rejectSession(sessionId, reasons, reasonKey, at);
+): Promise<SessionRecord | undefined> {
+  const { transitioned, session } = await deps.rejections.rejectSession(sessionId, reasons, reasonKey, at);
   if (!session || session.status !== 'REJECTED') {
     // Too late to reject (already accepted or expired); the caller decides what that means.
     return session;
   }
-  const deleted = await deps.cleaner.deleteSessionObjects(sessionId);
+  const deleted = await deps.remover.deleteSessionObjects(sessionId);
   const codes = reasonCodes(session.rejection ?? reasons);
   if (transitioned) {
-    for (const code of codes) deps.metrics.add('SessionsRejected', 1, 'Count', code);
+    for (const code of codes) deps.metrics.countWithReason('SessionsRejected', code);
     deps.log.info('session rejected', { sessionId, reasonCodes: codes, objectsDeleted: deleted });
   }
   if (!session.eventPublishedAt) {
@@ -51,16 +53,16 @@ export const EVENT_CLAIM_TIMEOUT_MS = 5 * 60_000;
  * repeated completions) race for a claim, the winner publishes and marks it. A failed publish
  * gives the claim back, so the redelivered message (or the next completion call) tries again.
  */
-export async function publishOnce(deps: Pick<RejectionDeps, 'store' | 'publisher'>, sessionId: string, at: string, event: PortalEvent): Promise<void> {
+export async function publishOnce(deps: Pick<RejectionDeps, 'outbox' | 'publisher'>, sessionId: string, at: string, event: PortalEvent): Promise<void> {
   const staleBefore = new Date(Date.parse(at) - EVENT_CLAIM_TIMEOUT_MS).toISOString();
-  if (!(await deps.store.claimEventPublication(sessionId, at, staleBefore))) return;
+  if (!(await deps.outbox.claimEventPublication(sessionId, at, staleBefore))) return;
   try {
     await deps.publisher.publish(event);
   } catch (error) {
-    await deps.store.releaseEventClaim(sessionId).catch(() => undefined);
+    await deps.outbox.releaseEventClaim(sessionId).catch(() => undefined);
     throw error;
   }
-  await deps.store.markEventPublished(sessionId, at);
+  await deps.outbox.markEventPublished(sessionId, at);
 }
 
 /**

@@ -5,8 +5,8 @@
 import { normalizeUploadCode, uploadCodeHash } from './codes';
 import { ConflictError, RateLimitedError, UnauthorizedError } from './errors';
 import { limitsFor, type InstitutionConfig } from './institution';
-import type { FileKind, FileStatus, Limits, RejectionReason, SessionStatus } from './model';
-import type { Clock, CodeStore, DeclaredFile, Ids, RandomSource, RateLimiter, SecretHasher, SessionRecord, SessionState, SessionStore } from './ports';
+import type { FileRecord, Limits, RejectionReason, SessionRecord, SessionState, SessionStatus } from './model';
+import type { Clock, CodeStore, Ids, RandomSource, RateLimiter, SecretHasher, SessionStore } from './ports';
 import { uniqueReasons } from './session-rejection';
 
 export const SESSION_TOKEN_BYTES = 32;
@@ -163,7 +163,7 @@ export function makeOpenSession(deps: {
   }
 }
 
-export type SessionFileView = Pick<DeclaredFile, 'fileId' | 'clientId' | 'name' | 'kind' | 'size' | 'studyInstanceUid' | 'status' | 'reason'>;
+export type SessionFileView = Pick<FileRecord, 'fileId' | 'clientId' | 'name' | 'kind' | 'size' | 'studyInstanceUid' | 'status' | 'reason'>;
 
 export interface SessionView {
   sessionId: string;

@@ -6,15 +6,17 @@
  *  - an ACCEPTED session whose files still await their retention tag gets it (core/apply-retention.ts).
  */
 import type { ApplyRetention } from './apply-retention';
-import type { InspectionLog, InspectionMetrics, SessionCleaner, SessionRecord, VerdictStore } from './inspection-ports';
+import type { SessionRecord } from './model';
+import type { Clock, Log, Metrics, ObjectRemover, SessionStore, SweepQueue } from './ports';
 
 export interface SweepExpiredDeps {
-  store: VerdictStore;
-  cleaner: SessionCleaner;
+  sessions: Pick<SessionStore, 'get'>;
+  sweepQueue: SweepQueue;
+  remover: ObjectRemover;
   applyRetention: ApplyRetention;
-  metrics: InspectionMetrics;
-  log: InspectionLog;
-  now: () => Date;
+  metrics: Metrics;
+  log: Log;
+  clock: Clock;
 }
 
 export interface SweepResult {
@@ -40,13 +42,13 @@ export function makeSweepExpired(deps: SweepExpiredDeps) {
       }
       if (session.status === 'OPEN') {
         // Conditional: a session completed or rejected meanwhile is left alone.
-        if (!(await deps.store.markExpired(session.sessionId, now))) return;
+        if (!(await deps.sweepQueue.markExpired(session.sessionId, now))) return;
         result.expired++;
       }
       if (session.status !== 'OPEN' && session.status !== 'EXPIRED') return;
       // An EXPIRED one here is one whose clean-up failed in an earlier sweep.
-      result.objectsDeleted += await deps.cleaner.deleteSessionObjects(session.sessionId);
-      await deps.store.markObjectsDeleted(session.sessionId, now);
+      result.objectsDeleted += await deps.remover.deleteSessionObjects(session.sessionId);
+      await deps.sweepQueue.markObjectsDeleted(session.sessionId, now);
     } catch (error) {
       // One failing session must not stop the sweep; the bucket lifecycle is the backstop.
       result.failed++;
@@ -55,7 +57,7 @@ export function makeSweepExpired(deps: SweepExpiredDeps) {
   }
 
   function finish(result: SweepResult): SweepResult {
-    if (result.expired > 0) deps.metrics.add('SessionsExpired', result.expired, 'Count');
+    if (result.expired > 0) deps.metrics.count('SessionsExpired', result.expired);
     deps.log.info('sessions swept', { ...result });
     return result;
   }
@@ -65,17 +67,17 @@ export function makeSweepExpired(deps: SweepExpiredDeps) {
   return {
     /** The scheduled sweep over every session that needs it. */
     async sweepAll(): Promise<SweepResult> {
-      const now = deps.now().toISOString();
+      const now = deps.clock.now().toISOString();
       const result = empty();
-      for (const session of await deps.store.findSessionsToSweep(now)) await sweepSession(session, now, result);
+      for (const session of await deps.sweepQueue.findSessionsToSweep(now)) await sweepSession(session, now, result);
       return finish(result);
     },
     /** One session, as soon as it was accepted (its UploadSessionAccepted event); nothing when not due. */
     async sweepAccepted(sessionId: string): Promise<SweepResult> {
       const result = empty();
-      const session = await deps.store.getSession(sessionId);
+      const session = await deps.sessions.get(sessionId);
       // Only the retention step: an event never expires or deletes anything.
-      if (session?.status === 'ACCEPTED') await sweepSession(session, deps.now().toISOString(), result);
+      if (session?.status === 'ACCEPTED') await sweepSession(session, deps.clock.now().toISOString(), result);
       return finish(result);
     },
   };

@@ -8,22 +8,11 @@
 import { ConflictError, NotFoundError, RuleViolationError } from './errors';
 import type { InstitutionConfig } from './institution';
 import { message } from './messages';
-import { objectKeyFor, type AttachmentType, type FileKind } from './model';
+import { objectKeyFor, type AttachmentType, type FileKind, type FileRecord, type SessionState, type SessionTotals } from './model';
 import { evaluateSelection, type SelectionFile } from './rules';
+import { pause } from './retry';
 import { authenticate, requireOpen } from './sessions';
-import type {
-  Clock,
-  DeclaredFile,
-  Ids,
-  ObjectRemover,
-  ReservationStore,
-  SecretHasher,
-  SessionState,
-  SessionStore,
-  SessionTotals,
-  StudyIncrement,
-  UploadSigner,
-} from './ports';
+import type { Clock, Ids, ObjectRemover, ReservationStore, SecretHasher, SessionStore, StudyIncrement, UploadSigner } from './ports';
 
 /**
  * Files per upload request. Each file costs up to three items of one DynamoDB transaction (file, SOP
@@ -73,7 +62,7 @@ export function attachmentTypeOf(file: { name: string; contentType?: string }): 
 }
 
 interface Plan {
-  files: DeclaredFile[];
+  files: FileRecord[];
   studies: StudyIncrement[];
   bytes: number;
   dicomFiles: number;
@@ -158,7 +147,7 @@ export function planReservation(state: SessionState | SessionTotals, batch: Uplo
 
   const createdAt = now.toISOString();
   const studies = new Map<string, StudyIncrement>();
-  const files = batch.map((f): DeclaredFile => {
+  const files = batch.map((f): FileRecord => {
     const studyInstanceUid = f.studyInstanceUid ?? result.autoLinks[f.clientId]!;
     const study = studies.get(studyInstanceUid) ?? { studyInstanceUid, bytes: 0, dicomFiles: 0, attachments: 0 };
     study.bytes += f.size;
@@ -192,8 +181,6 @@ export function planReservation(state: SessionState | SessionTotals, batch: Uplo
   };
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * Declares a batch of files and returns a presigned PUT per file. A broken rule is a 422 that
  * reserves nothing. When a concurrent request wins the race, the state is re-read: the rule it now
@@ -213,10 +200,10 @@ export function makeRequestUploads(deps: {
   return async ({ sessionId, token, files }) => {
     // Study totals by default; the file items only when the totals cannot stand for them, or to
     // name the duplicates after the SOP guard refused one (the rule then answers from the files).
-    let needFiles = !sessions.loadTotals;
+    let needFiles = false;
     for (let attempt = 1; ; attempt++) {
       const now = clock.now();
-      let state: SessionState | SessionTotals | undefined = needFiles ? await sessions.loadState(sessionId) : await sessions.loadTotals!(sessionId);
+      let state: SessionState | SessionTotals | undefined = needFiles ? await sessions.loadState(sessionId) : await sessions.loadTotals(sessionId);
       const session = authenticate(state?.session, token, hasher);
       requireOpen(session, now);
       if (!('files' in state!) && !totalsSuffice(state!)) state = (await sessions.loadState(sessionId))!;
@@ -275,7 +262,7 @@ export function makeRemoveFile(deps: {
         }
       }
       // Also on a repeated DELETE: an object that arrived after the first one is removed too.
-      await remover.remove(file.objectKey);
+      await remover.deleteObject(file.objectKey);
       return;
     }
   };

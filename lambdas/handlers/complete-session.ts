@@ -5,9 +5,8 @@
  */
 import * as z from 'zod';
 import type { CompleteSessionRequest, CompletionResult } from '../core/complete-session';
-import { bearerToken, httpRoute, jsonResponse, parseJsonBody, parsePathParameters, type ApiEvent, type ApiHandler } from './http';
-import type { Observability } from './observability';
-import { completeSessionDeps } from './wiring';
+import { bearerToken, httpRoute, jsonResponse, parseJsonBody, parsePathParameters, type ApiEvent, type ApiHandler } from '../runtime/http';
+import type { Observability } from '../runtime/observability';
 
 export interface CompleteSessionHandlerDeps {
   /** Throws UnauthorizedError unless `token` is the session's bearer token. */
@@ -41,7 +40,3 @@ export function createCompleteSessionHandler(deps: CompleteSessionHandlerDeps): 
     return jsonResponse(200, await deps.completeSession(id, body));
   });
 }
-
-let built: ApiHandler | undefined;
-/** AWS entry: deps from the composition root, built on the first request. */
-export const handler: ApiHandler = (event) => (built ??= createCompleteSessionHandler(completeSessionDeps()))(event);

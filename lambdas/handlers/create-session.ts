@@ -1,13 +1,12 @@
 /** POST /sessions {uploadCode}: redeems a code (201, new session) or resumes its OPEN session (200). */
 import { RateLimitedError, UnauthorizedError } from '../core/errors';
 import type { OpenSession } from '../core/sessions';
-import { httpRoute, jsonResponse, lazyHandler, parseJsonBody, sourceIp, type ApiHandler } from './http';
-import { observability as defaultObservability, type Observability } from './observability';
+import { httpRoute, jsonResponse, parseJsonBody, sourceIp, type ApiHandler } from '../runtime/http';
+import type { Observability } from '../runtime/observability';
 import { createSessionSchema } from './schemas';
-import { apiDeps } from './wiring';
 
-export function createCreateSessionHandler(deps: { openSession: OpenSession; observability?: Observability }): ApiHandler {
-  const observability = deps.observability ?? defaultObservability;
+export function createCreateSessionHandler(deps: { openSession: OpenSession; observability: Observability }): ApiHandler {
+  const observability = deps.observability;
   return httpRoute('CreateSession', observability, async (event) => {
     const { uploadCode } = parseJsonBody(event, createSessionSchema);
     try {
@@ -20,5 +19,3 @@ export function createCreateSessionHandler(deps: { openSession: OpenSession; obs
     }
   });
 }
-
-export const handler = lazyHandler(() => createCreateSessionHandler(apiDeps()));

@@ -6,8 +6,7 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import { loggableKey, type InspectionOutcome, type ObjectCreated } from '../core/inspect-object';
-import type { Observability } from './observability';
-import { inspectorDeps } from './wiring';
+import type { Observability } from '../runtime/observability';
 
 export interface InspectorDeps {
   inspectObject(event: ObjectCreated): Promise<InspectionOutcome>;
@@ -68,7 +67,3 @@ export function createInspectorHandler(deps: InspectorDeps) {
     return { batchItemFailures };
   };
 }
-
-let built: ReturnType<typeof createInspectorHandler> | undefined;
-/** AWS entry: deps from the composition root, built on the first batch. */
-export const handler = (event: SQSEvent): Promise<SQSBatchResponse> => (built ??= createInspectorHandler(inspectorDeps()))(event);

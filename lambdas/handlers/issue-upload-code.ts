@@ -6,19 +6,18 @@
 import type { IssueUploadCode } from '../core/codes';
 import { UnauthorizedError } from '../core/errors';
 import type { SecretHasher } from '../core/ports';
-import { bearerToken, httpRoute, jsonResponse, lazyHandler, parseJsonBody, type ApiHandler } from './http';
-import { observability as defaultObservability, type Observability } from './observability';
+import { bearerToken, httpRoute, jsonResponse, parseJsonBody, type ApiHandler } from '../runtime/http';
+import type { Observability } from '../runtime/observability';
 import { issueUploadCodeSchema } from './schemas';
-import { apiDeps } from './wiring';
 
 export function createIssueUploadCodeHandler(deps: {
   issueUploadCode: IssueUploadCode;
   hasher: SecretHasher;
   /** SHA-256 hex of the admin token (local mode); undefined when IAM authorizes the route. */
   localAdminTokenHash?: string;
-  observability?: Observability;
+  observability: Observability;
 }): ApiHandler {
-  const observability = deps.observability ?? defaultObservability;
+  const observability = deps.observability;
   return httpRoute('IssueUploadCode', observability, async (event) => {
     if (deps.localAdminTokenHash !== undefined && !deps.hasher.matches(bearerToken(event), deps.localAdminTokenHash)) {
       throw new UnauthorizedError();
@@ -29,5 +28,3 @@ export function createIssueUploadCodeHandler(deps: {
     return jsonResponse(201, issued);
   });
 }
-
-export const handler = lazyHandler(() => createIssueUploadCodeHandler(apiDeps()));

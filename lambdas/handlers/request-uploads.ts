@@ -3,13 +3,12 @@
  * atomically and answers 201 with a presigned PUT per file (422 with the rule's message otherwise).
  */
 import type { RequestUploads } from '../core/uploads';
-import { bearerToken, httpRoute, jsonResponse, lazyHandler, parseJsonBody, parsePathParameters, type ApiHandler } from './http';
-import { observability as defaultObservability, type Observability } from './observability';
+import { bearerToken, httpRoute, jsonResponse, parseJsonBody, parsePathParameters, type ApiHandler } from '../runtime/http';
+import type { Observability } from '../runtime/observability';
 import { requestUploadsSchema, sessionPathSchema } from './schemas';
-import { apiDeps } from './wiring';
 
-export function createRequestUploadsHandler(deps: { requestUploads: RequestUploads; observability?: Observability }): ApiHandler {
-  const observability = deps.observability ?? defaultObservability;
+export function createRequestUploadsHandler(deps: { requestUploads: RequestUploads; observability: Observability }): ApiHandler {
+  const observability = deps.observability;
   return httpRoute('RequestUploads', observability, async (event) => {
     const { id } = parsePathParameters(event, sessionPathSchema);
     const token = bearerToken(event);
@@ -20,5 +19,3 @@ export function createRequestUploadsHandler(deps: { requestUploads: RequestUploa
     return jsonResponse(201, result);
   });
 }
-
-export const handler = lazyHandler(() => createRequestUploadsHandler(apiDeps()));

@@ -5,8 +5,7 @@
  *  - UploadSessionAccepted on the institution's bus: tags that one session's files right away.
  */
 import type { Sweep, SweepResult } from '../core/sweep-expired';
-import type { Observability } from './observability';
-import { sweeperDeps } from './wiring';
+import type { Observability } from '../runtime/observability';
 
 export interface SweeperDeps {
   sweep: Sweep;
@@ -37,7 +36,3 @@ export function createSweeperHandler(deps: SweeperDeps) {
     }
   };
 }
-
-let built: ReturnType<typeof createSweeperHandler> | undefined;
-/** AWS entry: deps from the composition root, built on the first run. */
-export const handler = (event?: SweeperEvent): Promise<SweepResult> => (built ??= createSweeperHandler(sweeperDeps()))(event);

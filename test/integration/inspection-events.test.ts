@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EventBridgePublisher } from '../../lambdas/adapters/eventbridge-publisher';
 import { RecordingEventPublisher } from '../../lambdas/adapters/recording-event-publisher';
-import type { UploadSessionRejectedEvent } from '../../lambdas/core/inspection-ports';
+import type { UploadSessionRejectedEvent } from '../../lambdas/core/events';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
 
 const requests: { target: string; body: any }[] = [];
@@ -72,7 +72,7 @@ describe('RecordingEventPublisher', () => {
     const dir = mkdtempSync(join(tmpdir(), 'events-'));
     try {
       const file = join(dir, 'nested', 'events.jsonl');
-      const publisher = new RecordingEventPublisher({ file, now: () => new Date('2026-11-28T03:00:00.000Z') });
+      const publisher = new RecordingEventPublisher({ file, clock: { now: () => new Date('2026-11-28T03:00:00.000Z') } });
       await publisher.publish(rejected);
       await publisher.publish({ ...rejected, sessionId: 'S2' });
       const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));

@@ -12,7 +12,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys, type FileItem } from '../../lambdas/adapters/table';
 import { S3ObjectReader } from '../../lambdas/adapters/s3-object-reader';
 import { FIRST_HEADER_CHUNK, judge } from '../../lambdas/core/inspect-object';
-import type { FileRecord } from '../../lambdas/core/inspection-ports';
+import type { FileRecord } from '../../lambdas/core/model';
 import {
   corpusBytes,
   CountingReader,
@@ -106,6 +106,7 @@ describe('every corpus DICOM file', () => {
         const file: FileRecord = {
           sessionId: 'corpus',
           fileId: key,
+          clientId: key,
           name: entry.file,
           kind: 'dicom',
           size: entry.size,

@@ -12,12 +12,12 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { keys, type FileItem, type SessionItem } from '../../lambdas/adapters/table';
 import { RecordingEventPublisher } from '../../lambdas/adapters/recording-event-publisher';
 import { S3ObjectReader } from '../../lambdas/adapters/s3-object-reader';
-import type { ObjectReader } from '../../lambdas/core/inspection-ports';
+import type { Clock, ObjectReader } from '../../lambdas/core/ports';
 import { limitsFor } from '../../lambdas/core/institution';
 import { objectKeyFor, type AttachmentType, type FileKind, type Limits } from '../../lambdas/core/model';
-import { buildInspectionUseCases } from '../../lambdas/handlers/inspection-deps';
+import { buildInspectionUseCases } from '../../lambdas/runtime/inspection-deps';
 import { createInspectorHandler } from '../../lambdas/handlers/inspector';
-import { createObservability, type MetricName, type Observability } from '../../lambdas/handlers/observability';
+import { createObservability, type MetricName, type Observability } from '../../lambdas/runtime/observability';
 import { encodeS3EventKey } from '../../local/s3-events';
 import { startApi, type ApiHarness } from './helpers/api';
 import { testInstitution, type TestBucket, type TestTable } from './helpers/emulators';
@@ -151,7 +151,7 @@ export async function createRig(label: string): Promise<Rig> {
 }
 
 /** The inspection use cases and handlers on an existing table and bucket (e.g. the API harness's). */
-export function rigOn(table: TestTable, bucket: TestBucket, options: { now?: () => Date } = {}): Rig {
+export function rigOn(table: TestTable, bucket: TestBucket, options: { clock?: Clock } = {}): Rig {
   const publisher = new RecordingEventPublisher();
   const observability = countingObservability();
   const reader = new CountingReader(new S3ObjectReader({ s3: bucket.s3, bucketName: bucket.bucketName }));
@@ -163,7 +163,7 @@ export function rigOn(table: TestTable, bucket: TestBucket, options: { now?: () 
     publisher,
     observability,
     reader,
-    ...(options.now ? { now: options.now } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const inspector = createInspectorHandler({ inspectObject: useCases.inspectObject, observability });
   return {

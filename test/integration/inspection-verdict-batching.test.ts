@@ -1,17 +1,19 @@
 /**
- * The verdict store shares DynamoDB calls between the files of one SQS batch: reads of the same
+ * The session store and the file verdicts share DynamoDB calls between the files of one SQS batch: reads of the same
  * turn go out as one BatchGetItem, verdicts of the same moment as one transaction. Each file must
  * still get exactly what a call of its own would have given (DynamoDB Local, real document client).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoVerdictStore } from '../../lambdas/adapters/dynamo-verdict-store';
+import { DynamoFileVerdicts } from '../../lambdas/adapters/dynamo-file-verdicts';
+import { DynamoSessionStore } from '../../lambdas/adapters/dynamo-session-store';
 import { keys } from '../../lambdas/adapters/table';
-import type { Verdict } from '../../lambdas/core/inspection-ports';
+import type { Verdict } from '../../lambdas/core/model';
 import { createTestTable, type TestTable } from './helpers/emulators';
 
 let table: TestTable;
-let store: DynamoVerdictStore;
+let sessions: DynamoSessionStore;
+let verdicts: DynamoFileVerdicts;
 const calls: string[] = [];
 
 beforeAll(async () => {
@@ -23,7 +25,8 @@ beforeAll(async () => {
     },
     { step: 'initialize', name: 'countCalls' },
   );
-  store = new DynamoVerdictStore({ doc: table.doc, tableName: table.tableName });
+  sessions = new DynamoSessionStore(table.doc, table.tableName);
+  verdicts = new DynamoFileVerdicts(table.doc, table.tableName);
 });
 afterAll(async () => table?.drop());
 
@@ -36,7 +39,7 @@ async function seed(sessionId: string, files: { fileId: string; status: string; 
 
 const verified = (size: number): Verdict => ({ status: 'VERIFIED', size, inspectionBytesRead: 100, inspectedAt: '2026-01-01T00:00:00.000Z' });
 
-describe('DynamoVerdictStore sharing calls', () => {
+describe('DynamoSessionStore and DynamoFileVerdicts sharing calls', () => {
   it('reads the files and the session of one turn with one BatchGetItem, each answer its own', async () => {
     await seed('S1', [
       { fileId: 'a', status: 'RESERVED', size: 10 },
@@ -44,13 +47,13 @@ describe('DynamoVerdictStore sharing calls', () => {
     ]);
     calls.length = 0;
     const [a, b, missing, session, sessionAgain] = await Promise.all([
-      store.getFile('S1', 'a'),
-      store.getFile('S1', 'b'),
-      store.getFile('S1', 'nope'),
-      store.getSession('S1'),
-      store.getSession('S1'),
+      sessions.getFile('S1', 'a'),
+      sessions.getFile('S1', 'b'),
+      sessions.getFile('S1', 'nope'),
+      sessions.get('S1'),
+      sessions.get('S1'),
     ]);
-    expect([a?.status, b?.status, missing, session?.status, sessionAgain?.status]).toEqual(['RESERVED', 'VERIFIED', null, 'OPEN', 'OPEN']);
+    expect([a?.status, b?.status, missing, session?.status, sessionAgain?.status]).toEqual(['RESERVED', 'VERIFIED', undefined, 'OPEN', 'OPEN']);
     expect(calls).toEqual(['BatchGetItemCommand']);
   });
 
@@ -63,11 +66,11 @@ describe('DynamoVerdictStore sharing calls', () => {
     ]);
     calls.length = 0;
     const results = await Promise.all([
-      store.recordVerdict('S2', 'a', verified(100)),
-      store.recordVerdict('S2', 'b', verified(200)),
-      store.recordVerdict('S2', 'c', verified(400)),
-      store.recordVerdict('S2', 'd', verified(800)),
-      store.recordVerdict('S2', 'a', verified(100)),
+      verdicts.recordVerdict('S2', 'a', verified(100)),
+      verdicts.recordVerdict('S2', 'b', verified(200)),
+      verdicts.recordVerdict('S2', 'c', verified(400)),
+      verdicts.recordVerdict('S2', 'd', verified(800)),
+      verdicts.recordVerdict('S2', 'a', verified(100)),
     ]);
     expect(results).toEqual(['recorded', 'recorded', 'already', 'already', 'already']);
     const session = await table.doc.send(new GetCommand({ TableName: table.tableName, Key: keys.session('S2'), ConsistentRead: true }));
@@ -80,7 +83,7 @@ describe('DynamoVerdictStore sharing calls', () => {
 
   it('a verdict for a session that is gone is "already", for every file that shared the transaction', async () => {
     calls.length = 0;
-    const results = await Promise.all([store.recordVerdict('GONE', 'x', verified(1)), store.recordVerdict('GONE', 'y', verified(2))]);
+    const results = await Promise.all([verdicts.recordVerdict('GONE', 'x', verified(1)), verdicts.recordVerdict('GONE', 'y', verified(2))]);
     expect(results).toEqual(['already', 'already']);
     expect(calls).toEqual(['TransactWriteItemsCommand']);
   });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createApiAdapter, createRouteMatcher, MAX_BODY_BYTES, type ApiHandler } from '../../local/http-adapter';
-import { apiRoutes } from '../../lambdas/handlers/routes';
+import { apiRoutes } from '../../lambdas/runtime/routes';
 
 const seen: APIGatewayProxyEventV2[] = [];
 const echo: ApiHandler = async (event) => {

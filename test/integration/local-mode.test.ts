@@ -126,6 +126,22 @@ async function api(base: string, method: string, path: string, body?: unknown, t
   return { status: response.status, json: text ? (JSON.parse(text) as Record<string, any>) : {} };
 }
 
+/**
+ * `npm run codes -- …`, without blocking the event loop: a blocked loop keeps fetch's idle
+ * keep-alive socket past the server's timeout, and the next request dies on the closed socket.
+ */
+function runCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('npm', ['run', '--silent', 'codes', '--', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolvePromise({ status, stdout, stderr }));
+  });
+}
+
 let dataDir: string;
 let running: Started | undefined;
 
@@ -282,11 +298,7 @@ describe('local mode, end to end over HTTP', () => {
   });
 
   it('issues a usable code with `npm run codes -- create` against local mode', async () => {
-    const cli = spawnSync('npm', ['run', '--silent', 'codes', '--', 'create', '--institution', 'demo', '--days', '3', '--max-gb', '1', '--reference', 'REF-42', '--data-dir', dataDir], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const cli = await runCli(['create', '--institution', 'demo', '--days', '3', '--max-gb', '1', '--reference', 'REF-42', '--data-dir', dataDir]);
     expect(cli.status, cli.stderr).toBe(0);
     cliCode = /^Upload code: (\S+)$/m.exec(cli.stdout)?.[1] ?? '';
     expect(cliCode).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4})+$/);
@@ -298,7 +310,7 @@ describe('local mode, end to end over HTTP', () => {
     cliSessionId = redeemed.json.sessionId;
     cliToken = redeemed.json.token;
 
-    const wrongInstitution = spawnSync('npm', ['run', '--silent', 'codes', '--', 'create', '--institution', 'other', '--data-dir', dataDir], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const wrongInstitution = await runCli(['create', '--institution', 'other', '--data-dir', dataDir]);
     expect(wrongInstitution.status).not.toBe(0);
     expect(wrongInstitution.stderr).toMatch(/institution "demo"/);
   });

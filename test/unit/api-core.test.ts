@@ -14,7 +14,8 @@ import {
 } from '../../lambdas/core/codes';
 import { RuleViolationError, UnauthorizedError } from '../../lambdas/core/errors';
 import { parseInstitutionConfig } from '../../lambdas/core/institution';
-import type { CodeStore, RandomSource, SessionState, UploadCodeRecord } from '../../lambdas/core/ports';
+import type { SessionState, UploadCodeRecord } from '../../lambdas/core/model';
+import type { CodeStore, RandomSource } from '../../lambdas/core/ports';
 import { authenticate, base64url, effectiveStatus, newSessionToken, sessionTokenHash } from '../../lambdas/core/sessions';
 import { attachmentTypeOf, MAX_FILES_PER_REQUEST, planReservation } from '../../lambdas/core/uploads';
 import { Sha256SecretHasher } from '../../lambdas/adapters/node-secret-hasher';

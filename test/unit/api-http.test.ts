@@ -15,9 +15,9 @@ import {
   UnauthorizedError,
 } from '../../lambdas/core/errors';
 import { message } from '../../lambdas/core/messages';
-import { ConfigError, parseConfig } from '../../lambdas/handlers/config';
-import { bearerToken, errorResponse, httpRoute, MAX_BODY_BYTES, parseJsonBody, type ApiEvent } from '../../lambdas/handlers/http';
-import { createObservability } from '../../lambdas/handlers/observability';
+import { ConfigError, parseConfig } from '../../lambdas/runtime/config';
+import { bearerToken, errorResponse, httpRoute, MAX_BODY_BYTES, parseJsonBody, type ApiEvent } from '../../lambdas/runtime/http';
+import { createObservability } from '../../lambdas/runtime/observability';
 
 const body = (result: { body?: string }) => JSON.parse(result.body ?? '{}');
 const event = (partial: Partial<ApiEvent>) => ({ headers: {}, requestContext: { requestId: 'r1', http: { sourceIp: '192.0.2.1' } }, ...partial }) as ApiEvent;

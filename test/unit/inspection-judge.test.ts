@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FIRST_HEADER_CHUNK, headerSummary, judge, MAX_HEADER_BYTES } from '../../lambdas/core/inspect-object';
-import type { FileRecord, ObjectReader } from '../../lambdas/core/inspection-ports';
+import type { FileRecord } from '../../lambdas/core/model';
+import type { ObjectReader } from '../../lambdas/core/ports';
 import { en } from '../../lambdas/core/messages';
 import type { AttachmentType } from '../../lambdas/core/model';
 import { explicit, part10, us } from './dicom-fixtures';
@@ -80,6 +81,7 @@ function declared(overrides: Partial<FileRecord> = {}): FileRecord {
   return {
     sessionId: 's',
     fileId: 'f',
+    clientId: 'c',
     name: 'IM0001',
     kind: 'dicom',
     size: 0,

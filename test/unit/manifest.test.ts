@@ -1,15 +1,20 @@
 /** The manifest builder (core/manifest.ts), pure: stored verified files in, studies → series → instances out. */
 import { describe, expect, it } from 'vitest';
-import type { FileRecord, SessionRecord } from '../../lambdas/core/inspection-ports';
+import type { FileRecord, SessionRecord } from '../../lambdas/core/model';
 import { buildManifest } from '../../lambdas/core/manifest';
 
 const session: SessionRecord = {
   sessionId: 'S1',
   institutionId: 'demo',
+  tokenHash: '0'.repeat(64),
+  codeHash: '1'.repeat(64),
   status: 'COMPLETING',
   limits: { maxSessionBytes: 1e9, maxStudyBytes: 1e9, maxDicomFilesAtOnce: 10, maxAttachmentsPerStudy: 10, maxAttachmentBytes: 1e7, allowedAttachmentTypes: ['pdf'] },
   reservedBytes: 0,
   receivedBytes: 0,
+  dicomCount: 0,
+  attachmentCount: 0,
+  version: 1,
   codeReference: 'ORDER-7',
   createdAt: '2026-11-28T01:00:00.000Z',
   expiresAt: '2026-11-30T01:00:00.000Z',
@@ -19,6 +24,7 @@ function dicom(fileId: string, study: string, series: string, sop: string, size:
   return {
     sessionId: 'S1',
     fileId,
+    clientId: fileId,
     name: `${fileId}.dcm`,
     kind: 'dicom',
     size,
@@ -35,6 +41,7 @@ function attachment(fileId: string, study: string, size: number): FileRecord {
   return {
     sessionId: 'S1',
     fileId,
+    clientId: fileId,
     name: `${fileId}.pdf`,
     kind: 'attachment',
     size,

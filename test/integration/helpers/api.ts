@@ -4,7 +4,7 @@
  * as API Gateway would (apiRoutes), so fuzzing can send any path.
  */
 import { createHash } from 'node:crypto';
-import { apiRoutes } from '../../../lambdas/handlers/routes';
+import { apiRoutes } from '../../../lambdas/runtime/routes';
 import type { InstitutionConfig } from '../../../lambdas/core/institution';
 import type { Clock } from '../../../lambdas/core/ports';
 import { createCreateSessionHandler } from '../../../lambdas/handlers/create-session';
@@ -12,10 +12,11 @@ import { createGetSessionHandler } from '../../../lambdas/handlers/get-session';
 import { createIssueUploadCodeHandler } from '../../../lambdas/handlers/issue-upload-code';
 import { createRemoveFileHandler } from '../../../lambdas/handlers/remove-file';
 import { createRequestUploadsHandler } from '../../../lambdas/handlers/request-uploads';
-import type { ApiHandler } from '../../../lambdas/handlers/http';
-import { createObservability } from '../../../lambdas/handlers/observability';
-import { createApiDeps, createAwsClients, type ApiDeps, type AwsClients } from '../../../lambdas/handlers/wiring';
-import type { AppConfig } from '../../../lambdas/handlers/config';
+import type { ApiHandler } from '../../../lambdas/runtime/http';
+import { createObservability } from '../../../lambdas/runtime/observability';
+import { createApiDeps, type ApiDeps } from '../../../lambdas/runtime/api-deps';
+import { createAwsClients, type AwsClients } from '../../../lambdas/runtime/aws-clients';
+import type { AppConfig } from '../../../lambdas/runtime/config';
 import { apiEvent, readResult, type ApiCall, type ApiResponse } from './api-events';
 import { createTestBucket, createTestTable, LOCAL_CREDENTIALS, testConfig, testInstitution, type TestBucket, type TestTable } from './emulators';
 

@@ -18,7 +18,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tableDefinition } from '../../../lambdas/adapters/table';
 import { parseInstitutionConfig, type InstitutionConfig } from '../../../lambdas/core/institution';
-import type { AppConfig } from '../../../lambdas/handlers/config';
+import type { AppConfig } from '../../../lambdas/runtime/config';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../local/emulators';
 
 export { LOCAL_CREDENTIALS, LOCAL_REGION };

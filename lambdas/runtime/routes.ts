@@ -1,12 +1,13 @@
 /**
  * The HTTP API's routes and the Lambda entry behind each. The CDK stack and local mode both build
- * from this one table. Each entry file exports `handler` (AWS wiring) and a factory taking deps.
+ * from this one table. Each entry file (lambdas/runtime/entries) exports `handler`, built from a
+ * handler factory (lambdas/handlers) over the AWS composition root (./wiring.ts).
  */
 export interface ApiRoute {
   id: string;
   method: 'GET' | 'POST' | 'DELETE';
   path: string;
-  /** Entry file, relative to lambdas/handlers. */
+  /** Entry file, relative to lambdas/runtime/entries. */
   entry: string;
   auth: 'session-token' | 'none' | 'admin';
 }

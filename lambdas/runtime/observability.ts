@@ -7,36 +7,19 @@
 import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logFormatFromEnv, type LogFormat } from './config';
+import type { MessageCode } from '../core/messages';
+import type { Log, MetricName, Metrics as MetricsPort } from '../core/ports';
+import type { LogFormat } from './config';
 
 export const METRICS_NAMESPACE = 'UploadPortal';
 
-/** The metric names (DESIGN.md "Observability"), so dashboards and alarms match the code. */
-export type MetricName =
-  | 'SessionsOpened'
-  | 'SessionsResumed'
-  | 'SessionsAccepted'
-  | 'SessionsRejected'
-  | 'CodeRedemptionFailures'
-  | 'CodesIssued'
-  | 'FilesReserved'
-  | 'BytesReserved'
-  | 'BytesAccepted'
-  | 'FilesInspected'
-  | 'InspectionBytesRead'
-  | 'UnknownObjects'
-  | 'SessionsExpired'
-  | 'RuleViolations'
-  | 'AuthFailures'
-  | 'BadRequests'
-  | (`SessionsRejected_${string}` & {});
+export type { MetricName };
 
-export interface Observability {
+/** The use cases' Metrics port plus the logger, for one Lambda (or local mode). */
+export interface Observability extends MetricsPort {
   logger: Logger;
-  /** Adds to a counter (unit Count) or, for *Bytes metrics, a byte total; flushed per invocation. */
-  count(name: MetricName, value?: number): void;
-  /** The same with one more dimension, `reason`: a catalog code, never PHI (SessionsRejected by reason). */
-  countWithReason(name: MetricName, reason: string, value?: number): void;
+  /** The logger as the use cases' Log port. */
+  log: Log;
   /** Sets the institution dimension (once, from config). */
   setInstitution(institutionId: string): void;
   /** Publishes the invocation's metrics, if any were recorded. */
@@ -95,14 +78,20 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   metrics?.clearDefaultDimensions();
   let pending = false;
   let institution: string | undefined;
+  const log: Log = {
+    info: (message, extra) => logger.info(message, extra ?? {}),
+    warn: (message, extra) => logger.warn(message, extra ?? {}),
+    error: (message, extra) => logger.error(message, extra ?? {}),
+  };
   return {
     logger,
+    log,
     count(name, value = 1) {
       if (!metrics) return;
       metrics.addMetric(name, name.includes('Bytes') ? MetricUnit.Bytes : MetricUnit.Count, value);
       pending = true;
     },
-    countWithReason(name, reason, value = 1) {
+    countWithReason(name, reason: MessageCode, value = 1) {
       if (!metrics) return;
       // A single-metric EMF line: its own dimension set (institutionId + reason), published at once.
       const single = metrics.singleMetric();
@@ -122,6 +111,3 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     },
   };
 }
-
-/** The process-wide instance the AWS entry files use (format from LOG_FORMAT). */
-export const observability: Observability = createObservability({ logFormat: logFormatFromEnv() });

@@ -141,15 +141,6 @@ export function httpRoute(route: string, observability: Observability, run: ApiH
   };
 }
 
-/**
- * An entry file's `handler`: the route is built on the first request (cold start), from the
- * composition root, so importing the module builds nothing.
- */
-export function lazyHandler(build: () => ApiHandler): ApiHandler {
-  let built: ApiHandler | undefined;
-  return (event) => (built ??= build())(event);
-}
-
 /** Name and stack frames of an unexpected error, without its message (it might quote input). */
 function describeUnexpected(error: unknown): { errorName: string; stack?: string } {
   if (!(error instanceof Error)) return { errorName: typeof error };

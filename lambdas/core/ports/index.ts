@@ -1,0 +1,23 @@
+/**
+ * The ports: capabilities the use cases need from the outside world, one file per capability.
+ * Adapters in lambdas/adapters implement them; the use cases never import adapters.
+ */
+export type { Clock } from './clock';
+export type { CodeStore } from './code-store';
+export type { CompletionLock } from './completion-lock';
+export type { EventOutbox } from './event-outbox';
+export type { EventPublisher } from './event-publisher';
+export type { FileVerdicts } from './file-verdicts';
+export type { Ids, RandomSource } from './ids';
+export type { ManifestWriter } from './manifest-writer';
+export type { ObjectReader, ObjectStart } from './object-reader';
+export type { ObjectRemover } from './object-remover';
+export type { Log, MetricName, Metrics } from './observability';
+export type { RateLimiter } from './rate-limiter';
+export type { Reservation, ReservationRefusal, ReservationStore, StudyIncrement } from './reservations';
+export type { RetentionMarker } from './retention-marker';
+export type { SecretHasher } from './secret-hasher';
+export type { SessionRejections } from './session-rejections';
+export type { SessionStore } from './session-store';
+export type { SweepQueue } from './sweep-queue';
+export type { UploadSigner } from './upload-signer';

@@ -1,0 +1,60 @@
+/**
+ * The API use cases over the DynamoDB and S3 adapters, for both composition roots (AWS:
+ * ./wiring.ts; local mode: local/wiring.ts) and the tests, each with its own config and clients.
+ */
+import { DynamoCodeStore } from '../adapters/dynamo-code-store';
+import { DynamoRateLimiter } from '../adapters/dynamo-rate-limiter';
+import { DynamoReservationStore } from '../adapters/dynamo-reservation-store';
+import { DynamoSessionStore } from '../adapters/dynamo-session-store';
+import { SystemClock } from '../adapters/node-clock';
+import { NodeIds, NodeRandomSource } from '../adapters/node-ids';
+import { Sha256SecretHasher } from '../adapters/node-secret-hasher';
+import { S3ObjectRemover } from '../adapters/s3-object-remover';
+import { S3UploadSigner } from '../adapters/s3-upload-signer';
+import { makeIssueUploadCode, makeRevokeUploadCode, type IssueUploadCode, type RevokeUploadCode } from '../core/codes';
+import type { Clock, SecretHasher } from '../core/ports';
+import { makeGetSession, makeOpenSession, type GetSession, type OpenSession } from '../core/sessions';
+import { makeRemoveFile, makeRequestUploads, type RemoveFile, type RequestUploads } from '../core/uploads';
+import type { AwsClients } from './aws-clients';
+import type { AppConfig } from './config';
+import type { Observability } from './observability';
+
+/** What the API entry files' `create…Handler` factories take. */
+export interface ApiDeps {
+  openSession: OpenSession;
+  getSession: GetSession;
+  requestUploads: RequestUploads;
+  removeFile: RemoveFile;
+  issueUploadCode: IssueUploadCode;
+  revokeUploadCode: RevokeUploadCode;
+  hasher: SecretHasher;
+  /** Local mode: SHA-256 hex of the admin token; absent on AWS, where IAM guards the admin route. */
+  localAdminTokenHash?: string;
+  observability: Observability;
+}
+
+/** `clock` lets tests and benches fix the time. */
+export function createApiDeps(config: AppConfig, clients: AwsClients, options: { observability: Observability; clock?: Clock }): ApiDeps {
+  const { dynamo, s3 } = clients;
+  const table = config.tableName;
+  const institution = config.institution;
+  const clock = options.clock ?? new SystemClock();
+  const hasher = new Sha256SecretHasher();
+  const ids = new NodeIds();
+  const random = new NodeRandomSource();
+  const codes = new DynamoCodeStore(dynamo, table);
+  const sessions = new DynamoSessionStore(dynamo, table);
+  const reservations = new DynamoReservationStore(dynamo, table);
+  const bucket = { s3, bucketName: config.bucketName };
+  return {
+    openSession: makeOpenSession({ codes, sessions, rateLimiter: new DynamoRateLimiter(dynamo, table), hasher, random, ids, clock, institution }),
+    getSession: makeGetSession({ sessions, hasher, clock, institution }),
+    requestUploads: makeRequestUploads({ sessions, reservations, signer: new S3UploadSigner(s3, config.bucketName), hasher, ids, clock, institution }),
+    removeFile: makeRemoveFile({ sessions, reservations, remover: new S3ObjectRemover(bucket), hasher, clock }),
+    issueUploadCode: makeIssueUploadCode({ codes, hasher, random, clock, institution }),
+    revokeUploadCode: makeRevokeUploadCode({ codes, hasher, clock }),
+    hasher,
+    localAdminTokenHash: config.localAdminTokenHash,
+    observability: options.observability,
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * The AWS composition root: config, observability, SDK clients and use cases, each built once per
+ * Lambda container on first use (never at import), for the entry files in ./entries.
+ */
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EventBridgePublisher } from '../adapters/eventbridge-publisher';
+import type { EventPublisher } from '../core/ports';
+import { createApiDeps } from './api-deps';
+import { createAwsClients } from './aws-clients';
+import { appConfig, ConfigError, logFormatFromEnv } from './config';
+import { buildInspectionUseCases } from './inspection-deps';
+import { once } from './lazy';
+import { createObservability } from './observability';
+
+/** Built before the full config, so a bad configuration is still logged as JSON. */
+export const observability = once(() => createObservability({ logFormat: logFormatFromEnv() }));
+
+const awsClients = once(() => {
+  const config = appConfig();
+  observability().setInstitution(config.institution.id);
+  return createAwsClients(config);
+});
+
+export const apiDeps = once(() => createApiDeps(appConfig(), awsClients(), { observability: observability() }));
+
+const inspectionUseCases = once(() => {
+  const config = appConfig();
+  const { dynamo, s3 } = awsClients();
+  const eventBusName = config.eventBusName;
+  const publisher: EventPublisher = eventBusName
+    ? new EventBridgePublisher({ client: new EventBridgeClient({ region: config.region }), eventBusName, institutionId: config.institution.id })
+    : {
+        // Only the sweeper may run without a bus: it never publishes.
+        publish: () => Promise.reject(new ConfigError(['EVENT_BUS_NAME: required to publish session events'])),
+      };
+  return buildInspectionUseCases({ doc: dynamo, tableName: config.tableName, s3, bucketName: config.bucketName, publisher, observability: observability() });
+});
+
+export const inspectorDeps = once(() => ({ inspectObject: inspectionUseCases().inspectObject, observability: observability() }));
+export const completeSessionDeps = once(() => {
+  const { authorize, completeSession } = inspectionUseCases();
+  return { authorize, completeSession, observability: observability() };
+});
+export const sweeperDeps = once(() => ({ sweep: inspectionUseCases().sweep, observability: observability() }));
