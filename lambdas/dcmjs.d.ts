@@ -16,6 +16,7 @@ declare module 'dcmjs' {
       WriteBufferStream: new (defaultSize?: number, littleEndian?: boolean) => WriteBufferStream;
       DicomDict: new (meta: DicomJsonDataset) => { dict: DicomJsonDataset; write(options?: Record<string, unknown>): ArrayBuffer };
       DicomMessage: {
+        readFile(buffer: ArrayBuffer, options?: Record<string, unknown>): { meta: DicomJsonDataset; dict: DicomJsonDataset };
         write(dataset: DicomJsonDataset, stream: WriteBufferStream, transferSyntaxUid: string, options?: Record<string, unknown>): number;
       };
     };

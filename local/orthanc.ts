@@ -46,12 +46,17 @@ export function orthancConfig(options: { storageDir: string; httpPort: number; d
 }
 
 /** Starts Orthanc and waits until its REST API answers; fails loudly when it is not installed. */
-export async function startOrthanc(options: { dataDir: string; port?: number }): Promise<RunningOrthanc> {
+export async function startOrthanc(options: { dataDir: string; port?: number; users?: Record<string, string> }): Promise<RunningOrthanc> {
   if (!existsSync(ORTHANC_BINARY)) throw new OrthancMissingError(ORTHANC_BINARY);
   if (!existsSync(ORTHANC_DICOMWEB_PLUGIN)) throw new OrthancMissingError(ORTHANC_DICOMWEB_PLUGIN);
   mkdirSync(options.dataDir, { recursive: true });
   const port = options.port ?? (await freePort());
   const config = orthancConfig({ storageDir: join(options.dataDir, 'storage'), httpPort: port, dicomPort: await freePort() });
+  if (options.users) {
+    // HTTP basic authentication, as a hospital's PACS asks of a gateway.
+    config.AuthenticationEnabled = true;
+    config.RegisteredUsers = options.users;
+  }
   const configFile = join(options.dataDir, 'orthanc.json');
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   const child = spawn(ORTHANC_BINARY, [configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -72,7 +77,8 @@ export async function startOrthanc(options: { dataDir: string; port?: number }):
     if (child.exitCode !== null) throw new Error(`Orthanc exited at start (code ${child.exitCode}): ${stderr}`);
     try {
       const response = await fetch(`${url}/system`);
-      if (response.ok) break;
+      // 401: it answers, and asks for the credentials it was given.
+      if (response.ok || response.status === 401) break;
     } catch {
       // not listening yet
     }
