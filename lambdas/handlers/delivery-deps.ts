@@ -1,0 +1,61 @@
+/**
+ * The delivery use case built on its adapters, for both composition roots: the AWS delivery Lambda
+ * and local mode (local/wiring.ts). The target is the caller's choice: `dicomwebTarget` here, or the
+ * HealthImaging adapter.
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { DicomwebDeliveryTarget, type DicomwebCredentials } from '../adapters/dicomweb-delivery-target';
+import { DynamoDeliveryStore } from '../adapters/dynamo-delivery-store';
+import { DynamoVerdictStore } from '../adapters/dynamo-verdict-store';
+import { inspectionLogFrom, inspectionMetricsFrom } from '../adapters/observability-inspection-metrics';
+import { S3ObjectReader } from '../adapters/s3-object-reader';
+import { S3ObjectStreamer } from '../adapters/s3-object-streamer';
+import { makeDeliverAcceptedSession } from '../core/deliver-accepted-session';
+import { makeStudyInstances } from '../core/delivery/study-instances';
+import type { DeliveryConfig } from '../core/delivery-config';
+import type { EventPublisher } from '../core/inspection-ports';
+import type { DeliveryTarget } from '../core/ports/delivery-target';
+import type { Observability } from './observability';
+
+export interface DeliveryInfrastructure {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  s3: S3Client;
+  bucketName: string;
+  publisher: EventPublisher;
+  observability: Observability;
+  now?: () => Date;
+}
+
+/** The DICOMweb target of an institution's `delivery` config; credentials come from the composition root (Secrets Manager in AWS). */
+export function dicomwebTarget(
+  infra: Pick<DeliveryInfrastructure, 's3' | 'bucketName' | 'now'>,
+  delivery: Extract<DeliveryConfig, { type: 'dicomweb' }>,
+  credentials?: DicomwebCredentials,
+): DicomwebDeliveryTarget {
+  const s3 = { s3: infra.s3, bucketName: infra.bucketName };
+  const studyInstances = makeStudyInstances({
+    reader: new S3ObjectReader(s3),
+    streamer: new S3ObjectStreamer(s3),
+    rules: delivery,
+    now: infra.now ?? (() => new Date()),
+  });
+  return new DicomwebDeliveryTarget({ url: delivery.url, studyInstances, ...(credentials ? { credentials } : {}) });
+}
+
+export function buildDeliverAcceptedSession(infra: DeliveryInfrastructure, target: DeliveryTarget) {
+  const deliveries = new DynamoDeliveryStore({ doc: infra.doc, tableName: infra.tableName });
+  return {
+    deliveries,
+    deliverAcceptedSession: makeDeliverAcceptedSession({
+      store: new DynamoVerdictStore({ doc: infra.doc, tableName: infra.tableName }),
+      deliveries,
+      target,
+      events: infra.publisher,
+      metrics: inspectionMetricsFrom(infra.observability),
+      log: inspectionLogFrom(infra.observability),
+      now: infra.now ?? (() => new Date()),
+    }),
+  };
+}
