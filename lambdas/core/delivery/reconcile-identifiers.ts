@@ -65,7 +65,7 @@ export function spliceIdentifiers(prefix: Uint8Array, fileSize: number, header: 
   if (unchanged && header.hasPreamble) return { status: 'ready', header: new Uint8Array(0), restFrom: 0 };
   if (header.deflated) throw new UndeliverableError('DEFLATED_DATASET', 'a deflated dataset cannot have its identifiers reconciled');
   const transferSyntax = header.fields.transferSyntaxUid ?? IMPLICIT_LITTLE;
-  const layout = datasetLayout(prefix, header, transferSyntax);
+  const layout = datasetLayout(prefix, fileSize, header, transferSyntax);
   if ('bytesNeeded' in layout) return { status: 'need-more', bytesNeeded: layout.bytesNeeded };
   const listed = listElements(prefix, layout.datasetStart, fileSize, layout.encoding, OTHER_PATIENT_IDS_SEQUENCE);
   if (listed.kind === 'need') return { status: 'need-more', bytesNeeded: listed.at };
@@ -131,6 +131,7 @@ function sequenceWith(b: Uint8Array, existing: ElementSpan | undefined, item: Ui
 /** Where the file meta group starts (-1: none) and the dataset begins, and how the dataset is encoded. */
 function datasetLayout(
   b: Uint8Array,
+  fileSize: number,
   header: CompleteHeader,
   transferSyntax: string,
 ): { metaStart: number; datasetStart: number; encoding: { explicit: boolean; littleEndian: boolean } } | { bytesNeeded: number } {
@@ -141,7 +142,7 @@ function datasetLayout(
   const metaStart = header.hasPreamble ? 132 : startsWith(b, 0, 'DICM') ? 4 : b[0] === 0x02 && b[1] === 0x00 ? 0 : -1;
   if (metaStart < 0) return { metaStart, datasetStart: 0, encoding };
   // The meta group is always explicit VR little endian; its elements run until the first other group.
-  const meta = listElements(b, metaStart, b.length, { explicit: true, littleEndian: true }, 0x0002ffff);
+  const meta = listElements(b, metaStart, fileSize, { explicit: true, littleEndian: true }, 0x0002ffff);
   if (meta.kind === 'need') return { bytesNeeded: meta.at };
   return { metaStart, datasetStart: meta.stop, encoding };
 }

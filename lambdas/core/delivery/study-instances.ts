@@ -4,6 +4,7 @@
  * attachment as a DICOM object of its own. Objects are read one at a time as the target asks, so a
  * 20,000-file study never sits in memory.
  */
+import { InvalidDicomError } from '../dicom/invalid-dicom-error';
 import { readHeaderFrom } from '../dicom/read-header-from';
 import type { CompleteHeader } from '../dicom/types';
 import type { IdentifierRules } from '../delivery-config';
@@ -45,8 +46,7 @@ export function makeStudyInstances(deps: StudyInstancesDeps) {
       const header = await readHeaderFrom(read, object.size, FIRST_HEADER_READ);
       return { header, prefix };
     } catch (error) {
-      if ((error as Error)?.name === 'InvalidDicomError') throw new UndeliverableError('UNREADABLE_OBJECT', 'an accepted DICOM object can no longer be read');
-      throw error;
+      throw error instanceof InvalidDicomError ? unreadable() : error;
     }
   }
 
@@ -59,7 +59,7 @@ export function makeStudyInstances(deps: StudyInstancesDeps) {
     context.study ??= { sessionId: request.sessionId, studyInstanceUid: request.studyInstanceUid, fields: header.fields, changes };
     let prefix = firstBytes;
     for (;;) {
-      const result = spliceIdentifiers(prefix, object.size, header, changes);
+      const result = unreadableAsUndeliverable(() => spliceIdentifiers(prefix, object.size, header, changes));
       if (result.status === 'ready') {
         const { header: newHeader, restFrom } = result;
         return {
@@ -70,6 +70,7 @@ export function makeStudyInstances(deps: StudyInstancesDeps) {
         };
       }
       const more = await deps.reader.readRange(object.key, prefix.length, Math.min(object.size, Math.max(result.bytesNeeded, prefix.length * 2)));
+      if (more.length === 0) throw new UndeliverableError('UNREADABLE_OBJECT', 'an accepted DICOM object is shorter than it was');
       prefix = concat([prefix, more]);
     }
   }
@@ -98,6 +99,16 @@ export function makeStudyInstances(deps: StudyInstancesDeps) {
 }
 
 export type StudyInstances = ReturnType<typeof makeStudyInstances>;
+
+const unreadable = () => new UndeliverableError('UNREADABLE_OBJECT', 'an accepted DICOM object can no longer be read');
+
+function unreadableAsUndeliverable<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    throw error instanceof InvalidDicomError ? unreadable() : error;
+  }
+}
 
 async function* headerThenRest(header: Uint8Array, rest: (() => AsyncIterable<Uint8Array>) | undefined): AsyncIterable<Uint8Array> {
   if (header.length > 0) yield header;
