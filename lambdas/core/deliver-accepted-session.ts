@@ -71,7 +71,7 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
           ? { ...base, state: 'SUBMITTED', jobId: outcome.jobId }
           : { ...base, state: 'FAILED', reason: outcome.reason, retryable: outcome.retryable };
     await deps.deliveries.record(request.sessionId, request.studyInstanceUid, delivery);
-    const eventBase = { sessionId: request.sessionId, institutionId: context.institutionId, studyRef: studyRef(request.studyInstanceUid), target: deps.target.type, at };
+    const eventBase = { sessionId: request.sessionId, institutionId: context.institutionId, studyRef: await studyRef(request.studyInstanceUid), target: deps.target.type, at };
     const withManifest = context.manifestKey ? { manifestKey: context.manifestKey } : {};
     if (outcome.state === 'FAILED') {
       await deps.events.publish({ type: 'UploadStudyDeliveryFailed', ...eventBase, ...withManifest, reason: outcome.reason, retryable: outcome.retryable });

@@ -68,7 +68,7 @@ describe('delivering an accepted session', () => {
     expect(failed).toMatchObject({ delivered: 0, retryable: 1 });
     expect((await studyView())?.delivery).toMatchObject({ state: 'FAILED', reason: expect.stringMatching(/ECONNREFUSED/) });
     expect(await down.deliveries.sessionsToDeliver()).toContain(sessionId);
-    expect(rig.publisher.ofType('UploadStudyDeliveryFailed')).toEqual([expect.objectContaining({ sessionId, studyRef: studyRef(CT_STUDY_UID), retryable: true })]);
+    expect(rig.publisher.ofType('UploadStudyDeliveryFailed')).toEqual([expect.objectContaining({ sessionId, studyRef: await studyRef(CT_STUDY_UID), retryable: true })]);
 
     const up = delivery(orthanc().dicomwebUrl);
     expect(await up.deliverAcceptedSession(sessionId)).toEqual({ delivered: 1, failed: 0, retryable: 0, skipped: 0, busy: 0 });

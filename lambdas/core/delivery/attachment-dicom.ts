@@ -35,14 +35,15 @@ export interface AttachmentInstance {
 }
 
 /** The Part 10 file of an attachment; throws UndeliverableError for an image a PACS could not show. */
-export function attachmentToDicom(study: StudyContext, fileId: string, type: AttachmentType, content: Uint8Array, createdAt: Date): AttachmentInstance {
-  const sopInstanceUid = deterministicUid('attachment', fileId);
+export async function attachmentToDicom(study: StudyContext, fileId: string, type: AttachmentType, content: Uint8Array, createdAt: Date): Promise<AttachmentInstance> {
+  const sopInstanceUid = await deterministicUid('attachment', fileId);
+  const seriesInstanceUid = await deterministicUid('attachment-series', study.sessionId, study.studyInstanceUid, type === 'pdf' ? 'DOC' : 'OT');
   const seriesKind = type === 'pdf' ? 'DOC' : 'OT';
   const common: DicomJsonDataset = {
     ...patientAndStudy(study),
     ...sopCommon(type === 'pdf' ? ENCAPSULATED_PDF_SOP_CLASS : SECONDARY_CAPTURE_SOP_CLASS, sopInstanceUid),
     '00080060': { vr: 'CS', Value: [seriesKind] },
-    '0020000E': { vr: 'UI', Value: [deterministicUid('attachment-series', study.sessionId, study.studyInstanceUid, seriesKind)] },
+    '0020000E': { vr: 'UI', Value: [seriesInstanceUid] },
     '00200011': { vr: 'IS', Value: [type === 'pdf' ? 9001 : 9002] },
     '00200013': { vr: 'IS', Value: [instanceNumber(fileId)] },
     '00080064': { vr: 'CS', Value: ['WSD'] },

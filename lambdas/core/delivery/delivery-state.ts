@@ -2,7 +2,7 @@
  * A study's delivery as everyone sees it: GET /sessions/{id}, the portal ("Delivered to <hospital>"),
  * `npm run codes -- list`, and the events to the hospital's systems.
  */
-import { createHash } from 'node:crypto';
+import { hex, sha256 } from './sha256';
 
 export type DeliveryState = 'PENDING' | 'SUBMITTED' | 'DELIVERED' | 'FAILED';
 
@@ -21,8 +21,8 @@ export interface StudyDelivery {
 }
 
 /** Says which study an event is about without its Study Instance UID (header data): SHA-256 of the UID, 16 hex digits, recomputable from the manifest. */
-export function studyRef(studyInstanceUid: string): string {
-  return createHash('sha256').update(studyInstanceUid).digest('hex').slice(0, 16);
+export async function studyRef(studyInstanceUid: string): Promise<string> {
+  return hex(await sha256(studyInstanceUid)).slice(0, 16);
 }
 
 interface StudyDeliveryEventBase {

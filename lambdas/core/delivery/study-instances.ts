@@ -79,7 +79,7 @@ export function makeStudyInstances(deps: StudyInstancesDeps) {
     if (!object.attachmentType) throw new UndeliverableError('UNSUPPORTED_ATTACHMENT', 'an attachment has no verified type');
     const content = await deps.reader.readRange(object.key, 0, object.size);
     if (content.length !== object.size) throw new UndeliverableError('UNREADABLE_OBJECT', 'an accepted attachment is shorter than it was');
-    const { sopInstanceUid, bytes } = attachmentToDicom(study, object.fileId, object.attachmentType, content, deps.now());
+    const { sopInstanceUid, bytes } = await attachmentToDicom(study, object.fileId, object.attachmentType, content, deps.now());
     return { fileId: object.fileId, sopInstanceUid, length: bytes.length, body: () => once(bytes) };
   }
 
