@@ -4,12 +4,8 @@
  * delivered (a stop in the middle, a PACS that was down) are picked up again at start and with
  * every sweep. Only when DELIVERY_DICOMWEB_URL named a PACS (local/settings.ts).
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
 import type { InstitutionConfig } from '../lambdas/core/institution';
-import type { EventPublisher } from '../lambdas/core/inspection-ports';
-import { buildDeliverAcceptedSession, dicomwebTarget } from '../lambdas/handlers/delivery-deps';
-import type { Observability } from '../lambdas/handlers/observability';
+import { buildDeliverAcceptedSession, dicomwebTarget, type DeliveryInfrastructure } from '../lambdas/handlers/delivery-deps';
 
 export interface LocalDelivery {
   deliver(sessionId: string): void;
@@ -17,15 +13,7 @@ export interface LocalDelivery {
   idle(): Promise<void>;
 }
 
-export function buildLocalDelivery(opts: {
-  institution: InstitutionConfig;
-  doc: DynamoDBDocumentClient;
-  tableName: string;
-  s3: S3Client;
-  bucketName: string;
-  publisher: EventPublisher;
-  observability: Observability;
-}): LocalDelivery | undefined {
+export function buildLocalDelivery(opts: DeliveryInfrastructure & { institution: InstitutionConfig }): LocalDelivery | undefined {
   const config = opts.institution.delivery;
   if (config?.type !== 'dicomweb') return undefined;
   const { logger } = opts.observability;

@@ -3,8 +3,6 @@
  * and local mode (local/wiring.ts). The target is the caller's choice: `dicomwebTarget` here, or the
  * HealthImaging adapter.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { DicomwebDeliveryTarget, type DicomwebCredentials } from '../adapters/dicomweb-delivery-target';
 import { DynamoDeliveryStore } from '../adapters/dynamo-delivery-store';
 import { DynamoVerdictStore } from '../adapters/dynamo-verdict-store';
@@ -14,19 +12,11 @@ import { S3ObjectStreamer } from '../adapters/s3-object-streamer';
 import { makeDeliverAcceptedSession } from '../core/deliver-accepted-session';
 import { makeStudyInstances } from '../core/delivery/study-instances';
 import type { DeliveryConfig } from '../core/delivery-config';
-import type { EventPublisher } from '../core/inspection-ports';
 import type { DeliveryTarget } from '../core/ports/delivery-target';
-import type { Observability } from './observability';
+import type { InspectionInfrastructure } from './inspection-deps';
 
-export interface DeliveryInfrastructure {
-  doc: DynamoDBDocumentClient;
-  tableName: string;
-  s3: S3Client;
-  bucketName: string;
-  publisher: EventPublisher;
-  observability: Observability;
-  now?: () => Date;
-}
+/** The same clients, table, bucket and publisher as the inspection half. */
+export type DeliveryInfrastructure = Omit<InspectionInfrastructure, 'reader'>;
 
 /** The DICOMweb target of an institution's `delivery` config; credentials come from the composition root (Secrets Manager in AWS). */
 export function dicomwebTarget(
