@@ -8,7 +8,7 @@
 import type { StudyDelivery } from './delivery/delivery-state';
 import { studyRef } from './delivery/delivery-state';
 import type { EventPublisher, FileRecord, InspectionLog, InspectionMetrics, VerdictStore } from './inspection-ports';
-import type { DeliveryObject, DeliveryTarget, StudyDeliveryRequest } from './ports/delivery-target';
+import type { DeliveryObject, DeliveryTarget, StudyDeliveryOutcome, StudyDeliveryRequest } from './ports/delivery-target';
 import type { DeliveryStore } from './ports/delivery-store';
 
 export interface DeliverAcceptedSessionDeps {
@@ -61,7 +61,10 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
     const startedAt = deps.now();
     const staleBefore = new Date(startedAt.getTime() - claimTimeoutMs).toISOString();
     if (!(await deps.deliveries.claim(request.sessionId, request.studyInstanceUid, deps.target.type, startedAt.toISOString(), staleBefore))) return 'busy' as const;
-    const outcome = await deps.target.deliverStudy(request);
+    // A target reports its failures as outcomes; anything it throws is recorded too, so the claim never lingers.
+    const outcome: StudyDeliveryOutcome = await deps.target
+      .deliverStudy(request)
+      .catch((error: unknown) => ({ state: 'FAILED' as const, reason: `delivery stopped unexpectedly (${(error as Error)?.name ?? 'error'})`, retryable: true }));
     const at = deps.now().toISOString();
     const base = { target: deps.target.type, updatedAt: at, attempts: (previous?.attempts ?? 0) + 1 };
     const delivery: StudyDelivery =

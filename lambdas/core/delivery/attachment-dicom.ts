@@ -18,8 +18,8 @@ export const ENCAPSULATED_PDF_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.104.1';
 export const SECONDARY_CAPTURE_SOP_CLASS = '1.2.840.10008.5.1.4.1.1.7';
 const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
 const JPEG_EXTENDED = '1.2.840.10008.1.2.4.51';
-/** A decoded PNG lives in memory as RGBA: bound it (50 MP is 200 MB). */
-export const MAX_PNG_PIXELS = 50_000_000;
+/** A decoded PNG lives in memory as RGBA and then RGB: bound it (25 MP is 100 MB + 75 MB). */
+export const MAX_PNG_PIXELS = 25_000_000;
 
 /** What every object of the study shares: its UID, the uploaded header of one of its images, the reconciliation. */
 export interface StudyContext {

@@ -30,6 +30,8 @@ export interface StudyInstancesDeps {
   now: () => Date;
 }
 
+/** How many images' headers are read ahead of the one being sent. */
+const HEADERS_AHEAD = 8;
 /** The first ranged read of a header; readHeaderFrom asks for more only when the header is longer. */
 const FIRST_HEADER_READ = 64 * 1024;
 
@@ -90,7 +92,18 @@ export function makeStudyInstances(deps: StudyInstancesDeps) {
    */
   return async function* studyInstances(request: StudyDeliveryRequest): AsyncIterable<DeliverableInstance> {
     const context: { study?: StudyContext } = {};
-    for (const object of request.objects) if (object.kind === 'dicom') yield await dicomInstance(object, request, context);
+    const images = request.objects.filter((o) => o.kind === 'dicom');
+    // Headers are read a few at a time ahead of the sender: one ranged GET each, so a study of
+    // thousands of files is not held up by their latency one after another.
+    const ahead: Promise<DeliverableInstance>[] = [];
+    for (let next = 0; next < images.length || ahead.length > 0; ) {
+      while (next < images.length && ahead.length < HEADERS_AHEAD) {
+        const pending = dicomInstance(images[next++]!, request, context);
+        pending.catch(() => undefined); // rethrown below, in order
+        ahead.push(pending);
+      }
+      yield await ahead.shift()!;
+    }
     const attachments = request.objects.filter((o) => o.kind === 'attachment');
     if (attachments.length === 0) return;
     if (!context.study) throw new UndeliverableError('UNSUPPORTED_ATTACHMENT', 'attachments need a DICOM image in their study');
