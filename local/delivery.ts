@@ -5,7 +5,7 @@
  * every sweep. Only when DELIVERY_DICOMWEB_URL named a PACS (local/settings.ts).
  */
 import type { InstitutionConfig } from '../lambdas/core/institution';
-import { buildDeliverAcceptedSession, dicomwebTarget, type DeliveryInfrastructure } from '../lambdas/handlers/delivery-deps';
+import { buildDeliverAcceptedSession, dicomwebTarget, type DeliveryInfrastructure } from '../lambdas/runtime/delivery-deps';
 
 export interface LocalDelivery {
   deliver(sessionId: string): void;

@@ -5,8 +5,8 @@
  * (a queue redelivery, local mode's resume) never deliver the same study at once.
  */
 import { QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { StudyDelivery } from '../core/delivery/delivery-state';
-import type { DeliveryStore } from '../core/ports/delivery-store';
+import type { StudyDelivery } from '../core/model';
+import type { DeliveryStore } from '../core/ports';
 import { isConditionalCheckFailed } from './dynamo-errors';
 import { keys } from './table';
 

@@ -5,20 +5,18 @@
  * outcome. A study already DELIVERED or SUBMITTED is skipped, so a repeated or resumed run sends
  * nothing twice; the target's UIDs keep a redelivered study from duplicating in the PACS.
  */
-import type { StudyDelivery } from './delivery/delivery-state';
-import { studyRef } from './delivery/delivery-state';
-import type { EventPublisher, FileRecord, InspectionLog, InspectionMetrics, VerdictStore } from './inspection-ports';
-import type { DeliveryObject, DeliveryTarget, StudyDeliveryOutcome, StudyDeliveryRequest } from './ports/delivery-target';
-import type { DeliveryStore } from './ports/delivery-store';
+import { studyRef } from './delivery/study-ref';
+import type { FileRecord, StudyDelivery } from './model';
+import type { Clock, DeliveryObject, DeliveryStore, DeliveryTarget, EventPublisher, Log, Metrics, SessionStore, StudyDeliveryOutcome, StudyDeliveryRequest } from './ports';
 
 export interface DeliverAcceptedSessionDeps {
-  store: Pick<VerdictStore, 'getSession' | 'listFiles'>;
+  sessions: Pick<SessionStore, 'get' | 'listFiles'>;
   deliveries: DeliveryStore;
   target: DeliveryTarget;
   events: EventPublisher;
-  metrics: InspectionMetrics;
-  log: InspectionLog;
-  now: () => Date;
+  metrics: Metrics;
+  log: Log;
+  clock: Clock;
   /** A PENDING claim older than this was left by an attempt that died; another may take over. */
   claimTimeoutMs?: number;
 }
@@ -58,14 +56,14 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
   const claimTimeoutMs = deps.claimTimeoutMs ?? 15 * 60 * 1000;
 
   async function deliverStudy(request: StudyDeliveryRequest, previous: StudyDelivery | undefined, context: { institutionId: string; manifestKey?: string }) {
-    const startedAt = deps.now();
+    const startedAt = deps.clock.now();
     const staleBefore = new Date(startedAt.getTime() - claimTimeoutMs).toISOString();
     if (!(await deps.deliveries.claim(request.sessionId, request.studyInstanceUid, deps.target.type, startedAt.toISOString(), staleBefore))) return 'busy' as const;
     // A target reports its failures as outcomes; anything it throws is recorded too, so the claim never lingers.
     const outcome: StudyDeliveryOutcome = await deps.target
       .deliverStudy(request)
       .catch((error: unknown) => ({ state: 'FAILED' as const, reason: `delivery stopped unexpectedly (${(error as Error)?.name ?? 'error'})`, retryable: true }));
-    const at = deps.now().toISOString();
+    const at = deps.clock.now().toISOString();
     const base = { target: deps.target.type, updatedAt: at, attempts: (previous?.attempts ?? 0) + 1 };
     const delivery: StudyDelivery =
       outcome.state === 'DELIVERED'
@@ -78,7 +76,7 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
     const withManifest = context.manifestKey ? { manifestKey: context.manifestKey } : {};
     if (outcome.state === 'FAILED') {
       await deps.events.publish({ type: 'UploadStudyDeliveryFailed', ...eventBase, ...withManifest, reason: outcome.reason, retryable: outcome.retryable });
-      deps.metrics.add('StudiesDeliveryFailed', 1, 'Count');
+      deps.metrics.count('StudiesDeliveryFailed');
       deps.log.warn('study delivery failed', { sessionId: request.sessionId, studyRef: eventBase.studyRef, reason: outcome.reason, retryable: outcome.retryable });
       return outcome.retryable ? ('retryable' as const) : ('failed' as const);
     }
@@ -88,7 +86,7 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
       ...withManifest,
       ...(outcome.state === 'DELIVERED' ? { instances: outcome.instances } : { jobId: outcome.jobId }),
     });
-    deps.metrics.add('StudiesDelivered', 1, 'Count');
+    deps.metrics.count('StudiesDelivered');
     deps.log.info('study delivered', { sessionId: request.sessionId, studyRef: eventBase.studyRef, state: outcome.state, ms: Date.parse(at) - startedAt.getTime() });
     return 'delivered' as const;
   }
@@ -96,9 +94,9 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
   /** Delivers every study of an accepted session that is not delivered yet; other sessions are left alone. */
   return async function deliverAcceptedSession(sessionId: string): Promise<SessionDeliveryResult> {
     const result: SessionDeliveryResult = { delivered: 0, failed: 0, retryable: 0, skipped: 0, busy: 0 };
-    const session = await deps.store.getSession(sessionId);
+    const session = await deps.sessions.get(sessionId);
     if (session?.status !== 'ACCEPTED') return result;
-    const [files, states] = await Promise.all([deps.store.listFiles(sessionId), deps.deliveries.deliveries(sessionId)]);
+    const [files, states] = await Promise.all([deps.sessions.listFiles(sessionId), deps.deliveries.deliveries(sessionId)]);
     for (const [studyInstanceUid, objects] of studiesOf(files)) {
       const previous = states.get(studyInstanceUid);
       if (previous?.state === 'DELIVERED' || previous?.state === 'SUBMITTED' || (previous?.state === 'FAILED' && !previous.retryable)) {
@@ -109,7 +107,7 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
       const outcome = await deliverStudy(request, previous, { institutionId: session.institutionId, manifestKey: session.manifestKey });
       result[outcome]++;
     }
-    if (result.retryable === 0 && result.busy === 0) await deps.deliveries.markSessionDelivered(sessionId, deps.now().toISOString());
+    if (result.retryable === 0 && result.busy === 0) await deps.deliveries.markSessionDelivered(sessionId, deps.clock.now().toISOString());
     return result;
   };
 }

@@ -170,17 +170,22 @@ describe('DICOMweb delivery when the PACS is unavailable or refuses', () => {
 
     let pacs = await startOrthanc({ dataDir: dir, port });
     try {
-      // Stop the PACS after the first request of four instances: the study is cut in the middle.
-      const cut = target(pacs.dicomwebUrl, { maxInstancesPerRequest: 4, attempts: 1 });
-      const stopping = (async () => {
-        while ((await instancesOfStudy(MR_STUDY_UID, pacs.url).catch(() => [])).length < 4) await new Promise((r) => setTimeout(r, 5));
-        await pacs.stop();
-      })();
-      const interrupted = await cut.deliverStudy(request('MRN-4711'));
-      await stopping;
+      // Requests of four instances; the PACS stops once the first request was stored, so the study is cut in the middle.
+      const inner = makeStudyInstances({ reader: new S3ObjectReader({ s3: bucket.s3, bucketName: bucket.bucketName }), streamer: new S3ObjectStreamer({ s3: bucket.s3, bucketName: bucket.bucketName }), rules: RULES, now: () => new Date() });
+      const running = pacs;
+      const cutting = async function* (req: StudyDeliveryRequest) {
+        let prepared = 0;
+        for await (const instance of inner(req)) {
+          // The sixth is asked for only after the first request (instances 1–4) was answered.
+          if (++prepared === 6) await running.stop();
+          yield instance;
+        }
+      };
+      const interrupted = await new DicomwebDeliveryTarget({ url: pacs.dicomwebUrl, studyInstances: cutting, maxInstancesPerRequest: 4, attempts: 1 }).deliverStudy(request('MRN-4711'));
       expect(interrupted).toMatchObject({ state: 'FAILED', retryable: true });
 
       pacs = await startOrthanc({ dataDir: dir, port });
+      expect(await instancesOfStudy(MR_STUDY_UID, pacs.url)).toHaveLength(4);
       expect(await target(pacs.dicomwebUrl).deliverStudy(request('MRN-4711'))).toEqual({ state: 'DELIVERED', instances: 14 });
       const stored = await instancesOfStudy(MR_STUDY_UID, pacs.url);
       expect(stored).toHaveLength(14);

@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoSessionStore } from '../../lambdas/adapters/dynamo-session-store';
 import { sessionView } from '../../lambdas/core/sessions';
-import { studyRef } from '../../lambdas/core/delivery/delivery-state';
+import { studyRef } from '../../lambdas/core/delivery/study-ref';
 import { parseInstitutionConfig } from '../../lambdas/core/institution';
-import { buildDeliverAcceptedSession, dicomwebTarget } from '../../lambdas/handlers/delivery-deps';
+import { buildDeliverAcceptedSession, dicomwebTarget } from '../../lambdas/runtime/delivery-deps';
 import { corpusFile, realJpeg, realPdf } from '../delivery-fixtures';
 import { readOracle } from '../corpus';
 import { testInstitution } from './helpers/emulators';

@@ -1,6 +1,5 @@
 import type { InstitutionConfig } from '../institution';
-import type { SessionStatus } from '../model';
-import type { StudyDelivery } from './delivery-state';
+import type { SessionStatus, StudyDelivery } from '../model';
 
 /** A study's delivery in GET /sessions/{id}: enough for "Delivered to <hospital>" or "the hospital will follow up". */
 export interface StudyDeliveryView {

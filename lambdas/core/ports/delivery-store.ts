@@ -1,4 +1,4 @@
-import type { StudyDelivery } from '../delivery/delivery-state';
+import type { StudyDelivery } from '../model';
 
 /** Each accepted study's delivery state, kept beside the study (the one DynamoDB table in AWS). */
 export interface DeliveryStore {
