@@ -16,8 +16,8 @@ export interface TestTier {
 export const TEST_TIERS: Record<'unit' | 'integration' | 'cdk' | 'e2e', TestTier> = {
   /** Pure logic: core, the DICOM reader, the portal's modules, the import boundaries. */
   unit: { globalSetup: [], pool: 'threads' },
-  /** Adapters, handlers and local mode against DynamoDB Local (Java) and s3rver. */
-  integration: { globalSetup: ['test/setup/emulators.ts'], pool: 'forks' },
+  /** Adapters, handlers and local mode against DynamoDB Local (Java) and s3rver; delivery against a real Orthanc. */
+  integration: { globalSetup: ['test/setup/emulators.ts', 'test/setup/orthanc.ts'], pool: 'forks' },
   /** CDK Template tests and cdk-nag over the synthesized stacks. */
   cdk: { globalSetup: [], pool: 'forks' },
   /** The portal in Debian's Chromium against a real local mode, which starts its own emulators. */

@@ -233,6 +233,8 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
       }
       // Retention tagging an accepted session started (the sweeper's event rule) finishes first.
       await app?.sweeperIdle();
+      // So does a delivery in progress; one cut off anyway is resumed at the next start.
+      await app?.deliveryIdle();
       if (app) logger.info('DynamoDB calls by the handlers', { ...app.dynamoCalls() });
       await s3rver.stop();
       await dynamo.stop();
@@ -304,6 +306,7 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
     const uploadCode = await issueUploadCode(info, { reference: 'npm start' });
     writeLocalInfo(dataDir, info);
 
+    void localApp.resumeDeliveries().catch((error: unknown) => logger.error('Resuming deliveries failed', describeError(error)));
     sweepTimer = setInterval(() => {
       if (sweeping) return;
       sweeping = localApp

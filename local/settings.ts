@@ -19,6 +19,8 @@ const envSchema = z.object({
   DYNAMO_PORT: port('DYNAMO_PORT').optional(),
   /** How often the local sweeper runs (AWS runs it on a schedule). */
   SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** A PACS's DICOMweb root (e.g. a local Orthanc's http://127.0.0.1:8042/dicom-web): accepted studies are delivered there. */
+  DELIVERY_DICOMWEB_URL: z.url('DELIVERY_DICOMWEB_URL must be a URL like http://127.0.0.1:8042/dicom-web').optional(),
   /** The terminal wants readable lines; `json` prints what CloudWatch would get. */
   LOG_FORMAT: z.enum(['pretty', 'json'], { error: 'LOG_FORMAT must be "pretty" or "json"' }).default('pretty'),
 });
@@ -54,7 +56,7 @@ export function readLocalSettings(env: Record<string, string | undefined>, root 
   return {
     port: e.PORT,
     dataDir: resolve(root, e.DATA_DIR),
-    institution: parseInstitutionConfig(json, institutionFile),
+    institution: withLocalDelivery(parseInstitutionConfig(json, institutionFile), e.DELIVERY_DICOMWEB_URL),
     institutionFile,
     ...(e.S3_PORT !== undefined ? { s3Port: e.S3_PORT } : {}),
     ...(e.DYNAMO_PORT !== undefined ? { dynamoPort: e.DYNAMO_PORT } : {}),
@@ -62,4 +64,15 @@ export function readLocalSettings(env: Record<string, string | undefined>, root 
     logFormat: e.LOG_FORMAT,
     root,
   };
+}
+
+/**
+ * Local mode delivers only where DELIVERY_DICOMWEB_URL points (the config's own URL names the
+ * hospital's PACS, not one on this machine); the config's identifier rules still apply.
+ */
+function withLocalDelivery(institution: InstitutionConfig, url: string | undefined): InstitutionConfig {
+  const { delivery, ...rest } = institution;
+  if (!url) return rest;
+  const rules = delivery ? { patientId: delivery.patientId, accessionNumber: delivery.accessionNumber, prefix: delivery.prefix, issuerOfPatientId: delivery.issuerOfPatientId } : {};
+  return parseInstitutionConfig({ ...rest, delivery: { ...rules, type: 'dicomweb', url } }, `DELIVERY_DICOMWEB_URL with ${institution.id}`);
 }

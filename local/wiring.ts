@@ -2,7 +2,8 @@
  * Local mode's composition root: the same adapters and handler factories as AWS
  * (lambdas/runtime/wiring.ts), built over the emulators' endpoints, with a recording event
  * publisher (events.jsonl) in place of EventBridge. As the stack's rule does, each
- * UploadSessionAccepted event invokes the sweeper for that session (asynchronously, one at a time).
+ * UploadSessionAccepted event invokes the sweeper for that session (asynchronously, one at a time),
+ * and, when DELIVERY_DICOMWEB_URL names a PACS, the delivery (./delivery.ts).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -22,6 +23,7 @@ import { createCompleteSessionHandler } from '../lambdas/handlers/complete-sessi
 import { createIssueUploadCodeHandler } from '../lambdas/handlers/issue-upload-code';
 import { createInspectorHandler } from '../lambdas/handlers/inspector';
 import { createSweeperHandler, type SweeperEvent } from '../lambdas/handlers/sweeper';
+import { buildLocalDelivery } from './delivery';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators';
 import type { ApiHandler } from './http-adapter';
 import type { SqsHandler } from './s3-events';
@@ -47,6 +49,10 @@ export interface LocalApp {
   sweep(): Promise<void>;
   /** Resolves when no sweeper invocation (scheduled or event-driven) is queued or running. */
   sweeperIdle(): Promise<void>;
+  /** Delivers every accepted session not delivered yet (at start, and with each sweep). */
+  resumeDeliveries(): Promise<void>;
+  /** Resolves when no delivery is queued or running. */
+  deliveryIdle(): Promise<void>;
   /** Plain clients for provisioning and start-up reconciliation. */
   dynamoClient: DynamoDBClient;
   s3Client: S3Client;
@@ -97,6 +103,7 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
       if (event.type === 'UploadSessionAccepted') {
         const { type, ...detail } = event;
         void invokeSweeper({ 'detail-type': type, detail }).catch(() => undefined);
+        delivery?.deliver(event.sessionId);
       }
     },
   };
@@ -111,6 +118,7 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
     observability,
   });
   const sweeper = createSweeperHandler({ sweep: inspection.sweep, observability });
+  const delivery = buildLocalDelivery({ institution: opts.institution, doc: clients.dynamo, tableName: opts.tableName, s3: clients.s3, bucketName: opts.bucketName, publisher, observability });
 
   return {
     apiHandlers: {
@@ -123,6 +131,7 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
     },
     inspector: createInspectorHandler({ inspectObject: inspection.inspectObject, observability }),
     async sweep() {
+      if (delivery) void delivery.resume();
       const result = await invokeSweeper();
       if (result.expired || result.failed || result.retentionApplied) observability.logger.info('Swept sessions', { ...result });
       else observability.logger.debug('Sweep found nothing to do');
@@ -134,6 +143,8 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
         if (seen === sweeperChain) return;
       }
     },
+    resumeDeliveries: async () => delivery?.resume(),
+    deliveryIdle: async () => delivery?.idle(),
     dynamoClient,
     s3Client: clients.s3,
     events,

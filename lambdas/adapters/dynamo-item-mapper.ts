@@ -4,6 +4,7 @@
  * gets exactly its fields, with absent ones left out.
  */
 import type { FileRecord, SessionRecord, StudyRecord, UploadCodeRecord } from '../core/model';
+import { studyDeliveryOf } from './dynamo-delivery-store';
 import type { CodeItem, FileItem, SessionItem, StudyItem } from './table';
 
 /** Copies the attributes that are present (not undefined, not null, not empty strings). */
@@ -84,7 +85,13 @@ export function studyRecordOf(item: StudyItem): StudyRecord {
     dicomCount: Number(item.dicomCount ?? 0),
     attachmentCount: Number(item.attachmentCount ?? 0),
     ...(item.comment ? { comment: item.comment } : {}),
+    ...withDelivery(item),
   };
+}
+
+function withDelivery(item: StudyItem): Pick<StudyRecord, 'delivery'> {
+  const delivery = studyDeliveryOf(item);
+  return delivery ? { delivery } : {};
 }
 
 export function codeRecordOf(codeHash: string, item: CodeItem): UploadCodeRecord {

@@ -13,6 +13,7 @@
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { FileRecord, SessionRecord, StudyRecord } from '../core/model';
+import type { StudyDeliveryAttributes } from './dynamo-delivery-store';
 
 export const PARTITION_KEY = 'pk';
 export const SORT_KEY = 'sk';
@@ -59,7 +60,7 @@ export interface SessionItem extends SessionRecord {
   ttl: number;
 }
 
-export interface StudyItem extends StudyRecord {
+export interface StudyItem extends StudyRecord, StudyDeliveryAttributes {
   pk: string;
   sk: string;
 }

@@ -1,5 +1,6 @@
 /** The events a session's outcome sends to the hospital's systems. Reason codes only: no file names, no header data. */
 import type { MessageCode } from './messages';
+import type { StudyDelivery } from './model';
 
 export interface UploadSessionAcceptedEvent {
   type: 'UploadSessionAccepted';
@@ -21,7 +22,31 @@ export interface UploadSessionRejectedEvent {
   rejectedAt: string;
 }
 
-export type PortalEvent = UploadSessionAcceptedEvent | UploadSessionRejectedEvent;
+interface StudyDeliveryEventBase {
+  sessionId: string;
+  institutionId: string;
+  manifestKey?: string;
+  /** Which study, without its Study Instance UID (header data): core/delivery/study-ref.ts. */
+  studyRef: string;
+  target: StudyDelivery['target'];
+  at: string;
+}
+
+export interface UploadStudyDeliveredEvent extends StudyDeliveryEventBase {
+  type: 'UploadStudyDelivered';
+  instances?: number;
+  jobId?: string;
+}
+
+export interface UploadStudyDeliveryFailedEvent extends StudyDeliveryEventBase {
+  type: 'UploadStudyDeliveryFailed';
+  reason: string;
+  retryable: boolean;
+}
+
+export type StudyDeliveryEvent = UploadStudyDeliveredEvent | UploadStudyDeliveryFailedEvent;
+
+export type PortalEvent = UploadSessionAcceptedEvent | UploadSessionRejectedEvent | StudyDeliveryEvent;
 
 /** The events' source: one per institution, so a shared bus and IAM conditions can tell them apart. */
 export function eventSourceFor(institutionId: string): string {

@@ -3,6 +3,7 @@
  * the Lambdas (through their config module) and local mode all read it through this one schema.
  */
 import * as z from 'zod';
+import { deliverySchema } from './delivery-config';
 import type { AttachmentType, Limits } from './model';
 
 /** DESIGN.md: the hospital sets the session limit between 0 and 10 GB (decimal). */
@@ -71,6 +72,8 @@ export const institutionSchema = z
       })
       .strict()
       .default({ uploadUrlExpirySeconds: 300, sessionHours: 48 }),
+    /** Where accepted studies are delivered (delivery-config.ts); without it they stay in the bucket. */
+    delivery: deliverySchema.optional(),
   })
   .strict();
 

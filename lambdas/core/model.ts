@@ -96,6 +96,25 @@ export interface StudyRecord {
   dicomCount: number;
   attachmentCount: number;
   comment?: string;
+  /** After acceptance: its delivery to the hospital (core/deliver-accepted-session.ts). */
+  delivery?: StudyDelivery;
+}
+
+export type DeliveryState = 'PENDING' | 'SUBMITTED' | 'DELIVERED' | 'FAILED';
+
+/** A study's delivery as everyone sees it: GET /sessions/{id}, the portal, the events. */
+export interface StudyDelivery {
+  state: DeliveryState;
+  target: 'dicomweb' | 'healthimaging';
+  updatedAt: string;
+  /** How many deliveries of this study were started (a retry adds one). */
+  attempts: number;
+  instances?: number;
+  /** Asynchronous targets: the job whose result is read back later. */
+  jobId?: string;
+  /** FAILED: why, in words without patient data; retryable when a later attempt may succeed. */
+  reason?: string;
+  retryable?: boolean;
 }
 
 /** A declared file: what the upload request said, and the inspector's verdict once it has one. */

@@ -7,6 +7,7 @@ import { ConflictError, RateLimitedError, UnauthorizedError } from './errors';
 import { limitsFor, type InstitutionConfig } from './institution';
 import type { FileRecord, Limits, RejectionReason, SessionRecord, SessionState, SessionStatus } from './model';
 import type { Clock, CodeStore, Ids, RandomSource, RateLimiter, SecretHasher, SessionStore } from './ports';
+import { deliveryView, type StudyDeliveryView } from './delivery/delivery-view';
 import { uniqueReasons } from './session-rejection';
 
 export const SESSION_TOKEN_BYTES = 32;
@@ -174,7 +175,7 @@ export interface SessionView {
   limits: Limits;
   usage: { reservedBytes: number; receivedBytes: number };
   files: SessionFileView[];
-  studies: { studyInstanceUid: string; bytes: number; dicomFiles: number; attachments: number; comment?: string }[];
+  studies: { studyInstanceUid: string; bytes: number; dicomFiles: number; attachments: number; comment?: string; delivery?: StudyDeliveryView }[];
   rejection: RejectionReason[];
 }
 
@@ -210,6 +211,7 @@ export function sessionView(state: SessionState, institution: InstitutionConfig,
         dicomFiles: s.dicomCount,
         attachments: s.attachmentCount,
         ...(s.comment ? { comment: s.comment } : {}),
+        ...deliveryView(s.delivery, institution, effectiveStatus(session, now)),
       })),
     rejection: uniqueReasons(session.rejection ?? []),
   };

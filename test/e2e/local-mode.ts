@@ -39,9 +39,12 @@ export interface LocalMode {
   stop: () => Promise<void>;
 }
 
-/** Starts local mode on a free port with its own data folder, and waits for its three lines. */
-export async function startLocalMode(env: Record<string, string> = {}): Promise<LocalMode> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'portal-e2e-'));
+/**
+ * Starts local mode on a free port with its own data folder, and waits for its three lines. With
+ * `dataDir` it uses (and keeps) that folder, so a later start finds the same data.
+ */
+export async function startLocalMode(env: Record<string, string> = {}, options: { dataDir?: string } = {}): Promise<LocalMode> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'portal-e2e-'));
   const child: ChildProcess = spawn('npx', ['tsx', 'local/start.ts'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', DATA_DIR: dataDir, ...env },
@@ -58,7 +61,7 @@ export async function startLocalMode(env: Record<string, string> = {}): Promise<
     const timer = setTimeout(() => child.exitCode === null && process.kill(-child.pid!, 'SIGKILL'), 15_000);
     await exited;
     clearTimeout(timer);
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 110_000;
   for (;;) {

@@ -4,13 +4,10 @@ import { convertFields } from './convert-fields';
 import { decodeLatin1 } from './decode-text';
 import { InvalidDicomError } from './invalid-dicom-error';
 import { sniffDatasetEncoding } from './sniff-dataset-encoding';
-import { DICOMDIR_SOP_CLASS, FIELD_BY_TAG } from './tags';
+import { DEFLATED, DICOMDIR_SOP_CLASS, EXPLICIT_BIG, FIELD_BY_TAG, IMPLICIT_LITTLE } from './tags';
 import type { CompleteHeader, HeaderResult } from './types';
 import { walkDataset, type DatasetEncoding, type RawFields, type WalkOutcome } from './walk-dataset';
 
-const IMPLICIT_LITTLE = '1.2.840.10008.1.2';
-const EXPLICIT_BIG = '1.2.840.10008.1.2.2';
-const DEFLATED = '1.2.840.10008.1.2.1.99';
 const TRANSFER_SYNTAX = FIELD_BY_TAG.get(0x00020010)!;
 
 /** A deflated header this large is not a header; stops a small prefix inflating without bound. */

@@ -7,6 +7,11 @@ export const SEQUENCE_DELIMITER = 0xfffee0dd;
 export const PIXEL_DATA = 0x7fe00010;
 export const FLOAT_PIXEL_DATA = 0x7fe00008;
 export const DOUBLE_PIXEL_DATA = 0x7fe00009;
+/** Transfer syntaxes whose dataset encoding differs from explicit VR little endian. */
+export const IMPLICIT_LITTLE = '1.2.840.10008.1.2';
+export const EXPLICIT_LITTLE = '1.2.840.10008.1.2.1';
+export const EXPLICIT_BIG = '1.2.840.10008.1.2.2';
+export const DEFLATED = '1.2.840.10008.1.2.1.99';
 export const DICOMDIR_SOP_CLASS = '1.2.840.10008.1.3.10';
 
 /** How a field's bytes become a value: mirrors pydicom 2.3's converters for the VR the dictionary gives the tag. */

@@ -124,7 +124,7 @@ export function walkDataset(input: WalkInput): WalkOutcome {
  * the position after its sequence delimiter. Items of undefined length are walked element by element; each one's
  * first element decides explicit or implicit VR, as pydicom does. UN of undefined length holds implicit VR.
  */
-function skipUndefinedLength(
+export function skipUndefinedLength(
   b: Uint8Array,
   start: number,
   explicit: boolean,
@@ -192,7 +192,7 @@ function skipUndefinedLength(
  * The VR (0 in implicit VR), value length and header size of the element at `pos`; its first
  * 8 bytes must already be there. The 4-byte length of OB/OW/SQ/UN… asks for 12.
  */
-function readElementHeader(b: Uint8Array, pos: number, explicit: boolean, le: boolean, need: (at: number) => void): { vr: number; length: number; header: number } {
+export function readElementHeader(b: Uint8Array, pos: number, explicit: boolean, le: boolean, need: (at: number) => void): { vr: number; length: number; header: number } {
   if (!explicit) return { vr: 0, length: u32(b, pos + 4, le), header: 8 };
   const vr = (b[pos + 4]! << 8) | b[pos + 5]!;
   if (!hasLongLength(vr)) return { vr, length: u16(b, pos + 6, le), header: 8 };

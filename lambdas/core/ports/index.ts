@@ -3,6 +3,8 @@
  * Adapters in lambdas/adapters implement them; the use cases never import adapters.
  */
 export type { Clock } from './clock';
+export type { DeliveryStore } from './delivery-store';
+export type { DeliveryObject, DeliveryTarget, StudyDeliveryOutcome, StudyDeliveryRequest } from './delivery-target';
 export type { CodeStore } from './code-store';
 export type { CompletionLock } from './completion-lock';
 export type { EventOutbox } from './event-outbox';
@@ -12,6 +14,7 @@ export type { Ids, RandomSource } from './ids';
 export type { ManifestWriter } from './manifest-writer';
 export type { ObjectReader, ObjectStart } from './object-reader';
 export type { ObjectRemover } from './object-remover';
+export type { ObjectStreamer } from './object-streamer';
 export type { Log, MetricName, Metrics } from './observability';
 export type { RateLimiter } from './rate-limiter';
 export type { Reservation, ReservationRefusal, ReservationStore, StudyIncrement } from './reservations';

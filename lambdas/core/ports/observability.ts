@@ -16,6 +16,8 @@ export type MetricName =
   | 'InspectionBytesRead'
   | 'UnknownObjects'
   | 'SessionsExpired'
+  | 'StudiesDelivered'
+  | 'StudiesDeliveryFailed'
   | 'RuleViolations'
   | 'AuthFailures'
   | 'BadRequests';

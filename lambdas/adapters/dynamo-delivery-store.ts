@@ -1,0 +1,119 @@
+/**
+ * DeliveryStore on the one table (layout in ./table.ts): each study's delivery lives on its study
+ * item (`deliveryState`, the claim's time, and the last outcome in `delivery`); the session item
+ * gets `deliveredAt` once nothing is left to deliver. Claims are conditional writes, so two runs
+ * (a queue redelivery, local mode's resume) never deliver the same study at once.
+ */
+import { QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { StudyDelivery } from '../core/model';
+import type { DeliveryStore } from '../core/ports';
+import { isConditionalCheckFailed } from './dynamo-errors';
+import { keys } from './table';
+
+/** The delivery attributes of a study item. */
+export interface StudyDeliveryAttributes {
+  deliveryState?: StudyDelivery['state'];
+  deliveryClaimedAt?: string;
+  deliveryTarget?: StudyDelivery['target'];
+  delivery?: StudyDelivery;
+}
+
+/** The study's delivery as the API shows it: a running claim is PENDING, with the last outcome's details. */
+export function studyDeliveryOf(item: StudyDeliveryAttributes): StudyDelivery | undefined {
+  if (!item.deliveryState) return undefined;
+  if (item.deliveryState !== 'PENDING') return item.delivery;
+  return {
+    attempts: item.delivery?.attempts ?? 0,
+    target: item.deliveryTarget ?? item.delivery?.target ?? 'dicomweb',
+    state: 'PENDING',
+    updatedAt: item.deliveryClaimedAt ?? item.delivery?.updatedAt ?? '',
+  };
+}
+
+export class DynamoDeliveryStore implements DeliveryStore {
+  constructor(private readonly options: { doc: DynamoDBDocumentClient; tableName: string }) {}
+
+  async deliveries(sessionId: string): Promise<Map<string, StudyDelivery>> {
+    const found = new Map<string, StudyDelivery>();
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.options.doc.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :study)',
+          ExpressionAttributeValues: { ':pk': keys.session(sessionId).pk, ':study': 'STUDY#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const delivery = studyDeliveryOf(item as StudyDeliveryAttributes);
+        if (delivery) found.set(String(item.sk).slice('STUDY#'.length), delivery);
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return found;
+  }
+
+  async claim(sessionId: string, studyInstanceUid: string, target: StudyDelivery['target'], at: string, staleBefore: string): Promise<boolean> {
+    try {
+      await this.options.doc.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: keys.study(sessionId, studyInstanceUid),
+          UpdateExpression: 'SET deliveryState = :pending, deliveryClaimedAt = :at, deliveryTarget = :target, studyInstanceUid = if_not_exists(studyInstanceUid, :uid)',
+          ConditionExpression: 'attribute_not_exists(deliveryState) OR deliveryState = :failed OR (deliveryState = :pending AND deliveryClaimedAt < :stale)',
+          ExpressionAttributeValues: { ':pending': 'PENDING', ':failed': 'FAILED', ':at': at, ':stale': staleBefore, ':target': target, ':uid': studyInstanceUid },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async record(sessionId: string, studyInstanceUid: string, delivery: StudyDelivery): Promise<void> {
+    await this.options.doc.send(
+      new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: keys.study(sessionId, studyInstanceUid),
+        UpdateExpression: 'SET deliveryState = :state, delivery = :delivery REMOVE deliveryClaimedAt',
+        ExpressionAttributeValues: { ':state': delivery.state, ':delivery': delivery },
+      }),
+    );
+  }
+
+  async markSessionDelivered(sessionId: string, at: string): Promise<void> {
+    await this.options.doc.send(
+      new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: keys.session(sessionId),
+        UpdateExpression: 'SET deliveredAt = if_not_exists(deliveredAt, :at)',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
+  }
+
+  /** A Scan, like the sweep's: only local mode calls it, once at start. */
+  async sessionsToDeliver(): Promise<string[]> {
+    const found: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.options.doc.send(
+        new ScanCommand({
+          TableName: this.options.tableName,
+          FilterExpression: 'sk = :session AND #status = :accepted AND attribute_not_exists(deliveredAt)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':session': 'SESSION', ':accepted': 'ACCEPTED' },
+          ProjectionExpression: 'sessionId',
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) found.push(String(item.sessionId));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return found;
+  }
+}

@@ -1,0 +1,18 @@
+import type { StudyDelivery } from '../model';
+
+/** Each accepted study's delivery state, kept beside the study (the one DynamoDB table in AWS). */
+export interface DeliveryStore {
+  /** The delivery state of each study of the session that has one. */
+  deliveries(sessionId: string): Promise<Map<string, StudyDelivery>>;
+  /**
+   * Claims a study for one delivery attempt: sets it PENDING unless it is DELIVERED or SUBMITTED,
+   * or another attempt's PENDING claim is newer than `staleBefore`. False when not claimed.
+   */
+  claim(sessionId: string, studyInstanceUid: string, target: StudyDelivery['target'], at: string, staleBefore: string): Promise<boolean>;
+  /** Records the attempt's outcome on the study. */
+  record(sessionId: string, studyInstanceUid: string, delivery: StudyDelivery): Promise<void>;
+  /** Every study of the session delivered, or failed for good: nothing is left to resume. */
+  markSessionDelivered(sessionId: string, at: string): Promise<void>;
+  /** Accepted sessions not yet marked delivered (local mode resumes them at start). */
+  sessionsToDeliver(): Promise<string[]>;
+}

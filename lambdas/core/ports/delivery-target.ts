@@ -1,0 +1,31 @@
+/** Where accepted studies go: the hospital's PACS over DICOMweb STOW-RS, or AWS HealthImaging. */
+export interface DeliveryObject {
+  /** The accepted object's key: sessions/{sessionId}/files/{fileId}. */
+  key: string;
+  fileId: string;
+  size: number;
+  kind: 'dicom' | 'attachment';
+  /** DICOM: the SOP Instance UID the inspector verified. */
+  sopInstanceUid?: string;
+  /** Attachments: the verified type. */
+  attachmentType?: 'pdf' | 'jpeg' | 'png';
+}
+
+export interface StudyDeliveryRequest {
+  sessionId: string;
+  studyInstanceUid: string;
+  objects: readonly DeliveryObject[];
+  /** The upload code's reference (e.g. a hospital MRN), used when delivery.patientId is "reference". */
+  reference?: string;
+}
+
+export type StudyDeliveryOutcome =
+  | { state: 'DELIVERED'; instances: number }
+  /** Asynchronous targets (HealthImaging): the job's result is read back later. */
+  | { state: 'SUBMITTED'; jobId: string }
+  | { state: 'FAILED'; reason: string; retryable: boolean };
+
+export interface DeliveryTarget {
+  readonly type: 'dicomweb' | 'healthimaging';
+  deliverStudy(request: StudyDeliveryRequest): Promise<StudyDeliveryOutcome>;
+}
