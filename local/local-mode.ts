@@ -248,7 +248,13 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
       // Retention tagging resumes on the next scheduled sweep (applyRetention), and a delivery cut off is resumed at
       // the next start, so neither need finish now.
       await within(deadline, Promise.all([sweeping, app?.sweeperIdle(), app?.deliveryIdle()]));
-      if (app) logger.info('DynamoDB calls by the handlers', { ...app.dynamoCalls() });
+      if (app) {
+        const usage = app.usage();
+        logger.info('DynamoDB calls by the handlers', Object.fromEntries(Object.entries(usage.dynamo).map(([op, u]) => [op, u.calls])));
+        // For bench:cost: what this run's handlers asked of AWS, in requests and capacity units.
+        writeFileSync(join(dataDir, 'usage.json'), `${JSON.stringify(usage, null, 2)}
+`, { mode: 0o600 });
+      }
       await s3rver.stop();
       await dynamo.stop();
       app?.destroy();
