@@ -3,8 +3,8 @@
  * condition expressions are the guarantee that no limit is ever overshot, whatever runs concurrently:
  *   session: OPEN, unexpired, reservedBytes + batch ≤ maxSessionBytes
  *   study:   new, or bytes + batch ≤ maxStudyBytes and attachmentCount + n ≤ maxAttachmentsPerStudy
- *   file:    new item
- *   SOP:     a guard item per SOPInstanceUID, so one image is never declared twice in a session
+ *   file:    new item, or one removed; a DICOM file's id is derived from its SOPInstanceUID
+ *            (core/uploads.ts dicomFileId), so this condition also keeps one image from being declared twice
  */
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FileRecord } from '../core/model';
@@ -70,18 +70,17 @@ export class DynamoReservationStore implements ReservationStore {
       roles.push('study');
     }
     for (const file of r.files) {
-      items.push({ Put: { TableName: this.table, Item: fileItemOf(file, r.ttlEpochSeconds), ConditionExpression: 'attribute_not_exists(pk)' } });
-      roles.push('file-exists');
-      if (file.kind === 'dicom' && file.sopInstanceUid) {
-        items.push({
-          Put: {
-            TableName: this.table,
-            Item: { ...keys.sop(r.sessionId, file.sopInstanceUid), fileId: file.fileId, ttl: r.ttlEpochSeconds },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        });
-        roles.push('duplicate-sop');
-      }
+      items.push({
+        Put: {
+          TableName: this.table,
+          Item: fileItemOf(file, r.ttlEpochSeconds),
+          // A removed image may be declared again: its item is replaced.
+          ConditionExpression: 'attribute_not_exists(pk) OR #status = :removed',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':removed': 'REMOVED' },
+        },
+      });
+      roles.push(file.kind === 'dicom' && file.sopInstanceUid ? 'duplicate-sop' : 'file-exists');
     }
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
@@ -129,10 +128,6 @@ export class DynamoReservationStore implements ReservationStore {
         },
       },
     ];
-    if (dicom && file.sopInstanceUid) {
-      // The image may be declared again once removed.
-      items.push({ Delete: { TableName: this.table, Key: keys.sop(file.sessionId, file.sopInstanceUid) } });
-    }
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
       return 'released';
