@@ -9,7 +9,6 @@ import { join, resolve } from 'node:path';
 import { syntheticHeader } from './synthetic-dicom';
 
 export const ROOT = resolve(import.meta.dirname, '..');
-const TSX_CLI = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 const UID_ROOT = '2.25.2000000000000000000000000000';
 /** Upload requests carry at most maxDicomFilesAtOnce (10) DICOM files. */
 const BATCH = 10;
@@ -25,7 +24,9 @@ export interface RunningLocalMode {
 }
 
 export function startLocalModeProcess(dataDir: string, env: Record<string, string> = {}): Promise<RunningLocalMode> {
-  const child = spawn(process.execPath, [TSX_CLI, 'local/start.ts'], {
+  // As `npm start` runs it: tsx as a loader inside one node process. tsx's own CLI would sit in between and SIGKILL
+  // local mode when it does not acknowledge a relayed Ctrl-C within 30 ms, which a busy machine can miss.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_FORMAT: 'pretty', ...env },
     detached: true,
