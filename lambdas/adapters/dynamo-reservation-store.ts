@@ -112,10 +112,19 @@ export class DynamoReservationStore implements ReservationStore {
           TableName: this.table,
           Key: keys.session(file.sessionId),
           UpdateExpression:
-            'SET reservedBytes = reservedBytes - :size, receivedBytes = receivedBytes - :received, dicomCount = dicomCount - :dicom, attachmentCount = attachmentCount - :attachment, version = version + :one',
+            'SET reservedBytes = reservedBytes - :size, receivedBytes = receivedBytes - :received, dicomCount = dicomCount - :dicom, attachmentCount = attachmentCount - :attachment, version = version + :one ADD verifiedCount :verified, rejectedCount :rejected',
           ConditionExpression: '#status = :open',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':size': file.size, ':received': received, ':dicom': dicom, ':attachment': 1 - dicom, ':one': 1, ':open': 'OPEN' },
+          ExpressionAttributeValues: {
+            ':size': file.size,
+            ':received': received,
+            ':dicom': dicom,
+            ':attachment': 1 - dicom,
+            ':one': 1,
+            ':open': 'OPEN',
+            ':verified': file.status === 'VERIFIED' ? -1 : 0,
+            ':rejected': file.status === 'REJECTED' ? -1 : 0,
+          },
         },
       },
       {
