@@ -23,6 +23,8 @@ export interface InvocationUsage {
   count: number;
   /** Wall time of all invocations, ms (local mode's machine, not Lambda's). */
   ms: number;
+  /** The longest invocation, ms. */
+  maxMs: number;
 }
 
 export interface Usage {
@@ -105,9 +107,11 @@ export class UsageMeter {
       try {
         return await handler(...args);
       } finally {
-        const entry = (this.usage.invocations[functionName] ??= { count: 0, ms: 0 });
+        const entry = (this.usage.invocations[functionName] ??= { count: 0, ms: 0, maxMs: 0 });
+        const ms = performance.now() - started;
         entry.count++;
-        entry.ms += performance.now() - started;
+        entry.ms += ms;
+        entry.maxMs = Math.max(entry.maxMs, ms);
       }
     };
   }
