@@ -32,6 +32,7 @@ import { join, resolve } from 'node:path';
 import { GetObjectTaggingCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
+import type { Usage } from '../local/usage-meter';
 import { ensureSyntheticDataset, type DatasetEntry } from './synthetic-dicom';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -57,7 +58,8 @@ interface LocalInfo {
 
 function startLocalMode(dataDir: string): Promise<{ child: ChildProcess; info: LocalInfo; code: string }> {
   // BENCH_CPU_PROF=<dir> writes V8 CPU profiles of local mode (main and s3rver threads) there.
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`, '--import', 'tsx'] : [join(ROOT, 'node_modules/tsx/dist/cli.mjs')];
+  // tsx as a loader in local mode's own process (as `npm start` runs it), so its pid is local mode's.
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.BENCH_CPU_PROF)}`, '--import', 'tsx'] : ['--import', 'tsx'];
   const child = spawn(process.execPath, [...profile, 'local/start.ts'], {
     cwd: ROOT,
     // Only warnings: a log line per inspected file would cost the pipeline terminal time, not S3 time.
@@ -304,6 +306,21 @@ const median = (xs: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
+/**
+ * What each pipeline file cost: CPU seconds (local mode's tree, and this bench as the uploading client) and the AWS
+ * requests local mode's handlers made (usage.json, written as it stops; raw rounds make none), plus the browser's PUT.
+ * These must go down, not up, from one change to the next.
+ */
+function printPerFile(usageFile: string, cpu: { bench: number; local: number; files: number }): void {
+  if (cpu.files === 0) return;
+  console.log(`per pipeline file: local mode CPU ${((cpu.local / cpu.files) * 1000).toFixed(2)} ms (node and DynamoDB Local's JVM), bench client CPU ${((cpu.bench / cpu.files) * 1000).toFixed(2)} ms`);
+  if (!existsSync(usageFile)) return console.log('per pipeline file: requests not counted (local mode wrote no usage.json)');
+  const usage = JSON.parse(readFileSync(usageFile, 'utf8')) as Usage;
+  const dynamo = Object.values(usage.dynamo).reduce((sum, u) => sum + u.calls, 0);
+  const s3 = Object.values(usage.s3).reduce((sum, n) => sum + n, 0) + cpu.files;
+  console.log(`per pipeline file: ${(dynamo / cpu.files).toFixed(2)} DynamoDB requests, ${(s3 / cpu.files).toFixed(2)} S3 requests (the browser's PUT included)`);
+}
+
 async function main(): Promise<void> {
   const files = ensureSyntheticDataset(join(ROOT, '.bench-cache', `e2e-${FILES}x${ROWS}x${COLUMNS}`), { files: FILES, studies: STUDIES, rows: ROWS, columns: COLUMNS }, console.log);
   const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
@@ -326,6 +343,8 @@ async function main(): Promise<void> {
   }
   const raw: number[] = [];
   const pipeline: number[] = [];
+  /** CPU seconds of the pipeline rounds: the bench client's, and local mode's tree (node and the JVM). */
+  const pipelineCpu = { bench: 0, local: 0, files: 0 };
   /** Per round: raw seconds / (pipeline CPU seconds / cores), the highest ratio this machine's cores allow. */
   const bounds: number[] = [];
   try {
@@ -341,6 +360,9 @@ async function main(): Promise<void> {
       const accepted = await (await fetch(`${info.apiUrl}/admin/upload-codes`, { method: 'POST', headers: { authorization: `Bearer ${info.adminToken}`, 'content-type': 'application/json' }, body: '{}' })).json() as { code: string };
       code = accepted.code;
       pipeline.push(totalBytes / MiB / pipelineUse.seconds);
+      pipelineCpu.bench += pipelineUse.benchCpu;
+      pipelineCpu.local += pipelineUse.localCpu ?? 0;
+      pipelineCpu.files += files.length;
       if (pipelineUse.localCpu !== undefined && rawUse.localCpu !== undefined) {
         // The shortest time the pipeline's CPU work fits in on this machine, and the ratio that allows.
         const floor = (pipelineUse.benchCpu + pipelineUse.localCpu) / CORES;
@@ -361,6 +383,7 @@ async function main(): Promise<void> {
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await exited;
+    printPerFile(join(dataDir, 'usage.json'), pipelineCpu);
     rmSync(dataDir, { recursive: true, force: true });
   }
   const ratio = median(pipeline) / median(raw);

@@ -20,6 +20,20 @@ import { buildLocalApp, type LocalApp } from './wiring';
 
 export const API_PREFIX = '/api';
 
+/**
+ * What stopping waits for requests, inspections and sweeps under way, in all; the emulators then stop in about a
+ * second. Work cut short is picked up at the next start: uploads are re-announced, retention tagging re-swept.
+ */
+const STOP_DRAIN_MS = 2500;
+
+/** Waits for `work`, or until `deadline` (epoch ms), whichever comes first. */
+async function within(deadline: number, work: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+  await Promise.race([work.then(() => undefined, () => undefined), late]);
+  clearTimeout(timer);
+}
+
 /** What `npm run codes` and tests read from `<DATA_DIR>/local.json` (mode 0600: it holds the admin token). */
 export interface LocalModeInfo {
   portalUrl: string;
@@ -218,24 +232,29 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
   const stop = () =>
     (stopping ??= (async () => {
       handleRequest = undefined;
+      // Everything below shares one budget, so Ctrl-C ends local mode within seconds whatever is queued.
+      const deadline = Date.now() + STOP_DRAIN_MS;
       const requestsDone = inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
       const closed = closeServers();
-      // Requests in progress get up to 10 s to finish, as a load balancer's deregistration delay.
-      await Promise.race([requestsDone, new Promise((r) => setTimeout(r, 10_000))]);
+      await within(deadline, requestsDone);
       servers.forEach((s) => s.closeAllConnections());
       await closed;
       if (sweepTimer) clearInterval(sweepTimer);
-      await sweeping;
       if (feeder) {
-        logger.info('Draining inspection', { queued: feeder.stats.sent - feeder.stats.succeeded - feeder.stats.deadLettered });
-        await feeder.close();
-        logger.info('Inspection drained', { ...feeder.stats });
+        const dropped = await feeder.stop(Math.max(0, deadline - Date.now()));
+        // Their objects are re-announced at the next start (findLostObjectEvents), so no upload waits forever.
+        logger.info('Inspection stopped', { ...feeder.stats, leftForNextStart: dropped });
       }
-      // Retention tagging an accepted session started (the sweeper's event rule) finishes first.
-      await app?.sweeperIdle();
-      // So does a delivery in progress; one cut off anyway is resumed at the next start.
-      await app?.deliveryIdle();
-      if (app) logger.info('DynamoDB calls by the handlers', { ...app.dynamoCalls() });
+      // Retention tagging resumes on the next scheduled sweep (applyRetention), and a delivery cut off is resumed at
+      // the next start, so neither need finish now.
+      await within(deadline, Promise.all([sweeping, app?.sweeperIdle(), app?.deliveryIdle()]));
+      if (app) {
+        const usage = app.usage();
+        logger.info('DynamoDB calls by the handlers', Object.fromEntries(Object.entries(usage.dynamo).map(([op, u]) => [op, u.calls])));
+        // For bench:cost: what this run's handlers asked of AWS, in requests and capacity units.
+        writeFileSync(join(dataDir, 'usage.json'), `${JSON.stringify(usage, null, 2)}
+`, { mode: 0o600 });
+      }
       await s3rver.stop();
       await dynamo.stop();
       app?.destroy();

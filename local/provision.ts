@@ -41,8 +41,12 @@ export async function ensureTable(dynamo: DynamoDBClient, tableName: string): Pr
   return outcome;
 }
 
+/** HEAD requests in flight while looking for uploads that lost their event. */
+const LOST_OBJECT_LOOKUPS = 16;
+
 /**
- * S3 events that fired while local mode was down are gone (s3rver keeps no queue). A file still
+ * S3 events that fired while local mode was down, or were still queued when it stopped, are gone
+ * (s3rver keeps no queue). A file still
  * RESERVED or RECEIVED in a session that is OPEN or COMPLETING, whose object is on disk, gets a
  * synthetic ObjectCreated record, so the inspector (idempotent, as on AWS) catches up.
  */
@@ -70,21 +74,31 @@ export async function findLostObjectEvents(opts: {
   } while (startKey);
 
   const sessionOpen = new Map<string, boolean>();
-  const records: S3EventRecord[] = [];
+  const inOpenSessions: FileItem[] = [];
   for (const file of pending) {
     if (!sessionOpen.has(file.sessionId)) {
       const { Item } = await doc.send(new GetCommand({ TableName: opts.tableName, Key: keys.session(file.sessionId) }));
       const status = (Item as SessionItem | undefined)?.status;
       sessionOpen.set(file.sessionId, status === 'OPEN' || status === 'COMPLETING');
     }
-    if (!sessionOpen.get(file.sessionId)) continue;
-    try {
-      const head = await opts.s3.send(new HeadObjectCommand({ Bucket: opts.bucketName, Key: file.objectKey }));
-      records.push(objectCreatedRecord(opts.bucketName, file.objectKey, head.ContentLength ?? 0, head.ETag));
-    } catch (error) {
-      if (error instanceof NotFound) continue; // not uploaded yet
-      throw error;
-    }
+    if (sessionOpen.get(file.sessionId)) inOpenSessions.push(file);
   }
+  // A stop can leave thousands of uploads behind: look them up several at a time, not one by one.
+  const found: (S3EventRecord | undefined)[] = new Array(inOpenSessions.length);
+  let next = 0;
+  const lookUp = async () => {
+    for (let i = next++; i < inOpenSessions.length; i = next++) {
+      const file = inOpenSessions[i]!;
+      try {
+        const head = await opts.s3.send(new HeadObjectCommand({ Bucket: opts.bucketName, Key: file.objectKey }));
+        found[i] = objectCreatedRecord(opts.bucketName, file.objectKey, head.ContentLength ?? 0, head.ETag);
+      } catch (error) {
+        if (error instanceof NotFound) continue; // not uploaded yet
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: LOST_OBJECT_LOOKUPS }, lookUp));
+  const records = found.filter((record): record is S3EventRecord => record !== undefined);
   return records;
 }

@@ -107,6 +107,8 @@ export class SqsEventFeeder {
   private inFlight = 0;
   private windowTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Set by stop(): nothing more is delivered, and failed messages are dropped instead of retried. */
+  private stopped = false;
   private idleWaiters: (() => void)[] = [];
   private readonly batchSize: number;
   private readonly windowMs: number;
@@ -158,6 +160,26 @@ export class SqsEventFeeder {
     await this.idle();
   }
 
+  /**
+   * Stops now, for a prompt shutdown: queued messages and pending retries are dropped, in-flight batches get up to
+   * `graceMs` to finish. Returns how many messages were dropped. Nothing is lost: local mode re-announces every
+   * uploaded object still awaiting its verdict at its next start (provision.ts), and the inspector is idempotent.
+   */
+  async stop(graceMs: number): Promise<number> {
+    this.closed = true;
+    this.stopped = true;
+    for (const entry of this.delayed) clearTimeout(entry.timer);
+    const dropped = this.queue.length + this.delayed.size;
+    this.queue.length = 0;
+    this.delayed.clear();
+    if (this.windowTimer) clearTimeout(this.windowTimer);
+    this.windowTimer = undefined;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    return dropped;
+  }
+
   private isIdle(): boolean {
     return this.queue.length === 0 && this.delayed.size === 0 && this.inFlight === 0;
   }
@@ -170,7 +192,7 @@ export class SqsEventFeeder {
   }
 
   private pump(flush = this.closed): void {
-    while (this.inFlight < this.concurrency && this.queue.length > 0) {
+    while (!this.stopped && this.inFlight < this.concurrency && this.queue.length > 0) {
       if (this.queue.length < this.batchSize && !flush) {
         // A partial batch waits for the window, as the event source mapping does.
         this.windowTimer ??= setTimeout(() => {
@@ -227,6 +249,7 @@ export class SqsEventFeeder {
   }
 
   private retryLater(message: Message): void {
+    if (this.stopped) return; // re-announced at the next start
     if (this.closed) {
       this.queue.push(message);
       return;

@@ -27,6 +27,7 @@ import { buildLocalDelivery } from './delivery';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators';
 import type { ApiHandler } from './http-adapter';
 import type { SqsHandler } from './s3-events';
+import { UsageMeter, type Usage } from './usage-meter';
 
 export interface LocalAppOptions {
   dynamoEndpoint: string;
@@ -57,8 +58,8 @@ export interface LocalApp {
   dynamoClient: DynamoDBClient;
   s3Client: S3Client;
   events: RecordingEventPublisher;
-  /** DynamoDB calls the handlers made so far, per operation. */
-  dynamoCalls(): Record<string, number>;
+  /** AWS requests and invocations the handlers made so far. */
+  usage(): Usage;
   destroy(): void;
 }
 
@@ -77,22 +78,16 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
   const { observability } = opts;
   observability.setInstitution(opts.institution.id);
   const clients = createAwsClients(config, { credentials: LOCAL_CREDENTIALS });
-  // Calls per DynamoDB operation, for the stop log and benchmarks (what a file costs the table).
-  const dynamoCalls: Record<string, number> = {};
-  clients.dynamo.middlewareStack.add(
-    (next, context) => (args) => {
-      const name = String(context.commandName ?? 'unknown').replace(/Command$/, '');
-      dynamoCalls[name] = (dynamoCalls[name] ?? 0) + 1;
-      return next(args);
-    },
-    { step: 'initialize', name: 'localDynamoCallCounter' },
-  );
+  // What the handlers cost in AWS requests, for the stop log and bench:cost.
+  const meter = new UsageMeter();
+  meter.meterDynamo(clients.dynamo);
+  meter.meterS3(clients.s3);
   const dynamoClient = new DynamoDBClient({ endpoint: opts.dynamoEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const events = new RecordingEventPublisher({ file: opts.eventsFile });
   // The sweeper runs one invocation at a time (reserved concurrency 1 in the stack).
   let sweeperChain: Promise<unknown> = Promise.resolve();
   const invokeSweeper = (event?: SweeperEvent) => {
-    const run = sweeperChain.then(() => sweeper(event));
+    const run = sweeperChain.then(() => meteredSweeper(event));
     sweeperChain = run.catch((error: unknown) => observability.logger.error('Sweeper failed; the next scheduled sweep retries', { errorName: (error as Error)?.name }));
     return run;
   };
@@ -119,17 +114,19 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
   });
   const sweeper = createSweeperHandler({ sweep: inspection.sweep, observability });
   const delivery = buildLocalDelivery({ institution: opts.institution, doc: clients.dynamo, tableName: opts.tableName, s3: clients.s3, bucketName: opts.bucketName, publisher, observability });
+  const meteredSweeper = meter.meterInvocations('Sweeper', sweeper);
+  const metered = (name: string, handler: ApiHandler) => meter.meterInvocations(name, handler);
 
   return {
     apiHandlers: {
-      CreateSession: createCreateSessionHandler(api),
-      GetSession: createGetSessionHandler(api),
-      RequestUploads: createRequestUploadsHandler(api),
-      RemoveFile: createRemoveFileHandler(api),
-      CompleteSession: createCompleteSessionHandler({ authorize: inspection.authorize, completeSession: inspection.completeSession, observability }),
-      IssueUploadCode: createIssueUploadCodeHandler(api),
+      CreateSession: metered('CreateSession', createCreateSessionHandler(api)),
+      GetSession: metered('GetSession', createGetSessionHandler(api)),
+      RequestUploads: metered('RequestUploads', createRequestUploadsHandler(api)),
+      RemoveFile: metered('RemoveFile', createRemoveFileHandler(api)),
+      CompleteSession: metered('CompleteSession', createCompleteSessionHandler({ authorize: inspection.authorize, completeSession: inspection.completeSession, observability })),
+      IssueUploadCode: metered('IssueUploadCode', createIssueUploadCodeHandler(api)),
     },
-    inspector: createInspectorHandler({ inspectObject: inspection.inspectObject, observability }),
+    inspector: meter.meterInvocations('Inspector', createInspectorHandler({ inspectObject: inspection.inspectObject, observability })),
     async sweep() {
       if (delivery) void delivery.resume();
       const result = await invokeSweeper();
@@ -148,7 +145,7 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
     dynamoClient,
     s3Client: clients.s3,
     events,
-    dynamoCalls: () => ({ ...dynamoCalls }),
+    usage: () => meter.snapshot(),
     destroy() {
       clients.dynamo.destroy();
       clients.s3.destroy();

@@ -80,9 +80,14 @@ export class DynamoFileVerdicts implements FileVerdicts {
                 Update: {
                   TableName: this.table,
                   Key: keys.session(sessionId),
-                  UpdateExpression: 'ADD receivedBytes :size',
+                  // The counters GET /sessions/{id} shows (core/session-summary.ts), kept with the verdicts.
+                  UpdateExpression: 'ADD receivedBytes :size, verifiedCount :verified, rejectedCount :rejected',
                   ConditionExpression: 'attribute_exists(pk)',
-                  ExpressionAttributeValues: { ':size': rest.reduce((sum, v) => sum + v.verdict.size, 0) },
+                  ExpressionAttributeValues: {
+                    ':size': rest.reduce((sum, v) => sum + v.verdict.size, 0),
+                    ':verified': rest.filter((v) => v.verdict.status === 'VERIFIED').length,
+                    ':rejected': rest.filter((v) => v.verdict.status === 'REJECTED').length,
+                  },
                 },
               },
             ],

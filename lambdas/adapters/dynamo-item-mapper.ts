@@ -45,6 +45,8 @@ export function sessionRecordOf(item: SessionItem): SessionRecord {
     expiresAt: item.expiresAt,
     ...present(item, OPTIONAL_SESSION_FIELDS),
     ...(item.acceptedBytes !== undefined ? { acceptedBytes: Number(item.acceptedBytes) } : {}),
+    ...(item.verifiedCount !== undefined ? { verifiedCount: Number(item.verifiedCount) } : {}),
+    ...(item.rejectedCount !== undefined ? { rejectedCount: Number(item.rejectedCount) } : {}),
   };
 }
 

@@ -3,8 +3,8 @@
  * condition expressions are the guarantee that no limit is ever overshot, whatever runs concurrently:
  *   session: OPEN, unexpired, reservedBytes + batch ≤ maxSessionBytes
  *   study:   new, or bytes + batch ≤ maxStudyBytes and attachmentCount + n ≤ maxAttachmentsPerStudy
- *   file:    new item
- *   SOP:     a guard item per SOPInstanceUID, so one image is never declared twice in a session
+ *   file:    new item, or one removed; a DICOM file's id is derived from its SOPInstanceUID
+ *            (core/uploads.ts dicomFileId), so this condition also keeps one image from being declared twice
  */
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FileRecord } from '../core/model';
@@ -70,18 +70,17 @@ export class DynamoReservationStore implements ReservationStore {
       roles.push('study');
     }
     for (const file of r.files) {
-      items.push({ Put: { TableName: this.table, Item: fileItemOf(file, r.ttlEpochSeconds), ConditionExpression: 'attribute_not_exists(pk)' } });
-      roles.push('file-exists');
-      if (file.kind === 'dicom' && file.sopInstanceUid) {
-        items.push({
-          Put: {
-            TableName: this.table,
-            Item: { ...keys.sop(r.sessionId, file.sopInstanceUid), fileId: file.fileId, ttl: r.ttlEpochSeconds },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        });
-        roles.push('duplicate-sop');
-      }
+      items.push({
+        Put: {
+          TableName: this.table,
+          Item: fileItemOf(file, r.ttlEpochSeconds),
+          // A removed image may be declared again: its item is replaced.
+          ConditionExpression: 'attribute_not_exists(pk) OR #status = :removed',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':removed': 'REMOVED' },
+        },
+      });
+      roles.push(file.kind === 'dicom' && file.sopInstanceUid ? 'duplicate-sop' : 'file-exists');
     }
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
@@ -113,10 +112,19 @@ export class DynamoReservationStore implements ReservationStore {
           TableName: this.table,
           Key: keys.session(file.sessionId),
           UpdateExpression:
-            'SET reservedBytes = reservedBytes - :size, receivedBytes = receivedBytes - :received, dicomCount = dicomCount - :dicom, attachmentCount = attachmentCount - :attachment, version = version + :one',
+            'SET reservedBytes = reservedBytes - :size, receivedBytes = receivedBytes - :received, dicomCount = dicomCount - :dicom, attachmentCount = attachmentCount - :attachment, version = version + :one ADD verifiedCount :verified, rejectedCount :rejected',
           ConditionExpression: '#status = :open',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':size': file.size, ':received': received, ':dicom': dicom, ':attachment': 1 - dicom, ':one': 1, ':open': 'OPEN' },
+          ExpressionAttributeValues: {
+            ':size': file.size,
+            ':received': received,
+            ':dicom': dicom,
+            ':attachment': 1 - dicom,
+            ':one': 1,
+            ':open': 'OPEN',
+            ':verified': file.status === 'VERIFIED' ? -1 : 0,
+            ':rejected': file.status === 'REJECTED' ? -1 : 0,
+          },
         },
       },
       {
@@ -129,10 +137,6 @@ export class DynamoReservationStore implements ReservationStore {
         },
       },
     ];
-    if (dicom && file.sopInstanceUid) {
-      // The image may be declared again once removed.
-      items.push({ Delete: { TableName: this.table, Key: keys.sop(file.sessionId, file.sopInstanceUid) } });
-    }
     try {
       await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
       return 'released';

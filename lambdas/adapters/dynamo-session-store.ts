@@ -4,14 +4,14 @@
  */
 import { QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FileRecord, SessionRecord, SessionState, SessionTotals, StudyRecord } from '../core/model';
-import type { SessionStore } from '../core/ports';
+import type { FilesPage, SessionFilePages, SessionStore } from '../core/ports';
 import { withRetries } from '../core/retry';
 import { cancellationCodes, conditionalUpdate, isTransactionConflict } from './dynamo-errors';
 import { DynamoItemReader } from './dynamo-item-reader';
 import { fileRecordOf, sessionRecordOf, studyRecordOf } from './dynamo-item-mapper';
 import { keys, type FileItem, type SessionItem, type StudyItem } from './table';
 
-export class DynamoSessionStore implements SessionStore {
+export class DynamoSessionStore implements SessionStore, SessionFilePages {
   private readonly reader: DynamoItemReader;
 
   constructor(
@@ -86,6 +86,23 @@ export class DynamoSessionStore implements SessionStore {
   async loadTotals(sessionId: string): Promise<SessionTotals | undefined> {
     const [session, studies] = await Promise.all([this.get(sessionId), this.listStudies(sessionId)]);
     return session ? { session, studies } : undefined;
+  }
+
+  /** One strongly consistent Query of the FILE# items, in file-id order, from after `cursor` (a file id). */
+  async loadFilesPage(sessionId: string, page: { cursor?: string; limit: number }): Promise<FilesPage> {
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :file)',
+        ExpressionAttributeValues: { ':pk': keys.session(sessionId).pk, ':file': 'FILE#' },
+        ConsistentRead: true,
+        Limit: page.limit,
+        ...(page.cursor ? { ExclusiveStartKey: keys.file(sessionId, page.cursor) } : {}),
+      }),
+    );
+    const files = (out.Items ?? []).map((item) => fileRecordOf(item as FileItem));
+    const last = out.LastEvaluatedKey ? String(out.LastEvaluatedKey.sk).slice('FILE#'.length) : undefined;
+    return { files, ...(last ? { nextCursor: last } : {}) };
   }
 
   async replaceToken(sessionId: string, tokenHash: string): Promise<boolean> {

@@ -8,7 +8,6 @@
  * | session     | SESSION#<id>        | SESSION            |
  * | study       | SESSION#<id>        | STUDY#<studyUid>   |
  * | file        | SESSION#<id>        | FILE#<fileId>      |
- * | SOP guard   | SESSION#<id>        | SOP#<sopUid>       |
  * | rate window | RATE#<key hash>     | WINDOW#<n>         |
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
@@ -25,7 +24,6 @@ export const keys = {
   session: (sessionId: string) => ({ pk: `SESSION#${sessionId}`, sk: 'SESSION' }),
   study: (sessionId: string, studyUid: string) => ({ pk: `SESSION#${sessionId}`, sk: `STUDY#${studyUid}` }),
   file: (sessionId: string, fileId: string) => ({ pk: `SESSION#${sessionId}`, sk: `FILE#${fileId}` }),
-  sop: (sessionId: string, sopUid: string) => ({ pk: `SESSION#${sessionId}`, sk: `SOP#${sopUid}` }),
   rate: (keyHash: string, window: number) => ({ pk: `RATE#${keyHash}`, sk: `WINDOW#${window}` }),
 };
 

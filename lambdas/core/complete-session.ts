@@ -63,14 +63,13 @@ export function makeCompleteSession(deps: CompleteSessionDeps) {
     const lockIsFresh = session.status === 'COMPLETING' && session.completingSince && Date.parse(session.completingSince) > now.getTime() - lockTimeoutMs;
     if (lockIsFresh) throw new ConflictError('COMPLETION_IN_PROGRESS');
 
-    const before = checkFiles(await sessions.listFiles(sessionId));
-    if (before.rejected.length > 0) return rejectFor(deps, session, before.rejected.map(reasonOf), 'complete');
-    if (!before.live.some((f) => f.kind === 'dicom')) {
-      throw new RuleViolationError([{ code: 'NOTHING_TO_UPLOAD', message: message('NOTHING_TO_UPLOAD') }]);
+    // When the verdicts' counters show every declared file verified, the one listing of the files waits for the
+    // lock; otherwise list them now, to answer 409 with the files in flight or reject for a rejected one.
+    if (!allVerified(session)) {
+      const before = checkFiles(await sessions.listFiles(sessionId));
+      if (before.rejected.length > 0) return rejectFor(deps, session, before.rejected.map(reasonOf), 'complete');
+      checkRequest(before.live, request);
     }
-    const studyUids = new Set(before.live.map((f) => (f.kind === 'dicom' ? (f.header?.studyInstanceUid ?? f.studyInstanceUid) : f.studyInstanceUid)));
-    const unknown = request.studies.filter((s) => !studyUids.has(s.studyInstanceUid)).map((s) => s.studyInstanceUid);
-    if (unknown.length > 0) throw new BadRequestError('A study in the request is not part of this upload.', { unknownStudies: unknown });
 
     const at = now.toISOString();
     if (!(await completion.lockForCompletion(sessionId, at, new Date(now.getTime() - lockTimeoutMs).toISOString()))) {
@@ -105,8 +104,9 @@ async function storedResult(deps: CompleteSessionDeps, session: SessionRecord): 
   return null;
 }
 
-async function publishAccepted(deps: CompleteSessionDeps, session: SessionRecord, at: string): Promise<void> {
-  const files = (await deps.sessions.listFiles(session.sessionId)).filter((f) => f.status === 'VERIFIED');
+/** `listed`: the session's files when the caller has them already, so they are not read again. */
+async function publishAccepted(deps: CompleteSessionDeps, session: SessionRecord, at: string, listed?: FileRecord[]): Promise<void> {
+  const files = (listed ?? (await deps.sessions.listFiles(session.sessionId))).filter((f) => f.status === 'VERIFIED');
   const dicom = files.filter((f) => f.kind === 'dicom');
   await publishOnce(deps, session.sessionId, at, {
     type: 'UploadSessionAccepted',
@@ -119,6 +119,22 @@ async function publishAccepted(deps: CompleteSessionDeps, session: SessionRecord
     bytes: session.acceptedBytes ?? 0,
     completedAt: session.completedAt ?? at,
   });
+}
+
+/** Every declared file verified, by the counters on the session item (false when it has none). */
+function allVerified(session: SessionRecord): boolean {
+  const declared = session.dicomCount + session.attachmentCount;
+  return session.verifiedCount !== undefined && declared > 0 && session.verifiedCount === declared && !session.rejectedCount;
+}
+
+/** Something to upload, and only studies of this upload named: else 422 / 400. */
+function checkRequest(live: FileRecord[], request: CompleteSessionRequest): void {
+  if (!live.some((f) => f.kind === 'dicom')) {
+    throw new RuleViolationError([{ code: 'NOTHING_TO_UPLOAD', message: message('NOTHING_TO_UPLOAD') }]);
+  }
+  const studyUids = new Set(live.map((f) => (f.kind === 'dicom' ? (f.header?.studyInstanceUid ?? f.studyInstanceUid) : f.studyInstanceUid)));
+  const unknown = request.studies.filter((s) => !studyUids.has(s.studyInstanceUid)).map((s) => s.studyInstanceUid);
+  if (unknown.length > 0) throw new BadRequestError('A study in the request is not part of this upload.', { unknownStudies: unknown });
 }
 
 /** Files not removed; throws 409 while any is still in flight, returns the rejected ones. */
@@ -147,6 +163,7 @@ async function completeLocked(deps: CompleteSessionDeps, session: SessionRecord,
   // Under the lock no upload can be declared, so this is the final state.
   const files = checkFiles(await sessions.listFiles(sessionId));
   if (files.rejected.length > 0) return rejectFor(deps, session, files.rejected.map(reasonOf), 'complete');
+  checkRequest(files.live, request);
 
   const selection = evaluateSelection(files.live.map(selectionFileOf), session.limits);
   if (selection.violations.length > 0) return rejectFor(deps, session, selection.violations.flatMap(reasonsOf), 'complete');
@@ -169,7 +186,7 @@ async function completeLocked(deps: CompleteSessionDeps, session: SessionRecord,
   metrics.count('BytesAccepted', acceptedBytes);
   log.info('session accepted', { sessionId, studies: manifest.totals.studies, instances: manifest.totals.instances, attachments: manifest.totals.attachments, bytes: acceptedBytes });
   const accepted: SessionRecord = { ...session, status: 'ACCEPTED', completedAt: at, manifestKey: key, acceptedBytes, contact, retentionDueSince: at };
-  await publishAccepted(deps, accepted, at);
+  await publishAccepted(deps, accepted, at, files.live);
   return resultOf(accepted);
 }
 

@@ -87,6 +87,9 @@ export interface SessionRecord {
   eventPublishedAt?: string;
   /** ACCEPTED, and its files still await the `accepted` retention tag (core/apply-retention.ts). */
   retentionDueSince?: string;
+  /** Files judged so far, kept by the verdicts (absent is 0): GET's counts read them, not the files. */
+  verifiedCount?: number;
+  rejectedCount?: number;
 }
 
 /** Per-study totals of the files not removed, and the uploader's comment once completed. */

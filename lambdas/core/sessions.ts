@@ -216,13 +216,3 @@ export function sessionView(state: SessionState, institution: InstitutionConfig,
     rejection: uniqueReasons(session.rejection ?? []),
   };
 }
-
-export type GetSession = (input: { sessionId: string; token: string }) => Promise<SessionView>;
-
-export function makeGetSession(deps: { sessions: SessionStore; hasher: SecretHasher; clock: Clock; institution: InstitutionConfig }): GetSession {
-  return async ({ sessionId, token }) => {
-    const state = await deps.sessions.loadState(sessionId);
-    authenticate(state?.session, token, deps.hasher);
-    return sessionView(state!, deps.institution, deps.clock.now());
-  };
-}

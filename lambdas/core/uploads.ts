@@ -2,8 +2,8 @@
  * Upload requests and file removal. The rules are checked with evaluateSelection over everything
  * already declared plus the batch (the nice message), read as the session's study totals so the
  * cost does not grow with the files declared; the ReservationStore's atomic write is the guarantee
- * that concurrent requests never overshoot a limit (and its SOP guard items that no image is
- * declared twice). Then each file gets a presigned PUT.
+ * that concurrent requests never overshoot a limit, and (a DICOM file's id being derived from its
+ * SOPInstanceUID) that no image is declared twice. Then each file gets a presigned PUT.
  */
 import { ConflictError, NotFoundError, RuleViolationError } from './errors';
 import type { InstitutionConfig } from './institution';
@@ -11,15 +11,25 @@ import { message } from './messages';
 import { objectKeyFor, type AttachmentType, type FileKind, type FileRecord, type SessionState, type SessionTotals } from './model';
 import { evaluateSelection, type SelectionFile } from './rules';
 import { pause } from './retry';
-import { authenticate, requireOpen } from './sessions';
+import { authenticate, base64url, requireOpen } from './sessions';
 import type { Clock, Ids, ObjectRemover, ReservationStore, SecretHasher, SessionStore, StudyIncrement, UploadSigner } from './ports';
 
 /**
- * Files per upload request. Each file costs up to three items of one DynamoDB transaction (file, SOP
- * guard, study), plus the session item: 1 + 3 × 32 = 97, within DynamoDB's 100-item limit.
+ * Files per upload request. Each file costs up to two items of one DynamoDB transaction (file,
+ * study), plus the session item: 1 + 2 × 32 = 65, within DynamoDB's 100-item limit.
  * The DICOM share is limited further by the rule maxDicomFilesAtOnce (422).
  */
 export const MAX_FILES_PER_REQUEST = 32;
+
+/**
+ * A DICOM file's id: 128 bits of SHA-256 over its SOPInstanceUID, keyed by the session's code hash (which only the
+ * table holds, so neither the id nor the object key reveals the header). Two declarations of one image in a session
+ * get the same file item, whose put condition refuses the second: the guarantee costs no item of its own.
+ */
+export function dicomFileId(hasher: SecretHasher, codeHash: string, sopInstanceUid: string): string {
+  const hex = hasher.hash(`dicom-file:${codeHash}:${sopInstanceUid}`).slice(0, 32);
+  return base64url(Uint8Array.from(hex.match(/../g)!, (pair) => parseInt(pair, 16)));
+}
 
 /** Attempts against concurrent writers before answering 409 SESSION_BUSY. */
 export const MAX_RESERVATION_ATTEMPTS = 12;
@@ -119,7 +129,12 @@ function existingSelection(state: SessionState | SessionTotals): SelectionFile[]
  * Checks the batch against the stored state and plans the reservation, or throws the rule's 422.
  * Attachments get the study they link to (explicit, or the only study there is).
  */
-export function planReservation(state: SessionState | SessionTotals, batch: UploadRequestFile[], newFileId: () => string, now: Date): Plan {
+export function planReservation(
+  state: SessionState | SessionTotals,
+  batch: UploadRequestFile[],
+  fileIdOf: (file: UploadRequestFile) => string,
+  now: Date,
+): Plan {
   const existing = existingSelection(state);
   const dicomStudies = new Set([...existing, ...batch].filter((f) => f.kind === 'dicom').map((f) => f.studyInstanceUid!));
   const unknownStudy = batch.filter((f) => f.kind === 'attachment' && f.studyInstanceUid !== undefined && !dicomStudies.has(f.studyInstanceUid));
@@ -154,7 +169,7 @@ export function planReservation(state: SessionState | SessionTotals, batch: Uplo
     if (f.kind === 'dicom') study.dicomFiles++;
     else study.attachments++;
     studies.set(studyInstanceUid, study);
-    const fileId = newFileId();
+    const fileId = fileIdOf(f);
     const type = attachmentTypes.get(f.clientId);
     return {
       sessionId: state.session.sessionId,
@@ -199,7 +214,7 @@ export function makeRequestUploads(deps: {
   const expiresInSeconds = institution.session.uploadUrlExpirySeconds;
   return async ({ sessionId, token, files }) => {
     // Study totals by default; the file items only when the totals cannot stand for them, or to
-    // name the duplicates after the SOP guard refused one (the rule then answers from the files).
+    // name the duplicates after a DICOM file's item was refused (the rule then answers from the files).
     let needFiles = false;
     for (let attempt = 1; ; attempt++) {
       const now = clock.now();
@@ -207,7 +222,9 @@ export function makeRequestUploads(deps: {
       const session = authenticate(state?.session, token, hasher);
       requireOpen(session, now);
       if (!('files' in state!) && !totalsSuffice(state!)) state = (await sessions.loadState(sessionId))!;
-      const plan = planReservation(state!, files, () => ids.newId(), now);
+      const fileIdOf = (f: UploadRequestFile) =>
+        f.kind === 'dicom' && f.sopInstanceUid ? dicomFileId(hasher, session.codeHash, f.sopInstanceUid) : ids.newId();
+      const plan = planReservation(state!, files, fileIdOf, now);
       const outcome = await reservations.reserve({
         sessionId,
         ...plan,

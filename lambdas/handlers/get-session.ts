@@ -1,13 +1,14 @@
-/** GET /sessions/{id}: the session's state (status, limits, usage, files, studies, rejection). */
-import type { GetSession } from '../core/sessions';
-import { bearerToken, httpRoute, jsonResponse, parsePathParameters, type ApiHandler } from '../runtime/http';
+/** GET /sessions/{id}[?cursor=]: the session's state, counts and study totals, and one page of its files. */
+import type { GetSessionSummary } from '../core/session-summary';
+import { bearerToken, httpRoute, jsonResponse, parsePathParameters, parseQueryParameters, type ApiHandler } from '../runtime/http';
 import type { Observability } from '../runtime/observability';
-import { sessionPathSchema } from './schemas';
+import { sessionPathSchema, sessionQuerySchema } from './schemas';
 
-export function createGetSessionHandler(deps: { getSession: GetSession; observability: Observability }): ApiHandler {
+export function createGetSessionHandler(deps: { getSession: GetSessionSummary; observability: Observability }): ApiHandler {
   return httpRoute('GetSession', deps.observability, async (event) => {
     const { id } = parsePathParameters(event, sessionPathSchema);
+    const { cursor } = parseQueryParameters(event, sessionQuerySchema);
     const token = bearerToken(event);
-    return jsonResponse(200, await deps.getSession({ sessionId: id, token }));
+    return jsonResponse(200, await deps.getSession({ sessionId: id, token, ...(cursor ? { cursor } : {}) }));
   });
 }

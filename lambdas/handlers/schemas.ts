@@ -5,12 +5,15 @@
  */
 import * as z from 'zod';
 import { MAX_SESSION_BYTES } from '../core/institution';
+import { FILES_CURSOR_PATTERN } from '../core/session-summary';
 import { MAX_FILES_PER_REQUEST } from '../core/uploads';
 
 /** Session and file ids as we issue them (base64url); anything else cannot exist. */
 export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id');
 
 export const sessionPathSchema = z.strictObject({ id: idSchema });
+/** GET /sessions/{id}'s query: at most a cursor from the page before. */
+export const sessionQuerySchema = z.strictObject({ cursor: z.string().regex(FILES_CURSOR_PATTERN, 'must be a nextCursor').optional() });
 export const filePathSchema = z.strictObject({ id: idSchema, fileId: idSchema });
 
 /** A DICOM UID: digits and dots, at most 64 characters (PS3.5 §9.1). */

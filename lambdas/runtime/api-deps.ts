@@ -13,7 +13,8 @@ import { S3ObjectRemover } from '../adapters/s3-object-remover';
 import { S3UploadSigner } from '../adapters/s3-upload-signer';
 import { makeIssueUploadCode, makeRevokeUploadCode, type IssueUploadCode, type RevokeUploadCode } from '../core/codes';
 import type { Clock, SecretHasher } from '../core/ports';
-import { makeGetSession, makeOpenSession, type GetSession, type OpenSession } from '../core/sessions';
+import { makeOpenSession, type OpenSession } from '../core/sessions';
+import { makeGetSessionSummary, type GetSessionSummary } from '../core/session-summary';
 import { makeRemoveFile, makeRequestUploads, type RemoveFile, type RequestUploads } from '../core/uploads';
 import type { AwsClients } from './aws-clients';
 import type { AppConfig } from './config';
@@ -22,7 +23,7 @@ import type { Observability } from './observability';
 /** What the API entry files' `create…Handler` factories take. */
 export interface ApiDeps {
   openSession: OpenSession;
-  getSession: GetSession;
+  getSession: GetSessionSummary;
   requestUploads: RequestUploads;
   removeFile: RemoveFile;
   issueUploadCode: IssueUploadCode;
@@ -48,7 +49,7 @@ export function createApiDeps(config: AppConfig, clients: AwsClients, options: {
   const bucket = { s3, bucketName: config.bucketName };
   return {
     openSession: makeOpenSession({ codes, sessions, rateLimiter: new DynamoRateLimiter(dynamo, table), hasher, random, ids, clock, institution }),
-    getSession: makeGetSession({ sessions, hasher, clock, institution }),
+    getSession: makeGetSessionSummary({ sessions, hasher, clock, institution }),
     requestUploads: makeRequestUploads({ sessions, reservations, signer: new S3UploadSigner(s3, config.bucketName), hasher, ids, clock, institution }),
     removeFile: makeRemoveFile({ sessions, reservations, remover: new S3ObjectRemover(bucket), hasher, clock }),
     issueUploadCode: makeIssueUploadCode({ codes, hasher, random, clock, institution }),

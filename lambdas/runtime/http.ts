@@ -92,6 +92,11 @@ export function parsePathParameters<T>(event: ApiEvent, schema: z.ZodType<T>): T
   return parseWith(schema, event.pathParameters ?? {});
 }
 
+/** Validates the query string's parameters (a repeated one arrives comma-joined, as API Gateway joins it). */
+export function parseQueryParameters<T>(event: ApiEvent, schema: z.ZodType<T>): T {
+  return parseWith(schema, event.queryStringParameters ?? {});
+}
+
 function parseWith<T>(schema: z.ZodType<T>, input: unknown): T {
   const result = schema.safeParse(input);
   if (!result.success) throw new BadRequestError(undefined, { issues: issuesOf(result.error) });

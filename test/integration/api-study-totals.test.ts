@@ -1,11 +1,12 @@
 /**
  * Upload requests check the rules against the session's study totals (STUDY# items), not its file
  * items. These are the cases where the totals alone would not say enough: a duplicate SOP Instance
- * UID across requests (the SOP guard refuses; the answer names the batch's file), and attachments
+ * UID across requests (the file item, whose id derives from the UID, refuses; the answer names the batch's file), and attachments
  * orphaned by removing every DICOM file of their study (the file items are read; the answer names
  * the stored attachment, as evaluateSelection over the files does).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { message } from '../../lambdas/core/messages';
 import { attachmentFile, dicomFile, startApi, testUid, type ApiHarness } from './helpers/api';
 
@@ -60,5 +61,18 @@ describe('rules from study totals', () => {
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('ATTACHMENT_LIMIT');
     expect(res.body.error.message).toBe(message('ATTACHMENT_LIMIT', { x: 11, max: 10 }));
+  });
+
+  it('one item per DICOM file: the uniqueness of an image costs no item of its own', async () => {
+    const s = await api.openSession(await api.issueCode());
+    const study = testUid();
+    const uploads = await declare(s, Array.from({ length: 10 }, () => dicomFile(study, 100)));
+    const { Items } = await api.clients.dynamo.send(
+      new QueryCommand({ TableName: api.table.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `SESSION#${s.sessionId}` } }),
+    );
+    const kinds = (Items ?? []).map((item) => String(item.sk).split('#')[0]).sort();
+    expect(kinds).toEqual(['FILE', 'FILE', 'FILE', 'FILE', 'FILE', 'FILE', 'FILE', 'FILE', 'FILE', 'FILE', 'SESSION', 'STUDY']);
+    // The ids are 128-bit base64url, and none shows its image's UID.
+    for (const u of uploads) expect(u.fileId).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 });

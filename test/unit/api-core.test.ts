@@ -17,7 +17,7 @@ import { parseInstitutionConfig } from '../../lambdas/core/institution';
 import type { SessionState, UploadCodeRecord } from '../../lambdas/core/model';
 import type { CodeStore, RandomSource } from '../../lambdas/core/ports';
 import { authenticate, base64url, effectiveStatus, newSessionToken, sessionTokenHash } from '../../lambdas/core/sessions';
-import { attachmentTypeOf, MAX_FILES_PER_REQUEST, planReservation } from '../../lambdas/core/uploads';
+import { attachmentTypeOf, dicomFileId, MAX_FILES_PER_REQUEST, planReservation } from '../../lambdas/core/uploads';
 import { Sha256SecretHasher } from '../../lambdas/adapters/node-secret-hasher';
 import { NodeRandomSource } from '../../lambdas/adapters/node-ids';
 import demo from '../../institutions/demo.json';
@@ -156,5 +156,27 @@ describe('upload planning', () => {
     const batch = [{ clientId: 'd', name: 'd', size: 101, kind: 'dicom' as const, studyInstanceUid: '1.3', sopInstanceUid: '1.3.1' }];
     expect(() => planReservation(state([{ ...stored, status: 'RESERVED' }]), batch, ids, new Date())).toThrow(RuleViolationError);
     expect(planReservation(state([{ ...stored, status: 'REMOVED' }]), batch, ids, new Date()).bytes).toBe(101);
+  });
+});
+
+describe('DICOM file ids', () => {
+  const hasher = new Sha256SecretHasher();
+  it('are the same for one image in one session, and differ across images and sessions', () => {
+    const sop = '1.2.826.0.1.3680043.8.498.12345';
+    const id = dicomFileId(hasher, 'a'.repeat(64), sop);
+    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(dicomFileId(hasher, 'a'.repeat(64), sop)).toBe(id);
+    expect(dicomFileId(hasher, 'b'.repeat(64), sop)).not.toBe(id);
+    expect(dicomFileId(hasher, 'a'.repeat(64), `${sop}1`)).not.toBe(id);
+  });
+
+  it('do not depend on the UID alone (keyed by the code hash, which only the table holds)', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9]{1,10}(\.[0-9]{1,10}){2,6}$/), (sop) => {
+        const unkeyed = base64url(Uint8Array.from(hasher.hash(sop).slice(0, 32).match(/../g)!, (p) => parseInt(p, 16)));
+        expect(dicomFileId(hasher, 'c'.repeat(64), sop)).not.toBe(unkeyed);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -1,9 +1,11 @@
 /**
- * `npm run inspect` as a contract: run as a child process on the real corpus and on a synthetic 50 MB image, one
- * JSON line per file with exactly DESIGN.md's fields, reading only the header.
+ * `npm run inspect` as a contract: run as a child process (the entry package.json runs, which bundles on first use)
+ * on the real corpus and on synthetic files, one JSON line per file with exactly DESIGN.md's fields, reading only the
+ * header. Its output over the corpus is byte-identical to the CLI's output before it read in parallel
+ * (test/fixtures/inspect-corpus.jsonl, written by the sequential reader in 4 KiB steps).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,15 +31,20 @@ const ORACLE_KEYWORDS: Record<string, string> = {
 
 type Line = Record<string, unknown> & { file: string; headerBytes: number; error: string | null };
 
-async function inspect(...paths: string[]): Promise<{ lines: Line[]; exitCode: number }> {
-  const run = promisify(execFile);
-  const args = ['--import', 'tsx', join(PROJECT, 'scripts/inspect.ts'), ...paths];
-  const result = await run(process.execPath, args, { cwd: PROJECT, maxBuffer: 16 << 20 }).then(
-    (out) => ({ stdout: out.stdout, code: 0 }),
-    (error: { stdout: string; code: number }) => ({ stdout: error.stdout, code: error.code }),
+/** Runs the CLI as `npm run inspect` does (package.json's script, without npm's own start-up). */
+async function runCli(...paths: string[]): Promise<{ stdout: string; exitCode: number }> {
+  const script = (JSON.parse(readFileSync(join(PROJECT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.inspect!;
+  const [command, entry] = script.split(' ');
+  expect(command).toBe('node');
+  return promisify(execFile)(process.execPath, [join(PROJECT, entry!), ...paths], { cwd: PROJECT, maxBuffer: 16 << 20 }).then(
+    (out) => ({ stdout: out.stdout, exitCode: 0 }),
+    (error: { stdout: string; code: number }) => ({ stdout: error.stdout, exitCode: error.code }),
   );
-  const lines = result.stdout.trim().split('\n').map((text) => JSON.parse(text) as Line);
-  return { lines, exitCode: result.code };
+}
+
+async function inspect(...paths: string[]): Promise<{ lines: Line[]; exitCode: number }> {
+  const { stdout, exitCode } = await runCli(...paths);
+  return { lines: stdout.trim().split('\n').map((text) => JSON.parse(text) as Line), exitCode };
 }
 
 function countFiles(dir: string): number {
@@ -104,6 +111,48 @@ describe('npm run inspect', () => {
     expect(byName.get('missing.dcm')).toMatchObject({ isDicom: false, error: 'UNREADABLE: ENOENT' });
     expect(byName.get('report.pdf')).toMatchObject({ isDicom: false, kind: 'pdf', error: null });
     for (const line of lines) expect(Object.keys(line)).toEqual(FIELDS);
+    expect(exitCode).toBe(1);
+  });
+
+  it('prints over the corpus exactly what the sequential reader printed, byte for byte', async () => {
+    const { stdout, exitCode } = await runCli('test/corpus/pydicom');
+    expect(exitCode).toBe(1);
+    expect(stdout).toBe(readFileSync(join(PROJECT, 'test/fixtures/inspect-corpus.jsonl'), 'utf8'));
+  });
+
+  it('reads a header longer than its first read, and counts headerBytes in 4 KiB steps', async () => {
+    const header = part10([
+      ...explicit(0x00091010, 'OB', Array<number>(300_000).fill(7)), // a private block of 300,000 bytes
+      ...explicit(0x00100010, 'PN', 'Long^Header'), // PatientName, past the CLI's first read of 128 KiB
+      ...explicit(0x7fe00010, 'OW', Array<number>(100_000).fill(0)), // PixelData
+    ]);
+    const file = join(scratch, 'long-header.dcm');
+    writeFileSync(file, header);
+    const { lines } = await inspect(file);
+    expect(lines[0]).toMatchObject({ patientName: 'Long^Header', error: null });
+    expect(lines[0]!.headerBytes % 4096).toBe(0);
+    expect(lines[0]!.headerBytes).toBeGreaterThan(300_000);
+    expect(lines[0]!.headerBytes).toBeLessThan(header.length - 100_000 + 4096); // not the Pixel Data
+  });
+
+  it('keeps the listing order over many files and nested folders, and visits a symlinked folder once', async () => {
+    const root = join(scratch, 'many');
+    const one = part10([...explicit(0x0020000d, 'UI', '2.25.7')]); // StudyInstanceUID
+    const expected: string[] = [];
+    for (const folder of ['a', 'b', 'c']) {
+      mkdirSync(join(root, folder), { recursive: true });
+      for (let i = 0; i < 150; i++) {
+        const file = join(root, folder, `${String(i).padStart(3, '0')}.dcm`);
+        writeFileSync(file, one);
+        expected.push(file);
+      }
+    }
+    symlinkSync(join(root, 'a'), join(root, 'd-link-to-a'));
+    symlinkSync(join(root, 'nowhere'), join(root, 'e-dangling'));
+    const { lines, exitCode } = await inspect(root);
+    expect(lines.map((line) => line.file)).toEqual([...expected, join(root, 'e-dangling')]);
+    expect(lines.at(-1)).toMatchObject({ error: 'UNREADABLE: ENOENT' });
+    expect(lines.slice(0, -1).every((line) => line.studyInstanceUid === '2.25.7' && line.error === null)).toBe(true);
     expect(exitCode).toBe(1);
   });
 });

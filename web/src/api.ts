@@ -47,6 +47,10 @@ export interface SessionState {
   reasons?: RejectionReason[];
   institution?: Institution;
   expiresAt?: string;
+  /** Files declared and judged so far: what to poll during an upload, whatever the number of files. */
+  counts?: { declared: number; received: number; verified: number; rejected: number };
+  /** Present when GET /sessions/{id} has more files than this page: `?cursor=` fetches the next. */
+  nextCursor?: string;
 }
 
 export interface UploadRequestFile {
@@ -104,8 +108,23 @@ export class ApiClient {
     return this.call('POST', '/sessions', { uploadCode });
   }
 
-  getSession(sessionId: string): Promise<SessionState> {
-    return this.call('GET', `/sessions/${encodeURIComponent(sessionId)}`);
+  /** The session's state and counts with its first page of files (at most 1,000): cheap to poll. */
+  getSessionSummary(sessionId: string, cursor?: string): Promise<SessionState> {
+    const query = cursor ? `?cursor=${encodeURIComponent(cursor)}` : '';
+    return this.call('GET', `/sessions/${encodeURIComponent(sessionId)}${query}`);
+  }
+
+  /** The session's state with every file, its pages fetched in turn (resuming needs them all). */
+  async getSession(sessionId: string): Promise<SessionState> {
+    const first = await this.getSessionSummary(sessionId);
+    const files = [...first.files];
+    for (let cursor = first.nextCursor; cursor; ) {
+      const page = await this.getSessionSummary(sessionId, cursor);
+      files.push(...page.files);
+      cursor = page.nextCursor;
+    }
+    const { nextCursor: _last, ...state } = first;
+    return { ...state, files };
   }
 
   requestUploads(sessionId: string, files: UploadRequestFile[]): Promise<{ uploads: UploadGrant[] }> {

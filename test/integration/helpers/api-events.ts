@@ -19,6 +19,8 @@ export interface ApiCall {
   token?: string;
   headers?: Record<string, string>;
   sourceIp?: string;
+  /** Query string parameters, as API Gateway parses them. */
+  query?: Record<string, string>;
 }
 
 export function apiEvent(call: ApiCall): APIGatewayProxyEventV2 {
@@ -30,9 +32,10 @@ export function apiEvent(call: ApiCall): APIGatewayProxyEventV2 {
     version: '2.0',
     routeKey: `${call.method} ${call.route ?? call.path}`,
     rawPath: call.path,
-    rawQueryString: '',
+    rawQueryString: new URLSearchParams(call.query ?? {}).toString(),
     headers,
     pathParameters: call.pathParameters,
+    ...(call.query ? { queryStringParameters: call.query } : {}),
     body,
     isBase64Encoded: call.isBase64Encoded ?? false,
     requestContext: {

@@ -1,14 +1,17 @@
 /**
- * `npm run inspect -- <files or folders…>`: one JSON line per file with the header fields the inspector and the
- * portal read, through the same reader. Reads only the prefix it needs (headerBytes = bytes actually read).
- * Exit code 1 when any file has an error (not DICOM, truncated, unreadable), 2 without arguments.
+ * One file's inspection line: the header fields the inspector and the portal read, through the same reader.
+ * headerBytes is the header's prefix in 4 KiB steps (the bytes a reader in 4 KiB steps needs), whatever the disk read.
  */
-import { open, readdir, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { InvalidDicomError, readHeaderFrom, sniffKind, type CompleteHeader } from '../lambdas/core/dicom';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { InvalidDicomError, readHeaderFrom, sniffKind, type CompleteHeader } from '../../lambdas/core/dicom';
 
-/** Local reads are cheap, so read in small steps: headerBytes then stays within 4 KiB of the header's real end. */
+/** The unit headerBytes counts in: it stays within 4 KiB of the header's real end. */
 const CHUNK = 4 * 1024;
+/**
+ * The first disk read. It covers every header of the corpus (p99 11 KB, max 13 KB) and the p95 of real clinical
+ * files (about 98 KB), so almost every file costs open, one read and close; a shorter read also gives the size.
+ */
+export const FIRST_READ_BYTES = 128 * 1024;
 
 export interface InspectLine {
   file: string;
@@ -87,29 +90,29 @@ function headerLine(file: string, header: CompleteHeader, bytesRead: number): In
   };
 }
 
-/** Inspects one file, reading ranges of it; every failure becomes a line with `error`. */
-export async function inspectFile(file: string): Promise<InspectLine> {
+/**
+ * Inspects one file; every failure becomes a line with `error`. `buffer` (FIRST_READ_BYTES long) holds the first read
+ * and is the caller's to reuse once this resolves. Reads past it, for a longer header, go to the file. The reads are
+ * synchronous: each worker thread inspects one file at a time, and a direct system call costs far less than a hop
+ * through libuv's thread pool.
+ */
+export async function inspectFile(file: string, buffer: Uint8Array): Promise<InspectLine> {
   const line = emptyLine(file);
-  let handle;
+  let fd: number | undefined;
   try {
-    handle = await open(file, 'r');
-    const { size } = await handle.stat();
-    let firstBytes = new Uint8Array(0);
-    const fh = handle;
-    const read = async (start: number, end: number): Promise<Uint8Array> => {
-      const buffer = new Uint8Array(end - start);
-      let done = 0;
-      while (done < buffer.length) {
-        const { bytesRead } = await fh.read(buffer, done, buffer.length - done, start + done);
-        if (bytesRead === 0) break;
-        done += bytesRead;
-      }
-      line.headerBytes += done;
-      if (start === 0) firstBytes = buffer.subarray(0, done);
-      return buffer.subarray(0, done);
+    fd = openSync(file, 'r');
+    const first = readAll(fd, buffer, 0);
+    const size = first < buffer.length ? first : fstatSync(fd).size;
+    let firstBytes: Uint8Array = new Uint8Array(0);
+    const handle = fd;
+    const readRange = async (start: number, end: number): Promise<Uint8Array> => {
+      const bytes = end <= first ? buffer.subarray(start, end) : readPast(handle, start, end);
+      line.headerBytes += bytes.length;
+      if (start === 0) firstBytes = bytes;
+      return bytes;
     };
     try {
-      const header = await readHeaderFrom(read, size, CHUNK);
+      const header = await readHeaderFrom(readRange, size, CHUNK);
       return headerLine(file, header, line.headerBytes);
     } catch (error) {
       if (!(error instanceof InvalidDicomError)) throw error;
@@ -123,58 +126,22 @@ export async function inspectFile(file: string): Promise<InspectLine> {
     line.error = `UNREADABLE: ${code}`;
     return line;
   } finally {
-    await handle?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
-/** Files under the arguments, folders recursed in name order; symlinked folders are visited once. */
-async function* filesUnder(paths: string[], seen = new Set<string>()): AsyncGenerator<string> {
-  for (const path of paths) {
-    let info;
-    try {
-      info = await stat(path);
-    } catch {
-      yield path;
-      continue;
-    }
-    if (!info.isDirectory()) {
-      yield path;
-      continue;
-    }
-    const real = await realpath(path);
-    if (seen.has(real)) continue;
-    seen.add(real);
-    let names: string[];
-    try {
-      names = (await readdir(path)).sort();
-    } catch {
-      yield path;
-      continue;
-    }
-    yield* filesUnder(
-      names.map((name) => join(path, name)),
-      seen,
-    );
+/** Reads from `position` until `buffer` is full or the file ends; returns the bytes read. */
+function readAll(fd: number, buffer: Uint8Array, position: number): number {
+  let done = 0;
+  while (done < buffer.length) {
+    const bytesRead = readSync(fd, buffer, done, buffer.length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
   }
+  return done;
 }
 
-async function main(args: string[]): Promise<number> {
-  if (args.length === 0) {
-    process.stderr.write('usage: npm run inspect -- <files or folders…>\n');
-    return 2;
-  }
-  let failures = 0;
-  for await (const file of filesUnder(args)) {
-    const line = await inspectFile(file);
-    if (line.error) failures++;
-    process.stdout.write(`${JSON.stringify(line)}\n`);
-  }
-  return failures > 0 ? 1 : 0;
+function readPast(fd: number, start: number, end: number): Uint8Array {
+  const bytes = new Uint8Array(end - start);
+  return bytes.subarray(0, readAll(fd, bytes, start));
 }
-
-// A closed pipe (`| head`) ends the listing quietly instead of with a stack trace.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
-});
-process.exitCode = await main(process.argv.slice(2));
