@@ -11,7 +11,7 @@
 import { MedicalImagingClient, StartDICOMImportJobCommand } from '@aws-sdk/client-medical-imaging';
 import { CopyObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { studyRef } from '../core/delivery/delivery-state';
+import { studyRef } from '../core/delivery/study-ref';
 import { stagingLocation, type StagingLocation } from '../core/delivery-staging';
 import type { DeliveryObject, DeliveryTarget, StudyDeliveryOutcome, StudyDeliveryRequest } from '../core/ports/delivery-target';
 import { forEachInParallel } from './parallel';

@@ -4,19 +4,19 @@
  * delivery produces. A repeated end event changes nothing; a job that still runs, or whose
  * SUBMITTED state is not written yet, throws so the queue brings the event back later.
  */
-import { studyRef, type StudyDelivery } from './delivery/delivery-state';
-import type { EventPublisher, InspectionLog, InspectionMetrics, VerdictStore } from './inspection-ports';
-import type { DeliveryStore } from './ports/delivery-store';
+import { studyRef } from './delivery/study-ref';
+import type { StudyDelivery } from './model';
+import type { Clock, DeliveryStore, EventPublisher, Log, Metrics, SessionStore } from './ports';
 import type { ImportJobResults } from './ports/import-job-results';
 
 export interface RecordImportJobDeps {
   results: ImportJobResults;
-  store: Pick<VerdictStore, 'getSession'>;
+  sessions: Pick<SessionStore, 'get'>;
   deliveries: Pick<DeliveryStore, 'deliveries' | 'record'>;
   events: EventPublisher;
-  metrics: InspectionMetrics;
-  log: InspectionLog;
-  now: () => Date;
+  metrics: Metrics;
+  log: Log;
+  clock: Clock;
 }
 
 export class ImportJobPendingError extends Error {
@@ -37,12 +37,12 @@ export function makeRecordImportJob(deps: RecordImportJobDeps) {
     const [studyInstanceUid, previous] = entry;
     if (previous.state !== 'SUBMITTED' || previous.jobId !== jobId) return 'unchanged';
 
-    const at = deps.now().toISOString();
+    const at = deps.clock.now().toISOString();
     const base = { target: previous.target, updatedAt: at, attempts: previous.attempts, jobId };
     const delivery: StudyDelivery =
       outcome.state === 'DELIVERED' ? { ...base, state: 'DELIVERED', instances: outcome.instances } : { ...base, state: 'FAILED', reason: outcome.reason, retryable: outcome.retryable };
     await deps.deliveries.record(study.sessionId, studyInstanceUid, delivery);
-    const session = await deps.store.getSession(study.sessionId);
+    const session = await deps.sessions.get(study.sessionId);
     const eventBase = {
       sessionId: study.sessionId,
       institutionId: session?.institutionId ?? '',
@@ -53,7 +53,7 @@ export function makeRecordImportJob(deps: RecordImportJobDeps) {
     };
     if (outcome.state === 'FAILED') {
       await deps.events.publish({ type: 'UploadStudyDeliveryFailed', ...eventBase, reason: outcome.reason, retryable: outcome.retryable });
-      deps.metrics.add('StudiesDeliveryFailed', 1, 'Count');
+      deps.metrics.count('StudiesDeliveryFailed');
       deps.log.warn('import job failed', { sessionId: study.sessionId, studyRef: study.studyRef, jobId });
     } else {
       await deps.events.publish({ type: 'UploadStudyDelivered', ...eventBase, instances: outcome.instances, jobId });

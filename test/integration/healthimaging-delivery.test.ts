@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthImagingDeliveryTarget } from '../../lambdas/adapters/healthimaging-delivery-target';
-import { studyRef as studyRefFor } from '../../lambdas/core/delivery/delivery-state';
+import { studyRef as studyRefFor } from '../../lambdas/core/delivery/study-ref';
 import { HealthImagingImportResults, jobOutputLocation, outcomeOfOutput, parseImportOutput } from '../../lambdas/adapters/healthimaging-import-results';
 import { stagingLocation } from '../../lambdas/core/delivery-staging';
 import type { StudyDeliveryRequest } from '../../lambdas/core/ports/delivery-target';
