@@ -24,7 +24,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DeliveryConfig } from '../lambdas/core/delivery-config';
 import type { InstitutionConfig } from '../lambdas/core/institution';
-import { workerEntries } from '../lambdas/handlers/routes';
+import { workerEntries } from '../lambdas/runtime/routes';
 import { AppFunction } from './app-function';
 import { acknowledge, customerManagedKey, encryptedQueue, VISIBILITY_TIMEOUT_FACTOR } from './defaults';
 import type { PortalEvents } from './events';

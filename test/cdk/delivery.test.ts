@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DELIVERY_STAGING_DAYS } from '../../lambdas/core/delivery-staging';
 import type { InstitutionConfig } from '../../lambdas/core/institution';
 import { RETENTION_TAG } from '../../lambdas/core/retention';
-import { METRICS_NAMESPACE } from '../../lambdas/handlers/observability';
+import { METRICS_NAMESPACE } from '../../lambdas/runtime/observability';
 import { PROJECT_ROOT } from '../../lib/app-function';
 import { AccessLogBucket, logsKey, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../lib/defaults';
 import { Delivery, DELIVERY_CONCURRENCY, DELIVERY_DELAY, IMPORT_JOB_ENDED } from '../../lib/delivery';
