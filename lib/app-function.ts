@@ -4,6 +4,7 @@
  * that own a resource add grants and their environment variable together (bindTable-style).
  */
 import { Duration } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -49,6 +50,10 @@ export interface AppFunctionProps {
   reservedConcurrentExecutions?: number;
   /** For asynchronously invoked functions: where failed invocations go. */
   deadLetterQueue?: sqs.IQueue;
+  /** Runs the function in these subnets (to reach a private network); otherwise it reaches only AWS APIs. */
+  vpcPlacement?: { vpc: ec2.IVpc; subnets: ec2.ISubnet[]; securityGroups: ec2.ISecurityGroup[] };
+  /** Without vpcPlacement: why the function needs no VPC (the reviewer's answer to HIPAA.Security-LambdaInsideVPC). */
+  outsideVpcReason?: string;
 }
 
 export class AppFunction extends Construct {
@@ -82,6 +87,9 @@ export class AppFunction extends Construct {
       memorySize: props.memorySize ?? 512,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       deadLetterQueue: props.deadLetterQueue,
+      ...(props.vpcPlacement
+        ? { vpc: props.vpcPlacement.vpc, vpcSubnets: { subnets: props.vpcPlacement.subnets }, securityGroups: props.vpcPlacement.securityGroups }
+        : {}),
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       awsSdkConnectionReuse: false,
@@ -112,8 +120,22 @@ export class AppFunction extends Construct {
     ]);
     acknowledge(this.function, [
       ['AwsSolutions-L1', 'Node.js 22 is a supported LTS runtime (AWS support into 2027); bundles target node22 and the tests run on it, so the runtime moves with the project, not silently.'],
-      ['HIPAA.Security-LambdaInsideVPC', 'The function reaches only AWS APIs (DynamoDB, S3, SQS, EventBridge) over TLS with IAM-scoped credentials; it opens no network listener and needs no private network resources.'],
     ]);
+    if (props.vpcPlacement) {
+      // A role passed to the function does not get Lambda's network-interface policy by itself.
+      this.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
+      acknowledge(this.role, [
+        ['AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]', 'Lambda needs to create and delete the network interfaces of its VPC placement; this AWS managed policy grants exactly those EC2 network-interface actions (they take no narrower resource for Lambda\'s use).'],
+      ]);
+    } else {
+      acknowledge(this.function, [
+        [
+          'HIPAA.Security-LambdaInsideVPC',
+          props.outsideVpcReason ??
+            'The function reaches only AWS APIs (DynamoDB, S3, SQS, EventBridge) over TLS with IAM-scoped credentials; it opens no network listener and needs no private network resources.',
+        ],
+      ]);
+    }
   }
 
   /** Adds an environment variable; constructs call this together with the matching grant. */

@@ -83,7 +83,7 @@ export class AccessLogBucket extends Construct {
 export function encryptedQueue(
   scope: Construct,
   id: string,
-  props: { key: kms.IKey; visibilityTimeout?: Duration; deadLetterQueue?: sqs.IQueue; retentionPeriod?: Duration },
+  props: { key: kms.IKey; visibilityTimeout?: Duration; deadLetterQueue?: sqs.IQueue; retentionPeriod?: Duration; deliveryDelay?: Duration },
 ): sqs.Queue {
   return new sqs.Queue(scope, id, {
     encryption: sqs.QueueEncryption.KMS,
@@ -92,6 +92,7 @@ export function encryptedQueue(
     enforceSSL: true,
     visibilityTimeout: props.visibilityTimeout,
     retentionPeriod: props.retentionPeriod,
+    deliveryDelay: props.deliveryDelay,
     deadLetterQueue: props.deadLetterQueue ? { queue: props.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT } : undefined,
   });
 }

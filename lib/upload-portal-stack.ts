@@ -7,6 +7,7 @@ import type { Construct, IConstruct } from 'constructs';
 import type { InstitutionConfig } from '../lambdas/core/institution';
 import type { AppFunction } from './app-function';
 import { AccessLogBucket, acknowledge, logsKey } from './defaults';
+import { Delivery } from './delivery';
 import { PortalEvents } from './events';
 import { Inspection } from './inspection';
 import { Monitoring } from './monitoring';
@@ -37,6 +38,8 @@ export class UploadPortalStack extends Stack {
   readonly sweeper: SessionSweeper;
   readonly site: PortalSite;
   readonly monitoring: Monitoring;
+  /** Present when the institution config names a delivery target. */
+  readonly delivery?: Delivery;
   /** Every Lambda, by display name (the route id, Inspector, Sweeper). */
   readonly functions: Record<string, AppFunction>;
 
@@ -63,7 +66,14 @@ export class UploadPortalStack extends Stack {
       logsKey: logs,
       queueKey: this.inspection.key,
     });
-    this.functions = { ...this.api.functions, Inspector: this.inspection.inspector, Sweeper: this.sweeper.sweeper };
+    const { delivery } = institution;
+    if (delivery) this.delivery = new Delivery(this, 'Delivery', { institution: { ...institution, delivery }, storage: this.storage, table: this.table, events: this.events, logsKey: logs });
+    this.functions = {
+      ...this.api.functions,
+      Inspector: this.inspection.inspector,
+      Sweeper: this.sweeper.sweeper,
+      ...(this.delivery ? { Delivery: this.delivery.deliverer } : {}),
+    };
     // config.ts validates BUCKET_NAME in every Lambda; functions without S3 access get the name, never a grant.
     for (const fn of Object.values(this.functions)) {
       if (!fn.boundEnvironment.has('BUCKET_NAME')) this.storage.bindNameOnly(fn);
@@ -80,8 +90,13 @@ export class UploadPortalStack extends Stack {
       institution,
       httpApi: this.api.httpApi,
       functions: this.functions,
-      deadLetterQueues: { InspectionDLQ: this.inspection.deadLetterQueue, SweeperDLQ: this.sweeper.deadLetterQueue },
+      deadLetterQueues: {
+        InspectionDLQ: this.inspection.deadLetterQueue,
+        SweeperDLQ: this.sweeper.deadLetterQueue,
+        ...(this.delivery ? { DeliveryDLQ: this.delivery.deadLetterQueue } : {}),
+      },
     });
+    if (this.delivery) this.monitoring.dashboard.addWidgets(...this.delivery.dashboardRow((name, period) => this.monitoring.business(name, period)));
 
     this.storage.acknowledgeNotificationsHelper();
     this.acknowledgeCdkProviders();

@@ -23,6 +23,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { InstitutionConfig } from '../lambdas/core/institution';
+import { DELIVERY_STAGING_DAYS, DELIVERY_STAGING_PREFIX, STAGED_INPUTS, STAGED_OUTPUTS } from '../lambdas/core/delivery-staging';
 import { RETENTION_TAG } from '../lambdas/core/retention';
 import type { AppFunction } from './app-function';
 import { acknowledge, customerManagedKey, privateBucketProps } from './defaults';
@@ -76,6 +77,8 @@ export class UploadStorage extends Construct {
           prefix: SESSIONS_PREFIX,
           expiration: Duration.days(retention.acceptedDays),
         },
+        // Copies staged for an import job, and its results: needed only until the job is read back.
+        { id: 'expire-delivery-staging', prefix: DELIVERY_STAGING_PREFIX, expiration: Duration.days(DELIVERY_STAGING_DAYS) },
         { id: 'purge-deleted-versions', noncurrentVersionExpiration: Duration.days(1), expiredObjectDeleteMarker: true },
       ],
     });
@@ -138,8 +141,41 @@ export class UploadStorage extends Construct {
     this.grantList(fn);
   }
 
-  private grantObjects(fn: AppFunction, actions: string[], pattern: string, why: string): void {
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [this.bucket.arnForObjects(pattern)] }));
+  /**
+   * The delivery Lambda: reads accepted files only (the sweeper tags them `upload-state=accepted`;
+   * pending or rejected uploads stay unreadable to it).
+   */
+  bindDeliveryReader(fn: AppFunction): void {
+    fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);
+    this.grantObjects(fn, ['s3:GetObject'], FILES, 'reads accepted files for delivery, under sessions/*/files/ only and only while tagged accepted', {
+      StringEquals: { [`s3:ExistingObjectTag/${RETENTION_TAG.key}`]: RETENTION_TAG.accepted },
+    });
+    this.grantKey(fn, ['kms:Decrypt']);
+  }
+
+  /** HealthImaging delivery: stages a study's copies for the import job and reads the job's results. */
+  bindImportStager(fn: AppFunction): void {
+    this.grantObjects(fn, ['s3:PutObject'], STAGED_INPUTS, 'stages copies of accepted files for an import job, under deliveries/*/input/ only');
+    this.grantObjects(fn, ['s3:GetObject'], STAGED_OUTPUTS, 'reads the import job\'s results, under deliveries/*/output/ only');
+    this.grantKey(fn, ['kms:GenerateDataKey']);
+  }
+
+  /** The role HealthImaging assumes for an import job: reads the staged inputs, writes its results. */
+  bindImportDataAccess(role: iam.Role): void {
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects(STAGED_INPUTS)] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects(STAGED_OUTPUTS)] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${DELIVERY_STAGING_PREFIX}*`] } } }),
+    );
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [this.key.keyArn] }));
+    acknowledge(role, [
+      [`AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/${STAGED_INPUTS}]`, 'Staging prefixes are per session and study, so the grant is a key pattern; HealthImaging reads the staged copies under deliveries/*/input/ only.'],
+      [`AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/${STAGED_OUTPUTS}]`, 'Staging prefixes are per session and study, so the grant is a key pattern; HealthImaging writes its job results under deliveries/*/output/ only.'],
+    ]);
+  }
+
+  private grantObjects(fn: AppFunction, actions: string[], pattern: string, why: string, conditions?: Record<string, unknown>): void {
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [this.bucket.arnForObjects(pattern)], ...(conditions ? { conditions } : {}) }));
     acknowledge(fn.role, [
       [`AwsSolutions-IAM5[Resource::<${this.bucketLogicalId()}.Arn>/${pattern}]`, `Object keys are random ids per session and file, so the grant is a key pattern; it ${why}.`],
     ]);

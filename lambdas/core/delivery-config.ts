@@ -20,12 +20,22 @@ const identifierRules = {
 
 const secretArn = z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/, 'must be a Secrets Manager secret ARN');
 
+/** A PACS reachable only inside the hospital's network: the delivery Lambda runs in these subnets (lib/delivery.ts). */
+const vpcPlacement = z
+  .object({
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id (vpc-…)'),
+    subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/, 'must be subnet ids (subnet-…)')).min(1),
+    securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'must be security group ids (sg-…)')).min(1),
+  })
+  .strict();
+
 const dicomweb = z
   .object({
     type: z.literal('dicomweb'),
     /** The DICOMweb root: STOW-RS goes to <url>/studies. */
     url: z.url('must be a URL').refine((value) => /^https?:\/\//.test(value), 'must be an http(s) URL'),
     auth: z.object({ type: z.enum(['basic', 'bearer']), secretArn: secretArn.optional() }).strict().optional(),
+    vpc: vpcPlacement.optional(),
     ...identifierRules,
   })
   .strict();

@@ -21,6 +21,8 @@ export interface AppConfig {
   s3ForcePathStyle: boolean;
   /** Local mode only: SHA-256 hex of the admin token that POST /admin/upload-codes requires. */
   localAdminTokenHash?: string;
+  /** HealthImaging delivery: the role the import job assumes (lib/delivery.ts). */
+  importRoleArn?: string;
   logFormat: LogFormat;
 }
 
@@ -36,6 +38,7 @@ const envSchema = z.object({
   S3_ENDPOINT: z.url().optional(),
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
   LOCAL_ADMIN_TOKEN_HASH: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase SHA-256 hex digest').optional(),
+  HEALTHIMAGING_IMPORT_ROLE_ARN: z.string().min(1).optional(),
   LOG_FORMAT: logFormat,
 });
 
@@ -69,6 +72,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     s3Endpoint: e.S3_ENDPOINT,
     s3ForcePathStyle: e.S3_FORCE_PATH_STYLE === 'true',
     localAdminTokenHash: e.LOCAL_ADMIN_TOKEN_HASH,
+    importRoleArn: e.HEALTHIMAGING_IMPORT_ROLE_ARN,
     logFormat: e.LOG_FORMAT,
   };
 }

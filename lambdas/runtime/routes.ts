@@ -25,4 +25,5 @@ export const apiRoutes: readonly ApiRoute[] = [
 export const workerEntries = {
   inspector: 'inspector.ts',
   sweeper: 'sweeper.ts',
+  delivery: 'delivery.ts',
 } as const;

@@ -15,7 +15,7 @@ import { createObservability } from './observability';
 /** Built before the full config, so a bad configuration is still logged as JSON. */
 export const observability = once(() => createObservability({ logFormat: logFormatFromEnv() }));
 
-const awsClients = once(() => {
+export const awsClients = once(() => {
   const config = appConfig();
   observability().setInstitution(config.institution.id);
   return createAwsClients(config);
@@ -23,17 +23,22 @@ const awsClients = once(() => {
 
 export const apiDeps = once(() => createApiDeps(appConfig(), awsClients(), { observability: observability() }));
 
-const inspectionUseCases = once(() => {
+/** The institution's bus; the delivery Lambda (delivery-aws-deps.ts) publishes through it too. */
+export const eventPublisher = once((): EventPublisher => {
   const config = appConfig();
-  const { dynamo, s3 } = awsClients();
   const eventBusName = config.eventBusName;
-  const publisher: EventPublisher = eventBusName
+  return eventBusName
     ? new EventBridgePublisher({ client: new EventBridgeClient({ region: config.region }), eventBusName, institutionId: config.institution.id })
     : {
         // Only the sweeper may run without a bus: it never publishes.
         publish: () => Promise.reject(new ConfigError(['EVENT_BUS_NAME: required to publish session events'])),
       };
-  return buildInspectionUseCases({ doc: dynamo, tableName: config.tableName, s3, bucketName: config.bucketName, publisher, observability: observability() });
+});
+
+const inspectionUseCases = once(() => {
+  const config = appConfig();
+  const { dynamo, s3 } = awsClients();
+  return buildInspectionUseCases({ doc: dynamo, tableName: config.tableName, s3, bucketName: config.bucketName, publisher: eventPublisher(), observability: observability() });
 });
 
 export const inspectorDeps = once(() => ({ inspectObject: inspectionUseCases().inspectObject, observability: observability() }));
