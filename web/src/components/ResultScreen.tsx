@@ -1,0 +1,110 @@
+/**
+ * The outcome. Accepted: a reference to quote, the date, each study, the hospital's phone and e-mail,
+ * and a layout that prints. Rejected: each reason, per file where there is one.
+ */
+import { formatBytes, message, type MessageCode } from '../../../lambdas/core/messages';
+import type { SessionState } from '../api';
+import { countsText, shortReference, studyLabel } from '../format';
+import { currentLanguage, t } from '../i18n';
+import { forgetSession } from '../store/session';
+import * as s from '../store/state';
+import { ContactLinks } from './SelectScreen';
+import { StudyState } from './StudyCard';
+
+/** Reasons whose text has no parameters are shown in the user's language; others as the server wrote them. */
+const translatable = new Set<string>(['NOT_DICOM', 'DICOM_TRUNCATED', 'UNDECLARED_OBJECT', 'OBJECT_REPLACED', 'DICOMDIR_NOT_ALLOWED', 'STUDY_MISMATCH', 'SOP_MISMATCH', 'SIZE_MISMATCH', 'ATTACHMENT_TYPE_MISMATCH', 'FILE_MISSING', 'ATTACHMENT_WITHOUT_DICOM', 'UNLINKED_ATTACHMENTS', 'DUPLICATE_SOP_INSTANCE', 'SESSION_SIZE_LIMIT', 'SESSION_SIZE_LIMIT_NEW_CODE', 'ATTACHMENT_STUDY_UNKNOWN']);
+
+export function ResultScreen() {
+  const result = s.result.value!;
+  const accepted = result.status === 'ACCEPTED';
+  const institution = s.session.value?.institution ?? result.institution;
+  return (
+    <section class={`card result ${accepted ? 'accepted' : 'rejected'}`} aria-labelledby="screen-title" data-status={result.status}>
+      <h1 id="screen-title" tabIndex={-1}>
+        {accepted ? t('result.accepted') : t('result.rejected')}
+      </h1>
+      {accepted ? <Accepted result={result} hospital={institution?.name ?? ''} /> : <Rejected result={result} />}
+      {institution && (institution.phone || institution.email) ? (
+        <div class="result-contact">
+          <h2>{t('result.questions', { hospital: institution.name })}</h2>
+          <ContactLinks institution={institution} />
+        </div>
+      ) : null}
+      <div class="row no-print">
+        {accepted ? (
+          <button type="button" id="print-result" onClick={() => window.print()}>
+            {t('result.print')}
+          </button>
+        ) : null}
+        <button
+          type="button"
+          id="new-upload"
+          onClick={() => {
+            forgetSession();
+            location.reload();
+          }}
+        >
+          {t('result.again')}
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function Accepted({ result, hospital }: { result: SessionState; hospital: string }) {
+  const studies = (result.studies ?? []).length > 0 ? result.studies! : s.resultStudies.value.map((x) => ({ ...x, attachments: x.attachments.length }));
+  const total = studies.reduce((sum, x) => sum + x.bytes, 0);
+  const sessionId = result.sessionId ?? s.session.value?.sessionId ?? '';
+  const date = s.completedAt.value ?? new Date();
+  return (
+    <>
+      <p>{t('result.acceptedText', { hospital })}</p>
+      <dl class="reference">
+        <dt>{t('result.reference')}</dt>
+        <dd id="result-reference">{shortReference(sessionId)}</dd>
+        <dt>{t('result.date')}</dt>
+        <dd id="result-date">{new Intl.DateTimeFormat(currentLanguage(), { dateStyle: 'long', timeStyle: 'short' }).format(date)}</dd>
+      </dl>
+      <p class="hint">{t('result.keep')}</p>
+      <h2>{t('result.studies')}</h2>
+      <ul class="summary">
+        {studies.map((study) => (
+          <li key={study.studyInstanceUid} data-study={study.studyInstanceUid}>
+            <strong>{studyLabel(study)}</strong>
+            <span>{countsText(study.dicomFiles, study.attachments, study.bytes)}</span>
+            <StudyState studyInstanceUid={study.studyInstanceUid} />
+          </li>
+        ))}
+      </ul>
+      <p>{t('result.total', { size: formatBytes(total) })}</p>
+    </>
+  );
+}
+
+function Rejected({ result }: { result: SessionState }) {
+  const listed = result.reasons?.length ? result.reasons : (result.rejection ?? []);
+  // One line per file and reason, even when the server reports a reason at inspection and again at completion.
+  const reasons = listed.filter((r, i) => listed.findIndex((o) => o.code === r.code && o.fileId === r.fileId) === i);
+  const names = new Map((result.files ?? []).map((f) => [f.fileId, f.name]));
+  return (
+    <>
+      <p>{t('result.rejectedText')}</p>
+      <ul class="reasons">
+        {reasons.map((r, i) => {
+          const name = r.fileId ? names.get(r.fileId) : undefined;
+          const text = translatable.has(r.code) ? message(r.code as MessageCode, [], currentLanguage()) : r.message;
+          return (
+            <li key={i} data-code={r.code}>
+              {name ? (
+                <>
+                  <span class="file-name">{name}</span>:{' '}
+                </>
+              ) : null}
+              {text}
+            </li>
+          );
+        })}
+      </ul>
+    </>
+  );
+}
