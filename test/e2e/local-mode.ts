@@ -123,3 +123,15 @@ export async function readManifest(mode: LocalMode, sessionId: string): Promise<
     s3.destroy();
   }
 }
+
+/** The widths the portal is held to: no sideways scrolling at any of them. */
+export const NARROW_WIDTHS = [320, 390, 768] as const;
+
+/** How far the page scrolls sideways at `width` (0 when it fits); the viewport is restored after. */
+export async function sidewaysOverflow(page: Page, width: number): Promise<number> {
+  const before = page.viewportSize()!;
+  await page.setViewportSize({ width, height: before.height });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await page.setViewportSize(before);
+  return overflow;
+}

@@ -3,6 +3,7 @@
  * shared catalog (lambdas/core/messages.ts): English exactly as DESIGN.md fixes it, and the other
  * languages registered here through registerCatalog, so the rule module speaks them too.
  */
+import { signal } from '@preact/signals';
 import { formatMessage, registerCatalog, type Catalog, type Language } from '../../lambdas/core/messages';
 
 const en = {
@@ -611,15 +612,16 @@ export const languages: { code: Language; name: string }[] = [
 ];
 
 const LANGUAGE_KEY = 'upload-portal.language';
-let language: Language = 'en';
+/** A signal, so every component that calls t() renders again when the language changes. */
+const chosen = signal<Language>('en');
 
 export function currentLanguage(): Language {
-  return language;
+  return chosen.value;
 }
 
 export function setLanguage(next: Language): void {
   if (!uiCatalogs[next]) return;
-  language = next;
+  chosen.value = next;
   try {
     localStorage.setItem(LANGUAGE_KEY, next);
   } catch {
@@ -646,6 +648,7 @@ export function detectLanguage(): Language {
 export type UiKey = Exclude<CatalogKey, `${string}#one`>;
 
 export function t(key: UiKey, params?: Record<string, unknown>): string {
+  const language = chosen.value;
   const catalog = uiCatalogs[language];
   let template: string = catalog[key] ?? en[key];
   if (typeof params?.count === 'number' && new Intl.PluralRules(language).select(params.count) === 'one') {

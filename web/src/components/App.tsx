@@ -1,8 +1,7 @@
 /** The page: the skip link first, the header with the language choice, then the current screen. */
 import { useEffect } from 'preact/hooks';
-import { languages, t } from '../i18n';
+import { currentLanguage, languages, setLanguage, t } from '../i18n';
 import type { Language } from '../../../lambdas/core/messages';
-import { chooseLanguage } from '../store/session';
 import * as s from '../store/state';
 import { CodeEntry } from './CodeEntry';
 import { ResultScreen } from './ResultScreen';
@@ -11,7 +10,7 @@ import { UploadScreen } from './UploadScreen';
 
 export function App() {
   const screen = s.screen.value;
-  const language = s.language.value;
+  const language = currentLanguage();
   useEffect(() => {
     document.documentElement.lang = language;
     document.title = t('app.title');
@@ -30,7 +29,7 @@ export function App() {
         <p class="brand">{t('app.title')}</p>
         <div class="lang">
           <label for="language">{t('language')}</label>
-          <select id="language" value={language} onChange={(e) => chooseLanguage(e.currentTarget.value as Language)}>
+          <select id="language" value={language} onChange={(e) => setLanguage(e.currentTarget.value as Language)}>
             {languages.map((l) => (
               <option key={l.code} value={l.code} lang={l.code}>
                 {l.name}

@@ -37,8 +37,8 @@ export function UploadScreen() {
           const row = p?.studies.find((x) => x.studyInstanceUid === study.studyInstanceUid);
           return (
             <li key={study.studyInstanceUid} data-study={study.studyInstanceUid}>
-              <StudyState studyInstanceUid={study.studyInstanceUid} />
               {row ? <ProgressRow id={`progress-study-${i}`} label={studyLabel(study)} sent={row.sentBytes} total={row.totalBytes} /> : <p class="progress-label">{studyLabel(study)}</p>}
+              <StudyState studyInstanceUid={study.studyInstanceUid} />
             </li>
           );
         })}

@@ -3,7 +3,7 @@
  * sessionStorage (the token, and the contact details and comments typed, so a reload loses only files).
  */
 import { batch, effect } from '@preact/signals';
-import { message, type Language } from '../../../lambdas/core/messages';
+import { message } from '../../../lambdas/core/messages';
 import { definedFields } from '../../../lambdas/core/study-header';
 import { ApiClient, ApiError, type CreatedSession, type SessionState } from '../api';
 import { currentLanguage, detectLanguage, setLanguage, t } from '../i18n';
@@ -14,7 +14,7 @@ const SESSION_KEY = 'upload-portal.session';
 const DRAFT_KEY = 'upload-portal.draft';
 
 export async function boot(): Promise<void> {
-  chooseLanguage(detectLanguage());
+  setLanguage(detectLanguage());
   let apiUrl = '/api';
   try {
     const config = (await (await fetch('/config.json', { cache: 'no-store' })).json()) as { apiUrl?: string };
@@ -36,11 +36,6 @@ export async function boot(): Promise<void> {
     }
   }
   s.screen.value = 'code';
-}
-
-export function chooseLanguage(language: Language): void {
-  setLanguage(language);
-  s.language.value = currentLanguage();
 }
 
 export async function submitCode(): Promise<void> {

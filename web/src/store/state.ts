@@ -4,7 +4,6 @@
  * class, so a change to it bumps `selectionVersion` and the evaluation is computed again.
  */
 import { computed, signal } from '@preact/signals';
-import type { Language } from '../../../lambdas/core/messages';
 import type { Limits, Violation } from '../../../lambdas/core/model';
 import type { ApiClient, Institution, SessionState } from '../api';
 import { currentLanguage } from '../i18n';
@@ -34,7 +33,6 @@ export interface RemovedStudy {
 }
 
 export const screen = signal<Screen>('loading');
-export const language = signal<Language>(currentLanguage());
 export const session = signal<StoredSession | undefined>(undefined);
 
 export const code = signal('');
@@ -74,7 +72,7 @@ export const scanBusy = computed(() => scanning.value.done < scanning.value.tota
 export const evaluation = computed<Evaluation | undefined>(() => {
   void selectionVersion.value;
   const current = session.value;
-  return current ? selection.evaluate(current.limits, language.value) : undefined;
+  return current ? selection.evaluate(current.limits, currentLanguage()) : undefined;
 });
 
 /** Per study, how many of its files are already on the server (a resumed session, a cancelled upload). */
