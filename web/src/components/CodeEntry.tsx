@@ -4,7 +4,7 @@ import { submitCode } from '../store/session';
 import * as s from '../store/state';
 
 export function CodeEntry() {
-  const error = s.codeError.value;
+  const error = s.codeError.value?.();
   const busy = s.busy.value;
   return (
     <section class="card narrow" aria-labelledby="screen-title">

@@ -46,7 +46,8 @@ function RuleMessage({ violation: v, evaluation }: { violation: Violation; evalu
 
 /** The next step, where the rule's own message does not already give it. */
 function Advice({ violation: v, evaluation }: { violation: Violation; evaluation: Evaluation }) {
-  if (v.code === 'SESSION_SIZE_LIMIT') {
+  // The figures, unless a too-large study's message already names its size and the limit.
+  if (v.code === 'SESSION_SIZE_LIMIT' && !evaluation.blocking.some((other) => other.code === 'STUDY_SIZE_LIMIT')) {
     const limit = s.session.value!.limits.maxSessionBytes;
     return <p class="advice">{t('size.facts', { total: formatBytes(evaluation.totalBytes), limit: formatBytes(limit) })}</p>;
   }

@@ -21,7 +21,9 @@ export function StudyState({ studyInstanceUid }: { studyInstanceUid: string }) {
   const text =
     state.kind === 'uploading'
       ? t('study.state.uploading', { percent: state.percent })
-      : state.kind === 'delivered'
+      : state.kind === 'resumed'
+        ? t('study.state.resumed', { count: state.count })
+        : state.kind === 'delivered'
         ? t('study.state.delivered', { hospital: s.session.value?.institution.name ?? '' })
         : t(`study.state.${state.kind}`);
   return (

@@ -63,25 +63,7 @@ export function UnlinkedFiles({ evaluation }: { evaluation: Evaluation }) {
           >
             {message('ADD_SELECTED_TO_STUDY', [selectedCount], currentLanguage())}
           </button>
-          {choosing ? (
-            <fieldset
-              id="link-choice"
-              class="link-choice"
-              onKeyDown={(e) => {
-                if (e.key === 'Escape') close();
-              }}
-            >
-              <legend>{t('link.chooseTitle')}</legend>
-              {evaluation.studySummaries.map((study, index) => (
-                <button type="button" key={study.studyInstanceUid} class="study-choice" onClick={() => choose(study.studyInstanceUid, index)}>
-                  {studyLabel(study)}
-                </button>
-              ))}
-              <button type="button" class="link" onClick={close}>
-                {t('link.cancel')}
-              </button>
-            </fieldset>
-          ) : null}
+          {choosing ? <StudyChoice evaluation={evaluation} onChoose={choose} onClose={close} /> : null}
           {refusal ? (
             <p class="error" data-code={refusal.code}>
               {refusal.message}
@@ -90,5 +72,28 @@ export function UnlinkedFiles({ evaluation }: { evaluation: Evaluation }) {
         </div>
       ) : null}
     </div>
+  );
+}
+
+/** The studies to link the selected files to; Escape or Cancel closes it. */
+function StudyChoice({ evaluation, onChoose, onClose }: { evaluation: Evaluation; onChoose: (uid: string, index: number) => void; onClose: () => void }) {
+  return (
+    <fieldset
+      id="link-choice"
+      class="link-choice"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onClose();
+      }}
+    >
+      <legend>{t('link.chooseTitle')}</legend>
+      {evaluation.studySummaries.map((study, index) => (
+        <button type="button" key={study.studyInstanceUid} class="study-choice" onClick={() => onChoose(study.studyInstanceUid, index)}>
+          {studyLabel(study)}
+        </button>
+      ))}
+      <button type="button" class="link" onClick={onClose}>
+        {t('link.cancel')}
+      </button>
+    </fieldset>
   );
 }

@@ -32,7 +32,7 @@ export async function boot(): Promise<void> {
       return;
     } catch (error) {
       forgetSession();
-      s.codeError.value = errorText(error);
+      s.codeError.value = () => errorText(error);
     }
   }
   s.screen.value = 'code';
@@ -41,7 +41,7 @@ export async function boot(): Promise<void> {
 export async function submitCode(): Promise<void> {
   const uploadCode = s.code.value.trim().toUpperCase();
   if (!uploadCode) {
-    s.codeError.value = t('code.empty');
+    s.codeError.value = () => t('code.empty');
     return;
   }
   batch(() => {
@@ -56,7 +56,7 @@ export async function submitCode(): Promise<void> {
     resume(view ?? { status: created.status, limits: created.limits, usage: created.usage, files: [] });
   } catch (error) {
     // The code stays in the box, so a typo can be corrected rather than typed again.
-    s.codeError.value = errorText(error);
+    s.codeError.value = () => errorText(error);
   } finally {
     s.busy.value = false;
   }
@@ -77,7 +77,7 @@ export function resume(view: SessionState): void {
   if (view.status !== 'OPEN') {
     forgetSession();
     batch(() => {
-      s.codeError.value = message('UNAUTHORIZED', [], currentLanguage());
+      s.codeError.value = () => message('UNAUTHORIZED', [], currentLanguage());
       s.screen.value = 'code';
     });
     return;

@@ -36,7 +36,8 @@ export const screen = signal<Screen>('loading');
 export const session = signal<StoredSession | undefined>(undefined);
 
 export const code = signal('');
-export const codeError = signal<string | undefined>(undefined);
+/** A function, so the message follows a change of language while it is shown. */
+export const codeError = signal<(() => string) | undefined>(undefined);
 export const busy = signal(false);
 
 export const selection = new Selection();

@@ -144,7 +144,7 @@ async function complete(evaluation: Evaluation): Promise<void> {
   }
 }
 
-export type StudyState = { kind: 'waiting' } | { kind: 'uploading'; percent: number } | { kind: 'uploaded' } | { kind: 'delivered' };
+export type StudyState = { kind: 'waiting' } | { kind: 'resumed'; count: number } | { kind: 'uploading'; percent: number } | { kind: 'uploaded' } | { kind: 'delivered' };
 
 /**
  * Where a study stands. "Delivered" comes from the session view's per-study `delivery` once the
@@ -163,5 +163,7 @@ export function studyState(studyInstanceUid: string): StudyState {
   }
   const study = s.evaluation.value?.studySummaries.find((x) => x.studyInstanceUid === studyInstanceUid);
   const files = study ? study.dicomFiles + study.attachments.length : 0;
-  return files > 0 && s.uploadedByStudy.value.get(studyInstanceUid) === files ? { kind: 'uploaded' } : { kind: 'waiting' };
+  if (files === 0 || s.uploadedByStudy.value.get(studyInstanceUid) !== files) return { kind: 'waiting' };
+  // After a reload only the files that arrived are known: the study may have more still to add.
+  return s.resumeNotice.value ? { kind: 'resumed', count: files } : { kind: 'uploaded' };
 }
