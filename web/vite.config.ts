@@ -11,8 +11,6 @@ export default defineConfig({
   root,
   base: '/',
   publicDir: false,
-  // Preact's automatic JSX runtime (the same settings as tsconfig.json's jsx / jsxImportSource).
-  oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
     outDir: fileURLToPath(new URL('./dist', import.meta.url)),
     emptyOutDir: true,

@@ -2,6 +2,7 @@
  * The rules' messages, exactly as the shared catalog words them, inside a live region so a screen
  * reader hears each one as it appears. Size messages name their study; each says its advice once.
  */
+import { h } from 'preact';
 import { formatBytes } from '../../../lambdas/core/messages';
 import type { Violation } from '../../../lambdas/core/model';
 import { studyLabel } from '../format';
@@ -12,35 +13,29 @@ import * as s from '../store/state';
 
 export function RuleMessages({ evaluation }: { evaluation: Evaluation }) {
   const violations = evaluation.blocking;
-  return (
-    <div aria-live="polite" id="problems-live">
-      {violations.length > 0 ? (
-        <div class="problems" id="problems">
-          <ul>
-            {violations.map((v, i) => (
-              <RuleMessage key={`${v.code}-${v.studyInstanceUid ?? i}`} violation={v} evaluation={evaluation} />
-            ))}
-          </ul>
-        </div>
-      ) : null}
-    </div>
+  return h(
+    'div',
+    { 'aria-live': 'polite', id: 'problems-live' },
+    violations.length > 0
+      ? h(
+          'div',
+          { class: 'problems', id: 'problems' },
+          h('ul', null, violations.map((v, i) => h(RuleMessage, { key: `${v.code}-${v.studyInstanceUid ?? i}`, violation: v, evaluation }))),
+        )
+      : null,
   );
 }
 
 function RuleMessage({ violation: v, evaluation }: { violation: Violation; evaluation: Evaluation }) {
   const study = v.studyInstanceUid ? evaluation.studySummaries.find((x) => x.studyInstanceUid === v.studyInstanceUid) : undefined;
   const files = (v.files ?? []).map((id) => s.selection.get(id)).filter((i): i is SelectedItem => Boolean(i));
-  return (
-    <li data-code={v.code}>
-      {study ? (
-        <p class="problem-study">
-          {studyLabel(study)} ({formatBytes(study.bytes)})
-        </p>
-      ) : null}
-      <p class="problem-message">{v.message}</p>
-      <Advice violation={v} evaluation={evaluation} />
-      {files.length > 0 ? <FileList files={files.slice(0, 20)} /> : null}
-    </li>
+  return h(
+    'li',
+    { 'data-code': v.code },
+    study ? h('p', { class: 'problem-study' }, `${studyLabel(study)} (${formatBytes(study.bytes)})`) : null,
+    h('p', { class: 'problem-message' }, v.message),
+    h(Advice, { violation: v, evaluation }),
+    files.length > 0 ? h(FileList, { files: files.slice(0, 20) }) : null,
   );
 }
 
@@ -49,29 +44,30 @@ function Advice({ violation: v, evaluation }: { violation: Violation; evaluation
   // The figures, unless a too-large study's message already names its size and the limit.
   if (v.code === 'SESSION_SIZE_LIMIT' && !evaluation.blocking.some((other) => other.code === 'STUDY_SIZE_LIMIT')) {
     const limit = s.session.value!.limits.maxSessionBytes;
-    return <p class="advice">{t('size.facts', { total: formatBytes(evaluation.totalBytes), limit: formatBytes(limit) })}</p>;
+    return h('p', { class: 'advice' }, t('size.facts', { total: formatBytes(evaluation.totalBytes), limit: formatBytes(limit) }));
   }
   if (v.code === 'ATTACHMENT_LIMIT') {
     const study = evaluation.studySummaries.find((x) => x.studyInstanceUid === v.studyInstanceUid);
     const { count, max } = (v.details ?? {}) as { count?: number; max?: number };
     if (!study || count === undefined || max === undefined) return null;
-    return <p class="advice">{t('attachments.next', { count: count - max, study: studyLabel(study) })}</p>;
+    return h('p', { class: 'advice' }, t('attachments.next', { count: count - max, study: studyLabel(study) }));
   }
   return null;
 }
 
-export function FileList({ files }: { files: SelectedItem[] }) {
-  return (
-    <ul class="files">
-      {files.map((f) => (
-        <li key={f.id}>
-          <span class="file-name">{f.path}</span>{' '}
-          <button type="button" class="link" onClick={() => removeItems([f.id])} aria-label={t('file.removeNamed', { name: f.name })}>
-            {t('file.remove')}
-          </button>
-        </li>
-      ))}
-    </ul>
+function FileList({ files }: { files: SelectedItem[] }) {
+  return h(
+    'ul',
+    { class: 'files' },
+    files.map((f) =>
+      h(
+        'li',
+        { key: f.id },
+        h('span', { class: 'file-name' }, f.path),
+        ' ',
+        h('button', { type: 'button', class: 'link', onClick: () => removeItems([f.id]), 'aria-label': t('file.removeNamed', { name: f.name }) }, t('file.remove')),
+      ),
+    ),
   );
 }
 
@@ -79,21 +75,16 @@ export function FileList({ files }: { files: SelectedItem[] }) {
 export function ServerProblems() {
   const violations = s.serverViolations.value;
   const error = s.serverError.value;
-  return (
-    <div role="alert">
-      {violations.length > 0 || error ? (
-        <div class="problems server" id="server-problems">
-          <p>{t('verify.serverSaid')}</p>
-          <ul>
-            {violations.map((v, i) => (
-              <li key={i} data-code={v.code}>
-                {v.message}
-              </li>
-            ))}
-            {error ? <li>{error}</li> : null}
-          </ul>
-        </div>
-      ) : null}
-    </div>
+  return h(
+    'div',
+    { role: 'alert' },
+    violations.length > 0 || error
+      ? h(
+          'div',
+          { class: 'problems server', id: 'server-problems' },
+          h('p', null, t('verify.serverSaid')),
+          h('ul', null, violations.map((v, i) => h('li', { key: i, 'data-code': v.code }, v.message)), error ? h('li', null, error) : null),
+        )
+      : null,
   );
 }

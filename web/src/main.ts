@@ -3,7 +3,7 @@
  * (components/) render one store (store/state.ts); the actions in store/ are its only writers.
  */
 import './styles.css';
-import { render } from 'preact';
+import { h, render } from 'preact';
 import { App } from './components/App';
 import { collectDropped } from './picking';
 import { addPicked } from './store/files';
@@ -25,6 +25,6 @@ window.addEventListener('beforeunload', (e) => {
 
 const root = document.getElementById('app')!;
 root.textContent = ''; // the static "Loading…" of index.html
-render(<App />, root);
+render(h(App, null), root);
 keepDraft();
 void boot();
