@@ -31,10 +31,10 @@ export function studyHeaders(files: Iterable<{ studyInstanceUid: string; header?
 }
 
 /** The fields that have a value, so an absent one is absent in JSON (no null, no empty list). */
-export function definedFields(header: StudyHeader | undefined): Partial<StudyHeader> {
+export function definedFields(header: Partial<StudyHeader> | undefined): Partial<StudyHeader> {
   const out: Partial<StudyHeader> = {};
   if (!header) return out;
   for (const field of STUDY_HEADER_FIELDS) if (header[field]) out[field] = header[field];
-  if (header.modalities.length > 0) out.modalities = header.modalities;
+  if (header.modalities?.length) out.modalities = header.modalities;
   return out;
 }

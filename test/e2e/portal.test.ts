@@ -184,7 +184,7 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
         await chooseLanguage(page, language);
         expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(ui(language, 'code.title'));
         expect(await error.textContent()).toBe(message('INVALID_CODE', [], language));
-        expect(await box.inputValue()).toBe('ABCD-EFGH-JKMN-PQRS');
+        expect(await page.locator('#upload-code').inputValue()).toBe('ABCD-EFGH-JKMN-PQRS');
         for (const narrow of NARROW_WIDTHS) expect(await sidewaysOverflow(page, narrow), `${language} code entry at ${narrow} px`).toBe(0);
       }
       await chooseLanguage(page, 'en');

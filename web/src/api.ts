@@ -43,7 +43,7 @@ export interface SessionState {
   usage: Usage;
   files: SessionFile[];
   /** Per study: totals, the header fields the inspector read, and (once delivery reports it) its delivery state. */
-  studies?: (StudyHeader & { studyInstanceUid: string; bytes: number; dicomFiles: number; attachments: number; delivery?: { state: 'PENDING' | 'DELIVERED' | 'FAILED' } })[];
+  studies?: (Partial<StudyHeader> & { studyInstanceUid: string; bytes: number; dicomFiles: number; attachments: number; delivery?: { state: 'PENDING' | 'DELIVERED' | 'FAILED' } })[];
   /** GET /sessions/{id} names them `rejection`; POST …/complete answers `reasons`. */
   rejection?: RejectionReason[];
   reasons?: RejectionReason[];

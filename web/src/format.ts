@@ -5,8 +5,8 @@ import { formatDicomDate, formatPersonName, type StudySummary } from './selectio
 import type { StudyHeader } from '../../lambdas/core/study-header';
 
 /** A study named as the uploader knows it: patient · date · description (or modalities). */
-export function studyLabel(s: StudyHeader): string {
-  const parts = [formatPersonName(s.patientName), formatDicomDate(s.studyDate), s.studyDescription || s.modalities.join(', ')].filter(Boolean);
+export function studyLabel(s: Partial<StudyHeader>): string {
+  const parts = [formatPersonName(s.patientName), formatDicomDate(s.studyDate), s.studyDescription || s.modalities?.join(', ')].filter(Boolean);
   return parts.length > 0 ? parts.join(' · ') : t('study.unnamed');
 }
 

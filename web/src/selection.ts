@@ -61,7 +61,7 @@ export class Selection {
   private readonly keys = new Set<string>();
   skipped: SkippedFile[] = [];
   /** Header fields the server read for studies of a resumed session (their files are not read again). */
-  readonly knownStudies = new Map<string, StudyHeader>();
+  readonly knownStudies = new Map<string, Partial<StudyHeader>>();
 
   get size(): number {
     return this.items.size;
