@@ -3,8 +3,10 @@
  *
  * 1. A folder of 2,000 synthetic DICOM files is added; we time it until the verify panel shows them
  *    grouped by study, and sample the page's JS heap all along (peak must stay < 200 MB).
- *    Baseline, same run, same folder: a bare page that only reads each file's first 4 KiB, which
- *    is the least any header reader must do. The ratio is the portal's overhead.
+ *    Baselines, same run, same folder: a bare page that only reads each file's first 4 KiB, which
+ *    is the least any header reader must do (the ratio is the portal's overhead); and the portal of
+ *    BASELINE_REF (default main), built here and served to the same API, in alternating rounds:
+ *    this tree must stay within 1.2× its time and peak heap.
  * 2. One 1 GB file (sparse on disk) is added; the heap must not grow by more than 20 MB.
  *    Baseline: the heap of the same page before the file was added.
  *
@@ -14,7 +16,11 @@ import { mkdirSync, openSync, closeSync, writeSync, ftruncateSync, existsSync, s
 import { join } from 'node:path';
 import type { CDPSession, Page } from 'playwright-core';
 import { ensureSyntheticDataset, syntheticHeader } from './synthetic-dicom';
-import { issueCode, launchChromium, startLocalMode, ROOT } from '../test/e2e/local-mode';
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { issueCode, launchChromium, startLocalMode, ROOT, type LocalMode } from '../test/e2e/local-mode';
+import { PORTAL_BUNDLE_LIMITS, buildPortal, printPortalBundles, type PortalBuild } from './portal-builds';
 
 const FILES = 2000;
 const STUDIES = 4;
@@ -22,6 +28,8 @@ const HEAP_LIMIT_MB = 200;
 const BIG_FILE_BYTES = 1_000_000_000;
 const BIG_FILE_HEAP_LIMIT_MB = 20;
 const MB = 1024 * 1024;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const MAX_RATIO = 1.2;
 
 const cache = join(ROOT, '.bench-cache');
 const folder = join(cache, `browser-${FILES}`);
@@ -108,6 +116,53 @@ async function openPortal(page: Page, portalUrl: string, code: string): Promise<
   await page.getByRole('heading', { name: '1. Select images' }).waitFor();
 }
 
+interface GroupingRun {
+  ms: number;
+  peak: number;
+  workerPeak: number;
+  heapBefore: number;
+  studiesShown: number;
+}
+
+/** Serves a portal build's files to the page in place of local mode's own (the API stays the same). */
+async function servePortal(page: Page, portalUrl: string, build: PortalBuild): Promise<void> {
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
+  await page.context().route(`${portalUrl}/**`, (route) => {
+    const path = new URL(route.request().url()).pathname;
+    if (path.startsWith('/api/') || path === '/config.json') return route.continue();
+    const file = join(build.dist, path === '/' ? 'index.html' : path);
+    return route.fulfill({ status: 200, contentType: types[extname(file)] ?? 'application/octet-stream', body: readFileSync(file) });
+  });
+}
+
+/** One portal (local mode's, or `build` served in its place) grouping the folder: time, peak heaps. */
+async function groupFolder(browser: Browser, mode: LocalMode, build?: PortalBuild): Promise<GroupingRun> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  if (build) await servePortal(page, mode.portalUrl, build);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  await openPortal(page, mode.portalUrl, await issueCode(mode));
+  await collectGarbage(cdp);
+  const heapBefore = await heapUsed(cdp);
+  const stopSampling = await startHeapSampling(page);
+  const browserCdp = await browser.newBrowserCDPSession();
+  const stopWorkerSampling = startWorkerHeapSampling(browserCdp);
+  const start = performance.now();
+  await page.locator('#folder-input').setInputFiles(folder);
+  await page.locator(`#scan-status[data-idle="true"][data-files="${FILES}"]`).waitFor({ timeout: 300_000 });
+  await page.locator('article.study').nth(STUDIES - 1).waitFor();
+  const ms = performance.now() - start;
+  const peak = Math.max(await stopSampling(), await heapUsed(cdp));
+  const workerPeak = await stopWorkerSampling();
+  const studiesShown = await page.locator('article.study').count();
+  await browserCdp.detach();
+  await context.close();
+  return { ms, peak, workerPeak, heapBefore, studiesShown };
+}
+
+const baselineRef = process.env.BASELINE_REF ?? 'main';
+const [baselineBuild, currentBuild] = [await buildPortal(`portal of ${baselineRef}`, baselineRef), await buildPortal('this tree')];
 const mode = await startLocalMode();
 const browser = await launchChromium(['--enable-precise-memory-info', '--js-flags=--expose-gc']);
 try {
@@ -135,25 +190,18 @@ try {
   await bareRun();
   const baselineMs = await bareRun();
 
-  // The portal: 2,000 files until the verify panel shows the studies.
-  const page = await browser.newPage();
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Performance.enable');
-  await openPortal(page, mode.portalUrl, await issueCode(mode));
-  await collectGarbage(cdp);
-  const heapBefore = await heapUsed(cdp);
-  const stopSampling = await startHeapSampling(page);
+  // The portals, alternating: 2,000 files until the verify panel shows the studies.
+  const runs: Record<string, GroupingRun[]> = { baseline: [], current: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    runs.baseline!.push(await groupFolder(browser, mode, baselineBuild));
+    runs.current!.push(await groupFolder(browser, mode, currentBuild));
+  }
+  const best = (list: GroupingRun[]) => list.reduce((a, b) => (b.ms < a.ms ? b : a));
+  const bestPeak = (list: GroupingRun[]) => Math.min(...list.map((r) => r.peak + r.workerPeak));
+  const current = best(runs.current!);
+  const baseline = best(runs.baseline!);
+  const { ms: portalMs, peak, workerPeak, heapBefore, studiesShown } = current;
   const browserCdp = await browser.newBrowserCDPSession();
-  const stopWorkerSampling = startWorkerHeapSampling(browserCdp);
-  const start = performance.now();
-  await page.locator('#folder-input').setInputFiles(folder);
-  await page.locator(`#scan-status[data-idle="true"][data-files="${FILES}"]`).waitFor({ timeout: 300_000 });
-  await page.locator('article.study').nth(STUDIES - 1).waitFor();
-  const portalMs = performance.now() - start;
-  const peak = Math.max(await stopSampling(), await heapUsed(cdp));
-  const workerPeak = await stopWorkerSampling();
-  const studiesShown = await page.locator('article.study').count();
-  await page.close();
 
   // One 1 GB file: the header is read from a slice; the file itself never enters the heap.
   const big = await browser.newPage();
@@ -175,8 +223,12 @@ try {
   await big.close();
 
   const mb = (bytes: number) => (bytes / MB).toFixed(1);
+  const timeRatio = portalMs / baseline.ms;
+  const heapRatio = bestPeak(runs.current!) / bestPeak(runs.baseline!);
   const rows = [
     ['2,000 files → verify panel grouped', `${(portalMs / 1000).toFixed(2)} s`, `${(baselineMs / 1000).toFixed(2)} s (bare page, 4 KiB prefix per file)`, `${(portalMs / baselineMs).toFixed(2)}×`],
+    [`  against ${baselineBuild.label}`, `${(portalMs / 1000).toFixed(2)} s`, `${(baseline.ms / 1000).toFixed(2)} s (best of ${ROUNDS}, alternating)`, `${timeRatio.toFixed(2)}× (limit ${MAX_RATIO}×)`],
+    [`  peak heap against ${baselineBuild.label}`, `${mb(bestPeak(runs.current!))} MB`, `${mb(bestPeak(runs.baseline!))} MB (page + worker)`, `${heapRatio.toFixed(2)}× (limit ${MAX_RATIO}×)`],
     ['  per file', `${(portalMs / FILES).toFixed(2)} ms`, `${(baselineMs / FILES).toFixed(2)} ms`, ''],
     ['  studies shown', String(studiesShown), String(STUDIES), ''],
     ['  peak JS heap (page)', `${mb(peak)} MB`, `${mb(heapBefore)} MB before adding`, `limit ${HEAP_LIMIT_MB} MB (page + worker)`],
@@ -190,7 +242,10 @@ try {
   console.log(['measure', 'portal', 'baseline', 'ratio / limit'].join(' | '));
   for (const row of rows) console.log(row.join(' | '));
 
-  const failures: string[] = [];
+  const failures: string[] = printPortalBundles([baselineBuild, currentBuild], PORTAL_BUNDLE_LIMITS);
+  if (timeRatio > MAX_RATIO) failures.push(`grouping took ${timeRatio.toFixed(2)}× ${baselineBuild.label}'s time`);
+  if (heapRatio > MAX_RATIO) failures.push(`peak heap ${heapRatio.toFixed(2)}× ${baselineBuild.label}'s`);
+  if (baseline.studiesShown !== STUDIES) failures.push(`${baselineBuild.label}: expected ${STUDIES} studies, saw ${baseline.studiesShown}`);
   if (studiesShown !== STUDIES) failures.push(`expected ${STUDIES} studies, saw ${studiesShown}`);
   if (workerPeak === 0) failures.push('the header worker heap was never sampled');
   if ((peak + workerPeak) / MB >= HEAP_LIMIT_MB) failures.push(`peak heap ${mb(peak + workerPeak)} MB ≥ ${HEAP_LIMIT_MB} MB`);
@@ -203,5 +258,6 @@ try {
 } finally {
   await browser.close();
   await mode.stop();
+  for (const build of [baselineBuild, currentBuild]) rmSync(join(build.dist, '../..'), { recursive: true, force: true });
   if (process.env.BENCH_KEEP_CACHE === '0') rmSync(bigDir, { recursive: true, force: true });
 }

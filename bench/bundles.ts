@@ -2,7 +2,8 @@
  * `npm run bench:bundles`: each Lambda's bundle (the esbuild settings the CDK stack uses: ESM,
  * node22, minified, SDK clients bundled) — its size against the 1.5 MB target, and its cold
  * import time in a fresh Node process, next to baselines measured in the same run: an empty
- * module and @aws-sdk/client-s3 alone, bundled the same way.
+ * module and @aws-sdk/client-s3 alone, bundled the same way. Then the portal's bundles (gzip), the
+ * working tree's next to the baseline ref's (BASELINE_REF, default main), built in the same run.
  */
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { apiRoutes, workerEntries } from '../lambdas/runtime/routes';
 import { BUNDLE_SETTINGS, ENTRIES_DIR, PROJECT_ROOT } from '../lib/app-function';
+import { PORTAL_BUNDLE_LIMITS, buildPortal, printPortalBundles } from './portal-builds';
 
 const TARGET_BYTES = 1.5 * 1024 * 1024;
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -128,7 +130,12 @@ async function main(): Promise<void> {
   console.log(`largest Lambda bundle: ${largest.name} ${kb(largest.bytes)} (${((largest.bytes / TARGET_BYTES) * 100).toFixed(0)}% of the 1.5 MB target); empty-module import ${emptyBaseline.ms.toFixed(1)} ms`);
   console.log(over.length === 0 ? 'every Lambda bundle is within the 1.5 MB target' : `OVER TARGET: ${over.map((m) => m.name).join(', ')}`);
   rmSync(work, { recursive: true, force: true });
-  if (over.length > 0) process.exitCode = 1;
+  const baselineRef = process.env.BASELINE_REF ?? 'main';
+  const portals = [await buildPortal(`baseline (${baselineRef})`, baselineRef), await buildPortal('this tree')];
+  const portalOver = printPortalBundles(portals, PORTAL_BUNDLE_LIMITS);
+  for (const portal of portals) rmSync(path.dirname(path.dirname(portal.dist)), { recursive: true, force: true });
+  if (portalOver.length > 0) console.log(`PORTAL OVER LIMIT: ${portalOver.join('; ')}`);
+  if (over.length > 0 || portalOver.length > 0) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

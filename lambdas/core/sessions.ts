@@ -9,6 +9,7 @@ import type { FileRecord, Limits, RejectionReason, SessionRecord, SessionState, 
 import type { Clock, CodeStore, Ids, RandomSource, RateLimiter, SecretHasher, SessionStore } from './ports';
 import { deliveryView, type StudyDeliveryView } from './delivery/delivery-view';
 import { uniqueReasons } from './session-rejection';
+import { definedFields, studyHeaders, type StudyHeader } from './study-header';
 
 export const SESSION_TOKEN_BYTES = 32;
 
@@ -175,13 +176,15 @@ export interface SessionView {
   limits: Limits;
   usage: { reservedBytes: number; receivedBytes: number };
   files: SessionFileView[];
-  studies: { studyInstanceUid: string; bytes: number; dicomFiles: number; attachments: number; comment?: string; delivery?: StudyDeliveryView }[];
+  /** Per study: totals, the header fields the inspector read (StudyHeader), so a reloaded portal can name it, and its delivery. */
+  studies: ({ studyInstanceUid: string; bytes: number; dicomFiles: number; attachments: number; comment?: string; delivery?: StudyDeliveryView } & Partial<StudyHeader>)[];
   rejection: RejectionReason[];
 }
 
 /** The session's state as GET /sessions/{id} shows it: removed files and emptied studies left out. */
 export function sessionView(state: SessionState, institution: InstitutionConfig, now: Date): SessionView {
   const { session } = state;
+  const headers = studyHeaders(state.files.filter((f) => f.status !== 'REMOVED'));
   return {
     sessionId: session.sessionId,
     status: effectiveStatus(session, now),
@@ -211,6 +214,7 @@ export function sessionView(state: SessionState, institution: InstitutionConfig,
         dicomFiles: s.dicomCount,
         attachments: s.attachmentCount,
         ...(s.comment ? { comment: s.comment } : {}),
+        ...definedFields(headers.get(s.studyInstanceUid)),
         ...deliveryView(s.delivery, institution, effectiveStatus(session, now)),
       })),
     rejection: uniqueReasons(session.rejection ?? []),

@@ -103,7 +103,8 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 
 /** Runs axe-core on the page; returns the serious and critical violations (ids and targets). */
 export async function axeProblems(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: join(ROOT, 'node_modules/axe-core/axe.min.js') });
+  // Once per document: the script is large, and a screen is scanned again after each change.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: join(ROOT, 'node_modules/axe-core/axe.min.js') });
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (ctx: Document, opts: object) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
     const result = await axe.run(document, { resultTypes: ['violations'] });
@@ -122,4 +123,16 @@ export async function readManifest(mode: LocalMode, sessionId: string): Promise<
   } finally {
     s3.destroy();
   }
+}
+
+/** The widths the portal is held to: no sideways scrolling at any of them. */
+export const NARROW_WIDTHS = [320, 390, 768] as const;
+
+/** How far the page scrolls sideways at `width` (0 when it fits); the viewport is restored after. */
+export async function sidewaysOverflow(page: Page, width: number): Promise<number> {
+  const before = page.viewportSize()!;
+  await page.setViewportSize({ width, height: before.height });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await page.setViewportSize(before);
+  return overflow;
 }

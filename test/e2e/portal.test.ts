@@ -1,7 +1,8 @@
 /**
  * The Upload Portal end to end: headless Chromium against a real local mode (DynamoDB Local,
  * s3rver, the real handlers and inspector), with real DICOM files from the pydicom corpus.
- * Every screen is screenshotted to test-output/screenshots/ and scanned with axe-core.
+ * Every screen is screenshotted to test-output/screenshots/ and scanned with axe-core, at 1280 px
+ * (desktop) and 390 px (a phone); no screen may scroll sideways at 320, 390 or 768 px.
  */
 import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,10 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import type { Browser, CDPSession, Page } from 'playwright-core';
-import { CORPUS, axeProblems, issueCode, launchChromium, readManifest, screenshot, startLocalMode, type LocalMode } from './local-mode';
+import { CODE_GROUPS, normalizeUploadCode } from '../../lambdas/core/codes';
+import { message, type Language } from '../../lambdas/core/messages';
+import { languages, uiCatalogs } from '../../web/src/i18n';
+import { CORPUS, NARROW_WIDTHS, axeProblems, issueCode, launchChromium, readManifest, screenshot, sidewaysOverflow, startLocalMode, type LocalMode } from './local-mode';
 
 interface OracleEntry {
   file: string;
@@ -61,16 +65,18 @@ afterAll(async () => {
 });
 
 const pageErrors: string[] = [];
+const DESKTOP = 1280;
+const PHONE = 390;
 
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+async function newPage(width = DESKTOP): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width, height: 900 } });
   const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   return page;
 }
 
-async function openSession(code: string): Promise<Page> {
-  const page = await newPage();
+async function openSession(code: string, width = DESKTOP): Promise<Page> {
+  const page = await newPage(width);
   await page.goto(mode.portalUrl);
   await page.getByRole('textbox', { name: 'Upload code' }).fill(code);
   await page.getByRole('button', { name: 'Continue' }).click();
@@ -85,6 +91,24 @@ async function addFiles(page: Page, files: string | string[], folder = false): P
 
 async function expectAccessible(page: Page, screen: string): Promise<void> {
   expect(await axeProblems(page), `axe on ${screen}`).toEqual([]);
+}
+
+/** A screen at this width: screenshot, axe, and no sideways scrolling at 320, 390 and 768 px. */
+async function checkScreen(page: Page, name: string): Promise<void> {
+  const width = page.viewportSize()!.width;
+  await screenshot(page, `w${width}-${name}`);
+  await expectAccessible(page, `${name} at ${width} px`);
+  for (const narrow of NARROW_WIDTHS) expect(await sidewaysOverflow(page, narrow), `${name}: sideways scroll at ${narrow} px`).toBe(0);
+}
+
+async function chooseLanguage(page: Page, language: Language): Promise<void> {
+  await page.locator('#language').selectOption(language);
+  await page.locator(`html[lang="${language}"]`).waitFor();
+}
+
+/** Each language's UI text, with {name} placeholders filled. */
+function ui(language: Language, key: keyof (typeof uiCatalogs)['en'], params: Record<string, string | number> = {}): string {
+  return uiCatalogs[language][key].replace(/\{(\w+)\}/g, (_, name: string) => String(params[name]));
 }
 
 async function giveConsentAndStart(page: Page): Promise<string> {
@@ -105,6 +129,11 @@ async function resultStatus(page: Page): Promise<string> {
   return (await result.getAttribute('data-status'))!;
 }
 
+/** The live region (aria-live or an implicit one) that holds an element, or null when none does. */
+function liveAncestor(page: Page, selector: string): Promise<string | null> {
+  return page.locator(selector).first().evaluate((el) => el.closest('[aria-live], [role="alert"], [role="status"]')?.getAttribute('aria-live') ?? el.closest('[role="alert"], [role="status"]')?.getAttribute('role') ?? null);
+}
+
 const cdpSessions = new WeakMap<Page, CDPSession>();
 /** Throttles the page's uploads (-1 lifts it). One CDP session per page: a second one would not lift the first's limit. */
 async function throttleUploads(page: Page, bytesPerSecond: number): Promise<void> {
@@ -119,53 +148,73 @@ async function throttleUploads(page: Page, bytesPerSecond: number): Promise<void
 
 // Generous per-test time: the machine is shared with the rest of `npm test` (JVMs, emulators).
 describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, () => {
-  it('code entry: keyboard only, a wrong code gets one clear message, the right one shows the institution', async () => {
-    const page = await newPage();
-    await page.goto(mode.portalUrl);
-    await page.getByRole('heading', { name: 'Enter your upload code' }).waitFor();
-    await screenshot(page, '01-code-entry');
-    await expectAccessible(page, 'code entry');
+  for (const width of [DESKTOP, PHONE]) {
+    it(`code entry at ${width} px: focus in the code box, skip link first, a wrong code stays with its error, four languages`, async () => {
+      const page = await newPage(width);
+      await page.goto(mode.portalUrl);
+      await page.getByRole('heading', { name: 'Enter your upload code' }).waitFor();
+      // Focus lands on the code box; the skip link is the first thing Tab reaches before it.
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('upload-code');
+      expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).not.toBe('none');
+      expect(await page.evaluate(() => document.querySelector('a[href], button, input, select, textarea')?.textContent)).toBe('Skip to main content');
+      await page.keyboard.press('Shift+Tab');
+      await page.keyboard.press('Shift+Tab');
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to main content');
+      // The example has the real format: the groups the core issues, in its alphabet.
+      const example = /[0-9A-Z]{4}(?:-[0-9A-Z]{4})+/.exec((await page.locator('#code-help').textContent())!)![0];
+      expect(example.split('-')).toHaveLength(CODE_GROUPS);
+      expect(normalizeUploadCode(example)).not.toBeNull();
+      await checkScreen(page, '01-code-entry');
 
-    // Keyboard: Tab reaches the code field with a visible focus ring; Enter submits.
-    for (let i = 0; i < 5 && (await page.evaluate(() => document.activeElement?.id)) !== 'upload-code'; i++) await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('upload-code');
-    expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).not.toBe('none');
-    await page.keyboard.type('ABCD-EFGH-JKMN-PQRS');
-    await page.keyboard.press('Enter');
-    const error = page.locator('#code-error');
-    await error.waitFor();
-    expect(await error.textContent()).toBe('This upload code is not valid. It may be mistyped, used, expired or revoked. Please contact the hospital.');
-    expect(await page.getByRole('alert').count()).toBe(1);
-    await screenshot(page, '02-code-wrong');
-    await expectAccessible(page, 'wrong code');
+      const box = page.getByRole('textbox', { name: 'Upload code' });
+      await box.focus();
+      await page.keyboard.type('ABCD-EFGH-JKMN-PQRS');
+      await page.keyboard.press('Enter');
+      const error = page.locator('#code-error');
+      await error.filter({ hasText: /\S/ }).waitFor();
+      expect(await error.textContent()).toBe('This upload code is not valid. It may be mistyped, used, expired or revoked. Please contact the hospital.');
+      expect(await page.getByRole('alert').filter({ hasText: /\S/ }).count()).toBe(1);
+      // The wrong code stays where it was typed, marked invalid and described by the error next to it.
+      expect(await box.inputValue()).toBe('ABCD-EFGH-JKMN-PQRS');
+      expect(await box.getAttribute('aria-invalid')).toBe('true');
+      expect(await box.getAttribute('aria-describedby')).toContain('code-error');
+      await checkScreen(page, '02-code-wrong');
+      // Every language at the narrowest widths (the phone run; desktop has room to spare).
+      for (const language of width === PHONE ? languages.map((l) => l.code) : []) {
+        await chooseLanguage(page, language);
+        expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe(ui(language, 'code.title'));
+        expect(await error.textContent()).toBe(message('INVALID_CODE', [], language));
+        expect(await page.locator('#upload-code').inputValue()).toBe('ABCD-EFGH-JKMN-PQRS');
+        for (const narrow of NARROW_WIDTHS) expect(await sidewaysOverflow(page, narrow), `${language} code entry at ${narrow} px`).toBe(0);
+      }
+      await chooseLanguage(page, 'en');
 
-    await page.getByRole('textbox', { name: 'Upload code' }).fill(await issueCode(mode));
-    await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: '1. Select images' }).waitFor();
-    const institution = page.locator('section.institution');
-    expect(await institution.locator('.institution-name').textContent()).toBe('Demo General Hospital');
-    expect(await institution.getByRole('link', { name: '+31 20 555 0100' }).getAttribute('href')).toBe('tel:+31205550100');
-    expect(await institution.getByRole('link', { name: 'radiology@demo-hospital.example' }).getAttribute('href')).toBe('mailto:radiology@demo-hospital.example');
-    expect(await institution.getByRole('link', { name: 'Read the upload manual' }).getAttribute('href')).toBe('https://demo-hospital.example/upload-manual');
-    await screenshot(page, '03-select-images');
-    await expectAccessible(page, 'select images');
+      await box.fill(await issueCode(mode));
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: '1. Select images' }).waitFor();
+      const institution = page.locator('section.institution');
+      expect(await institution.locator('.institution-name').textContent()).toBe('Demo General Hospital');
+      expect(await institution.getByRole('link', { name: '+31 20 555 0100' }).getAttribute('href')).toBe('tel:+31205550100');
+      expect(await institution.getByRole('link', { name: 'radiology@demo-hospital.example' }).getAttribute('href')).toBe('mailto:radiology@demo-hospital.example');
+      expect(await institution.getByRole('link', { name: 'Read the upload manual' }).getAttribute('href')).toBe('https://demo-hospital.example/upload-manual');
+      await checkScreen(page, '03-select-images');
 
-    // The two buttons open the browser's chooser: several files, and a folder.
-    const [files] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Select images or ZIP file' }).click()]);
-    expect(files.isMultiple()).toBe(true);
-    const [folder] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Select a folder' }).click()]);
-    expect(await folder.element().evaluate((input) => (input as HTMLInputElement).webkitdirectory)).toBe(true);
-    await folder.setFiles(join(CORPUS, 'dicomdirtests/77654033/CR1'));
-    await page.locator('#scan-status[data-idle="true"][data-files="1"]').waitFor();
+      // The two buttons open the browser's chooser: several files, and a folder.
+      const [files] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Select images or ZIP file' }).click()]);
+      expect(files.isMultiple()).toBe(true);
+      const [folder] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Select a folder' }).click()]);
+      expect(await folder.element().evaluate((input) => (input as HTMLInputElement).webkitdirectory)).toBe(true);
+      await folder.setFiles(join(CORPUS, 'dicomdirtests/77654033/CR1'));
+      await page.locator('#scan-status[data-idle="true"][data-files="1"]').waitFor();
 
-    // Languages: the switch changes the UI and the rule catalog.
-    await page.getByLabel('Language').selectOption('de');
-    await page.getByRole('heading', { name: '1. Bilder auswählen' }).waitFor();
-    expect(await page.locator('html').getAttribute('lang')).toBe('de');
-    await page.getByLabel('Sprache').selectOption('en');
-    await page.getByRole('heading', { name: '1. Select images' }).waitFor();
-    await page.context().close();
-  });
+      // Languages: the switch changes the UI and the rule catalog.
+      await chooseLanguage(page, 'de');
+      await page.getByRole('heading', { name: '1. Bilder auswählen' }).waitFor();
+      await page.getByLabel('Sprache').selectOption('en');
+      await page.getByRole('heading', { name: '1. Select images' }).waitFor();
+      await page.context().close();
+    });
+  }
 
   it('an attachment alone gives the exact message; adding a DICOM file clears it and auto-links the attachment', async () => {
     const page = await openSession(await issueCode(mode));
@@ -196,92 +245,183 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
     await page.context().close();
   });
 
-  it('two studies plus attachments: select two, "Add 2 selected files to study", upload, ACCEPTED, manifest matches', async () => {
-    const page = await openSession(await issueCode(mode));
-    await addFiles(page, [CT, MR, pdfs[0]!, pdfs[1]!]);
-    const unlinked = page.locator('.unlinked');
-    expect(await unlinked.getByRole('heading').textContent()).toBe('Please add the following files to a study or remove them');
-    expect(await unlinked.locator('.file-toggle').count()).toBe(2);
-    await screenshot(page, '07-unlinked-attachments');
-    await expectAccessible(page, 'unlinked attachments');
+  for (const width of [DESKTOP, PHONE]) {
+    it(`at ${width} px: two patients' studies plus attachments, linked by keyboard ("Add 2 selected files to study", then the study), a warning for several patients, upload, result page`, async () => {
+      const page = await openSession(await issueCode(mode), width);
+      await addFiles(page, [CT, MR, pdfs[0]!, pdfs[1]!]);
+      const unlinked = page.locator('.unlinked');
+      expect(await unlinked.getByRole('heading').textContent()).toBe('Please add the following files to a study or remove them');
+      expect(await liveAncestor(page, '.unlinked')).toBe('polite');
+      expect(await unlinked.getByRole('checkbox').count()).toBe(2);
+      // Two patients (names differ): a warning, not a block.
+      const warning = page.locator('#patients-warning');
+      expect(await warning.locator('.problem-message').textContent()).toBe('Please check: this upload holds studies of 2 different patients');
+      expect(await warning.locator('li').allTextContents()).toEqual(['CT1 CompressedSamples', 'MR1 CompressedSamples']);
+      expect(await liveAncestor(page, '#patients-warning')).toBe('polite');
+      // Study cards show the header fields, each study waits to be uploaded.
+      const mrCard = page.locator(`article.study[data-study="${MR_STUDY}"]`);
+      expect(await mrCard.getByRole('heading', { level: 3 }).textContent()).toBe('MR1 CompressedSamples · 2004-08-26 · MR');
+      expect(await mrCard.locator('dd').allTextContents()).toEqual(['MR1 CompressedSamples', '—', '4MR1', '2004-08-26', '—', '—', 'MR']);
+      expect(await mrCard.locator('.study-state').textContent()).toContain('Waiting to upload');
+      const add = page.getByRole('button', { name: /^Add \d+ selected files to study$/ });
+      expect(await add.isDisabled()).toBe(true);
+      await checkScreen(page, '07-unlinked-attachments');
 
-    for (const name of ['report-01.pdf', 'report-02.pdf']) {
-      const toggle = () => unlinked.getByRole('button', { name, exact: true });
-      expect(await toggle().locator('.icon').getAttribute('data-icon')).toBe('document');
-      expect(await toggle().getAttribute('aria-pressed')).toBe('false');
-      await toggle().click();
-      expect(await toggle().getAttribute('aria-pressed')).toBe('true');
-      expect(await toggle().locator('.icon').getAttribute('data-icon')).toBe('check');
+      // Keyboard only: Space ticks each file, Tab reaches the button, Enter opens the study choice.
+      await unlinked.getByRole('checkbox', { name: 'report-01.pdf' }).focus();
+      await page.keyboard.press('Space');
+      await page.keyboard.press('Tab'); // its Remove button
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Space');
+      expect(await unlinked.getByRole('checkbox', { checked: true }).count()).toBe(2);
+      expect(await unlinked.locator('[data-icon="check"]').count()).toBe(2);
+      await page.getByRole('button', { name: 'Add 2 selected files to study' }).focus();
+      await page.keyboard.press('Enter');
+      const choice = page.getByRole('group', { name: 'Choose the study for the selected files' });
+      await choice.waitFor();
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('CT1 CompressedSamples · 2004-01-19 · e+1');
+      await checkScreen(page, '08-link-choice');
+      await page.keyboard.press('Escape');
+      expect(await choice.count()).toBe(0);
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('link-selected');
+      await page.keyboard.press('Enter');
+      await choice.waitFor();
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('MR1 CompressedSamples · 2004-08-26 · MR');
+      await page.keyboard.press('Enter');
+      await page.locator('.unlinked').waitFor({ state: 'detached' });
+      // Focus follows the files to their study; the link is announced.
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('MR1 CompressedSamples · 2004-08-26 · MR');
+      expect(await page.locator('#announcer').textContent()).toBe('2 files added to MR1 CompressedSamples · 2004-08-26 · MR.');
+      expect(await mrCard.locator('.counts').textContent()).toContain('1 DICOM file, 2 non-DICOM files (');
+      await mrCard.getByRole('textbox', { name: 'Comment for the hospital (optional)' }).fill('Second opinion, please');
+      await page.getByLabel('E-mail address').fill('uploader@example.org');
+      await checkScreen(page, '09-linked-ready');
+
+      const sessionId = await giveConsentAndStart(page);
+      expect(await resultStatus(page)).toBe('ACCEPTED');
+      // The result: a reference to quote, the date, each study "Uploaded", the hospital's phone and e-mail.
+      expect(await page.locator('#result-reference').textContent()).toBe(sessionId.slice(0, 8));
+      expect(await page.locator('#result-date').textContent()).toContain(String(new Date().getFullYear()));
+      const studies = page.locator('ul.summary > li');
+      expect(await studies.count()).toBe(2);
+      expect(await studies.locator('strong').allTextContents()).toEqual(expect.arrayContaining(['CT1 CompressedSamples · 2004-01-19 · e+1', 'MR1 CompressedSamples · 2004-08-26 · MR']));
+      expect(await studies.locator('.study-state').allTextContents()).toEqual([' Uploaded', ' Uploaded']);
+      const result = page.locator('section.result');
+      expect(await result.getByRole('link', { name: '+31 20 555 0100' }).getAttribute('href')).toBe('tel:+31205550100');
+      expect(await result.getByRole('link', { name: 'radiology@demo-hospital.example' }).isVisible()).toBe(true);
+      await checkScreen(page, '10-accepted');
+      for (const language of width === PHONE ? languages.map((l) => l.code) : []) {
+        await chooseLanguage(page, language);
+        expect(await page.locator('.reference dt').first().textContent()).toBe(ui(language, 'result.reference'));
+        expect(await studies.locator('.study-state').first().textContent()).toBe(` ${ui(language, 'study.state.uploaded')}`);
+        for (const narrow of NARROW_WIDTHS) expect(await sidewaysOverflow(page, narrow), `${language} result at ${narrow} px`).toBe(0);
+      }
+      await chooseLanguage(page, 'en');
+      // Printed: the page's header and buttons go; the reference and the contact stay.
+      await page.emulateMedia({ media: 'print' });
+      expect(await page.locator('header.top').isVisible()).toBe(false);
+      expect(await page.getByRole('button', { name: 'Print or save this page' }).isVisible()).toBe(false);
+      expect(await page.locator('#result-reference').isVisible()).toBe(true);
+      await screenshot(page, `w${width}-10b-accepted-print`);
+      await page.emulateMedia({ media: 'screen' });
+
+      const manifest = await readManifest(mode, sessionId);
+      expect(manifest.studies.map((s: any) => s.studyInstanceUid).sort()).toEqual([CT_STUDY, MR_STUDY].sort());
+      const mr = manifest.studies.find((s: any) => s.studyInstanceUid === MR_STUDY);
+      expect(mr.attachments.map((a: any) => a.name).sort()).toEqual(['report-01.pdf', 'report-02.pdf']);
+      expect(mr.comment).toBe('Second opinion, please');
+      expect(manifest.uploader.contact.email).toBe('uploader@example.org');
+      expect(manifestSops(manifest).sort()).toEqual(['1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322', '1.3.6.1.4.1.5962.1.1.4.1.1.20040826185059.5457']);
+      await page.context().close();
+    });
+  }
+
+  it('the verify screen in four languages at 390 px: rule messages, the link button and the warnings in each, never wider than the screen', async () => {
+    const page = await openSession(await issueCode(mode, { maxSessionBytes: 40_000 }), PHONE);
+    await addFiles(page, [CT, MR, pdfs[0]!]);
+    await page.getByRole('checkbox', { name: 'report-01.pdf' }).check();
+    for (const language of languages.map((l) => l.code)) {
+      await chooseLanguage(page, language);
+      expect(await page.locator('.unlinked h3').textContent()).toBe(message('UNLINKED_ATTACHMENTS', [], language));
+      expect(await page.locator('#link-selected').textContent()).toBe(message('ADD_SELECTED_TO_STUDY', [1], language));
+      expect(await page.locator('#patients-warning .problem-message').textContent()).toBe(ui(language, 'patients.title', { count: 2 }));
+      expect(await page.locator('#problems [data-code="SESSION_SIZE_LIMIT"] .problem-message').textContent()).toBe(message('SESSION_SIZE_LIMIT_NEW_CODE', [], language));
+      expect(await page.locator('article.study .study-state').first().textContent()).toContain(ui(language, 'study.state.waiting'));
+      await page.locator('#link-selected').click();
+      await page.locator('#link-choice').waitFor();
+      await screenshot(page, `w${PHONE}-21-verify-${language}`);
+      for (const narrow of NARROW_WIDTHS) expect(await sidewaysOverflow(page, narrow), `${language} verify at ${narrow} px`).toBe(0);
+      await page.keyboard.press('Escape');
     }
-    const addTo = page.getByLabel('Add 2 selected files to study');
-    await screenshot(page, '08-two-selected');
-    await addTo.selectOption(MR_STUDY);
-    expect(await page.locator('.unlinked').count()).toBe(0);
-    const mrCard = page.locator(`article.study[data-study="${MR_STUDY}"]`);
-    expect(await mrCard.locator('.counts').textContent()).toContain('1 DICOM file, 2 non-DICOM files (');
-    await page.locator(`article.study[data-study="${MR_STUDY}"] textarea`).fill('Second opinion, please');
-    await page.getByLabel('E-mail address').fill('uploader@example.org');
-    await screenshot(page, '09-linked-ready');
-    await expectAccessible(page, 'verify panel');
-
-    const sessionId = await giveConsentAndStart(page);
-    expect(await resultStatus(page)).toBe('ACCEPTED');
-    await screenshot(page, '10-accepted');
-    await expectAccessible(page, 'accepted');
-
-    const manifest = await readManifest(mode, sessionId);
-    expect(manifest.studies.map((s: any) => s.studyInstanceUid).sort()).toEqual([CT_STUDY, MR_STUDY].sort());
-    const mr = manifest.studies.find((s: any) => s.studyInstanceUid === MR_STUDY);
-    expect(mr.attachments.map((a: any) => a.name).sort()).toEqual(['report-01.pdf', 'report-02.pdf']);
-    expect(mr.comment).toBe('Second opinion, please');
-    expect(manifest.uploader.contact.email).toBe('uploader@example.org');
-    expect(manifestSops(manifest).sort()).toEqual(['1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322', '1.3.6.1.4.1.5962.1.1.4.1.1.20040826185059.5457']);
+    await expectAccessible(page, 'verify in French at 390 px');
     await page.context().close();
   });
 
-  it('11 attachments on one study give the ATTACHMENT_LIMIT message with the count', async () => {
+  it('11 attachments on one study give the ATTACHMENT_LIMIT message with the count and the next step', async () => {
     const page = await openSession(await issueCode(mode));
     await addFiles(page, [CT, ...pdfs]);
-    const problem = page.locator('#problems [data-code="ATTACHMENT_LIMIT"] .problem-message');
-    expect(await problem.textContent()).toBe(
+    const problem = page.locator('#problems [data-code="ATTACHMENT_LIMIT"]');
+    expect(await problem.locator('.problem-message').textContent()).toBe(
       "Currently added '11' non-DICOM files. Adding these would surpass the maximum of 10 non-DICOM files that can be added to a study.",
     );
+    expect(await problem.locator('.advice').textContent()).toBe(
+      'Remove 1 non-DICOM file from CT1 CompressedSamples · 2004-01-19 · e+1 to continue. If the hospital needs them all, ask it how to send the rest.',
+    );
+    expect(await liveAncestor(page, '#problems')).toBe('polite');
     await page.getByRole('checkbox', { name: /privacy policy/ }).check();
     await page.getByRole('checkbox', { name: /patient agrees/ }).check();
     expect(await page.getByRole('button', { name: 'Start upload' }).isDisabled()).toBe(true);
-    await screenshot(page, '11-attachment-limit');
-    await expectAccessible(page, 'attachment limit');
+    await checkScreen(page, '11-attachment-limit');
     await page.getByRole('button', { name: 'Remove report-11.pdf' }).first().click();
     expect(await page.locator('#problems').count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Start upload' }).isEnabled()).toBe(true);
     await page.context().close();
   });
 
-  it('over the session limit gives "Total file size exceeds the limit" with what to do', async () => {
-    const page = await openSession(await issueCode(mode, { maxSessionBytes: 40_000 }));
-    await addFiles(page, CT);
-    expect(await page.locator('#problems').count()).toBe(0);
-    await addFiles(page, MR);
-    const problem = page.locator('#problems [data-code="SESSION_SIZE_LIMIT"]');
-    expect(await problem.locator('.problem-message').textContent()).toBe(
-      'Total file size exceeds the limit. Remove studies, or request a new upload code for the remaining studies.',
-    );
-    expect(await problem.locator('.advice').textContent()).toContain('ask the hospital for a new upload code');
-    await screenshot(page, '12-size-limit');
-    await expectAccessible(page, 'size limit');
-    await page.locator(`article.study[data-study="${MR_STUDY}"]`).getByRole('button', { name: 'Remove study' }).click();
-    expect(await page.locator('#problems').count()).toBe(0);
-    await page.context().close();
+  for (const width of [DESKTOP, PHONE]) {
+    it(`at ${width} px: size messages name the study and say it once; "Remove study" can be undone`, async () => {
+      const page = await openSession(await issueCode(mode, { maxSessionBytes: 40_000 }), width);
+      await addFiles(page, CT);
+      expect(await page.locator('#problems').count()).toBe(0);
+      await addFiles(page, MR);
+      const problem = page.locator('#problems [data-code="SESSION_SIZE_LIMIT"]');
+      expect(await problem.locator('.problem-message').textContent()).toBe(
+        'Total file size exceeds the limit. Remove studies, or request a new upload code for the remaining studies.',
+      );
+      // The advice states the figures; it does not repeat the message's guidance.
+      expect(await problem.locator('.advice').textContent()).toMatch(/^You selected [\d.]+ KB; this upload code allows 40 KB\.$/);
+      expect(await page.locator('#problems').textContent()).not.toMatch(/new upload code.*new upload code/);
+      expect(await liveAncestor(page, '#problems')).toBe('polite');
+      await checkScreen(page, '12-size-limit');
 
-    // One study larger than the code allows: the plain message, and that the hospital must allow more.
-    const one = await openSession(await issueCode(mode, { maxSessionBytes: 10_000 }));
-    await addFiles(one, join(CORPUS, 'dicomdirtests/77654033/CT2'), true);
-    expect(await one.locator('#problems [data-code="SESSION_SIZE_LIMIT"] .problem-message').textContent()).toBe('Total file size exceeds the limit');
-    expect(await one.locator('#problems [data-code="SESSION_SIZE_LIMIT"] .advice').textContent()).toContain('Remove files to stay within the limit');
-    expect(await one.locator('#problems [data-code="STUDY_SIZE_LIMIT"] .problem-message').textContent()).toContain('unless the hospital allows larger studies');
-    await screenshot(one, '12b-size-limit-one-study');
-    await one.context().close();
-  });
+      const mrCard = page.locator(`article.study[data-study="${MR_STUDY}"]`);
+      await mrCard.getByRole('textbox').fill('keep this comment');
+      await mrCard.getByRole('button', { name: 'Remove study' }).click();
+      expect(await page.locator('#problems').count()).toBe(0);
+      expect(await page.locator('article.study').count()).toBe(1);
+      expect(await page.locator('#announcer').textContent()).toBe('Removed: MR1 CompressedSamples · 2004-08-26 · MR.');
+      await checkScreen(page, '12a-study-removed');
+      await page.getByRole('button', { name: 'Undo' }).click();
+      await mrCard.waitFor();
+      expect(await mrCard.getByRole('textbox').inputValue()).toBe('keep this comment');
+      expect(await problem.count()).toBe(1);
+      expect(await page.locator('#announcer').textContent()).toBe('Restored: MR1 CompressedSamples · 2004-08-26 · MR.');
+      await page.context().close();
+
+      // One study larger than the code allows: the message names that study, with its size.
+      const one = await openSession(await issueCode(mode, { maxSessionBytes: 10_000 }), width);
+      await addFiles(one, join(CORPUS, 'dicomdirtests/77654033/CT2'), true);
+      expect(await one.locator('#problems [data-code="SESSION_SIZE_LIMIT"] .problem-message').textContent()).toBe('Total file size exceeds the limit');
+      const study = one.locator('#problems [data-code="STUDY_SIZE_LIMIT"]');
+      expect(await study.locator('.problem-study').textContent()).toMatch(/^Archibald Doe · 1995-09-03 · CT, HEAD\/BRAIN WO CONTRAST \([\d.]+ KB\)$/);
+      expect(await study.locator('.problem-message').textContent()).toContain('unless the hospital allows larger studies');
+      // Said once: the study's entry gives its size and the limit, so the total's gives no figures again.
+      expect(await one.locator('#problems .advice').count()).toBe(0);
+      await checkScreen(one, '12b-size-limit-one-study');
+      await one.context().close();
+    });
+  }
 
   it('the dicomdirtests CD as a folder: DICOMDIR read but not uploaded, progress, ACCEPTED, manifest matches', async () => {
     const folder = join(CORPUS, 'dicomdirtests');
@@ -326,10 +466,15 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
     await page.waitForTimeout(1200); // long enough for a time-left estimate
     expect(await page.locator('#progress-overall-text').textContent()).toMatch(/KB of [\d.]+ KB \(\d+%\)/);
     expect(await page.locator('.study-progress progress').count()).toBe(expected.studies.size);
-    await screenshot(page, '14-uploading');
-    await expectAccessible(page, 'uploading');
+    // Each study says where it stands: waiting, uploading with its percentage, or uploaded.
+    const states = await page.locator('.study-progress .study-state').allTextContents();
+    expect(states).toHaveLength(expected.studies.size);
+    for (const state of states) expect(state.trim()).toMatch(/^(Waiting to upload|Uploading: \d+%|Uploaded)$/);
+    expect(states.some((state) => /Uploading: \d+%|Uploaded/.test(state))).toBe(true);
+    await checkScreen(page, '14-uploading');
     expect(await resultStatus(page)).toBe('ACCEPTED');
-    await screenshot(page, '15-folder-accepted');
+    expect(await page.locator('ul.summary .study-state').allTextContents()).toEqual([...expected.studies].map(() => ' Uploaded'));
+    await checkScreen(page, '15-folder-accepted');
     expect(declaredPerRequest.reduce((a, b) => a + b, 0)).toBe(expected.files);
     expect(Math.max(...declaredPerRequest)).toBeLessThanOrEqual(10);
     const peakInFlight = await page.evaluate<number>('window.__puts.peak');
@@ -343,37 +488,69 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
     await page.context().close();
   });
 
-  it('reloading mid-upload resumes the session; files already sent are not sent twice', async () => {
-    const folder = join(CORPUS, 'dicomdirtests/TINY_ALPHA');
-    const expected = expectedImages('dicomdirtests/TINY_ALPHA');
-    const page = await openSession(await issueCode(mode));
-    await addFiles(page, folder, true);
-    await throttleUploads(page, 6_000);
-    const sessionId = await giveConsentAndStart(page);
-    await page.waitForFunction(() => ((document.getElementById('progress-overall') as HTMLProgressElement | null)?.value ?? 0) >= 30, undefined, { timeout: 30_000 });
-    await page.reload();
+  for (const width of [DESKTOP, PHONE]) {
+    it(`at ${width} px: leaving mid-upload asks first; after a reload the studies show their header fields and the page says what was kept, lost and what to do`, async () => {
+      const folder = join(CORPUS, 'dicomdirtests/TINY_ALPHA');
+      const expected = expectedImages('dicomdirtests/TINY_ALPHA');
+      const page = await openSession(await issueCode(mode), width);
+      await addFiles(page, folder, true);
+      await page.getByLabel('Phone number').fill('+31 6 1234 5678');
+      await throttleUploads(page, 6_000);
+      const sessionId = await giveConsentAndStart(page);
+      await page.waitForFunction(() => ((document.getElementById('progress-overall') as HTMLProgressElement | null)?.value ?? 0) >= 30, undefined, { timeout: 30_000 });
+      expect(await page.locator('.study-progress .study-state').textContent()).toMatch(/Uploading: \d+%/);
+      await checkScreen(page, '14b-uploading-one-study');
+      const asked = new Promise<string>((resolve) =>
+        page.once('dialog', (dialog) => {
+          resolve(dialog.type());
+          void dialog.accept();
+        }),
+      );
+      await page.reload();
+      expect(await asked).toBe('beforeunload');
 
-    await page.getByRole('heading', { name: '1. Select images' }).waitFor();
-    expect(await page.evaluate(() => JSON.parse(sessionStorage.getItem('upload-portal.session')!).sessionId)).toBe(sessionId);
-    expect(await page.locator('.institution-name').textContent()).toBe('Demo General Hospital');
-    const earlier = await page.locator('article.study .counts').textContent();
-    const sent = Number(/(\d+) of them (?:were|was) uploaded earlier/.exec(earlier ?? '')?.[1]);
-    expect(sent).toBeGreaterThan(0);
-    expect(sent).toBeLessThan(expected.files);
-    expect(await page.locator('.notice').textContent()).toContain(`You are continuing an earlier upload: ${sent} ${sent === 1 ? 'file is' : 'files are'} already uploaded.`);
-    await screenshot(page, '16-resumed');
-    await expectAccessible(page, 'resumed');
+      await page.getByRole('heading', { name: '1. Select images' }).waitFor();
+      expect(await page.evaluate(() => JSON.parse(sessionStorage.getItem('upload-portal.session')!).sessionId)).toBe(sessionId);
+      expect(await page.locator('.institution-name').textContent()).toBe('Demo General Hospital');
+      const card = page.locator('article.study');
+      // The server's header fields name the study, though no file has been read again yet.
+      expect(await card.getByRole('heading', { level: 3 }).textContent()).toBe('Jan Citizen · 2020-09-13 · Testing File-set');
+      expect(await card.locator('dd').allTextContents()).toEqual(expect.arrayContaining(['Jan Citizen', '2020-09-13', 'Testing File-set', 'CT']));
+      const counts = (await card.locator('.counts').textContent())!;
+      const sent = Number(/^(\d+) DICOM files?/.exec(counts)?.[1]);
+      expect(sent).toBeGreaterThan(0);
+      expect(sent).toBeLessThan(expected.files);
+      // Only the files that arrived are known: the study says so rather than "Uploaded".
+      expect((await card.locator('.study-state').textContent())!.trim()).toBe(`${sent} ${sent === 1 ? 'file' : 'files'} uploaded before the reload`);
+      const resumed = page.locator('section.resume');
+      expect(await resumed.getByRole('heading').textContent()).toBe('You are continuing an earlier upload');
+      expect(await resumed.locator('li').allTextContents()).toEqual([
+        `Kept: ${sent} ${sent === 1 ? 'file' : 'files'} already uploaded (shown in the studies below), and the contact details and comments you typed.`,
+        'Not kept: the files that had not been sent yet. A browser cannot keep your files over a reload.',
+        'What to do: add the same files or folder again; files already uploaded are not sent twice. Then confirm the consent and start the upload.',
+      ]);
+      expect(await page.getByLabel('Phone number').inputValue()).toBe('+31 6 1234 5678');
+      await checkScreen(page, '16-resumed');
+      for (const language of width === PHONE ? languages.map((l) => l.code) : []) {
+        await chooseLanguage(page, language);
+        expect(await resumed.locator('li').nth(1).textContent()).toBe(ui(language, 'resume.lost'));
+        for (const narrow of NARROW_WIDTHS) expect(await sidewaysOverflow(page, narrow), `${language} resumed at ${narrow} px`).toBe(0);
+      }
+      await chooseLanguage(page, 'en');
 
-    await addFiles(page, folder, true);
-    expect(Number(await page.locator('#scan-status').getAttribute('data-files'))).toBe(expected.files);
-    await throttleUploads(page, -1);
-    await giveConsentAndStart(page);
-    expect(await resultStatus(page)).toBe('ACCEPTED');
-    const manifest = await readManifest(mode, sessionId);
-    expect(manifest.totals.instances).toBe(expected.files);
-    expect(new Set(manifestSops(manifest))).toEqual(expected.sops);
-    await page.context().close();
-  });
+      await addFiles(page, folder, true);
+      expect(Number(await page.locator('#scan-status').getAttribute('data-files'))).toBe(expected.files);
+      expect(await card.locator('.counts').textContent()).toContain(`${sent} of them`);
+      await throttleUploads(page, -1);
+      await giveConsentAndStart(page);
+      expect(await resultStatus(page)).toBe('ACCEPTED');
+      const manifest = await readManifest(mode, sessionId);
+      expect(manifest.totals.instances).toBe(expected.files);
+      expect(new Set(manifestSops(manifest))).toEqual(new Set(expected.sops));
+      expect(manifest.uploader.contact.phone).toBe('+31 6 1234 5678');
+      await page.context().close();
+    });
+  }
 
   it('a ZIP of DICOM files (built here with fflate) is read in the browser and uploaded, through an expired URL and a 503', async () => {
     const folder = join(CORPUS, 'dicomdirtests/98892001');
@@ -444,24 +621,27 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
     await page.context().close();
   });
 
-  it('a file altered on the way is REJECTED, and the result screen says why', async () => {
-    const page = await openSession(await issueCode(mode));
-    await addFiles(page, [CT, MR]);
-    // Every PUT arrives with other bytes than were declared: the inspector must catch it.
-    await page.route(/\/sessions\/[^/]+\/files\/[^/?]+/, (route) =>
-      route.request().method() === 'PUT' ? route.continue({ postData: Buffer.from('not the declared file') }) : route.continue(),
-    );
-    await giveConsentAndStart(page);
-    expect(await resultStatus(page)).toBe('REJECTED');
-    const reasons = page.locator('ul.reasons li');
-    expect(await reasons.count()).toBeGreaterThan(0);
-    const text = (await reasons.allTextContents()).join('\n');
-    expect(text).toContain('CT_small.dcm');
-    expect(text).toContain('The uploaded file has a different size than the one that was declared.');
-    await screenshot(page, '18-rejected');
-    await expectAccessible(page, 'rejected');
-    await page.context().close();
-  });
+  for (const width of [DESKTOP, PHONE]) {
+    it(`at ${width} px: a file altered on the way is REJECTED, and the result screen says why`, async () => {
+      const page = await openSession(await issueCode(mode), width);
+      await addFiles(page, [CT, MR]);
+      // Every PUT arrives with other bytes than were declared: the inspector must catch it.
+      await page.route(/\/sessions\/[^/]+\/files\/[^/?]+/, (route) =>
+        route.request().method() === 'PUT' ? route.continue({ postData: Buffer.from('not the declared file') }) : route.continue(),
+      );
+      await giveConsentAndStart(page);
+      expect(await resultStatus(page)).toBe('REJECTED');
+      const reasons = page.locator('ul.reasons li');
+      expect(await reasons.count()).toBeGreaterThan(0);
+      const text = (await reasons.allTextContents()).join('\n');
+      expect(text).toContain('CT_small.dcm');
+      expect(text).toContain('The uploaded file has a different size than the one that was declared.');
+      // Whom to call, with the hospital's phone and e-mail.
+      expect(await page.locator('section.result').getByRole('link', { name: '+31 20 555 0100' }).isVisible()).toBe(true);
+      await checkScreen(page, '18-rejected');
+      await page.context().close();
+    });
+  }
 
   it('a 422 from the API is shown as it came, and the user can act on it', async () => {
     const page = await openSession(await issueCode(mode));

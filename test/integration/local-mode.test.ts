@@ -221,6 +221,10 @@ describe('local mode, end to end over HTTP', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect((state.files as { status: string }[]).map((f) => f.status)).toEqual(declared.map(() => 'VERIFIED'));
+    // Each study names itself with the header fields the inspector read (a reloaded portal shows them).
+    const ctView = (state.studies as Record<string, unknown>[]).find((s) => s.studyInstanceUid === ctFile!.studyInstanceUid);
+    expect(ctView).toMatchObject({ patientName: 'CompressedSamples^CT1', patientId: '1CT1', studyDate: '20040119', studyDescription: 'e+1', modalities: ['CT'], dicomFiles: 1, attachments: 1 });
+    expect(ctView).not.toHaveProperty('patientBirthDate');
 
     const studies = [...new Set(dicom.map((f) => f.studyInstanceUid))];
     expect(studies).toHaveLength(3);

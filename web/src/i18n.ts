@@ -3,6 +3,7 @@
  * shared catalog (lambdas/core/messages.ts): English exactly as DESIGN.md fixes it, and the other
  * languages registered here through registerCatalog, so the rule module speaks them too.
  */
+import { signal } from '@preact/signals';
 import { formatMessage, registerCatalog, type Catalog, type Language } from '../../lambdas/core/messages';
 
 const en = {
@@ -11,7 +12,7 @@ const en = {
   skip: 'Skip to main content',
   language: 'Language',
   'code.title': 'Enter your upload code',
-  'code.help': 'You received an upload code from the hospital, for example K7QF-2M9X-HT4P.',
+  'code.help': 'You received an upload code from the hospital, for example K7QF-2M9X-HT4P-8WRA.',
   'code.label': 'Upload code',
   'code.submit': 'Continue',
   'code.checking': 'Checking…',
@@ -39,7 +40,6 @@ const en = {
   'skipped.more': 'and {count} more',
   'file.remove': 'Remove',
   'file.removeNamed': 'Remove {name}',
-  'link.choose': 'Choose a study…',
   'study.unnamed': 'Study without a description',
   'study.patient': 'Patient',
   'study.patientName': 'Name',
@@ -60,8 +60,6 @@ const en = {
   'study.attachments': 'Non-DICOM files of this study',
   'study.comment': 'Comment for the hospital (optional)',
   'study.remove': 'Remove study',
-  'advice.sizeOne': 'The selected files total {total}; this upload code allows {limit}. Remove files to stay within the limit.',
-  'advice.sizeSeveral': 'The selected studies total {total}; this upload code allows {limit}. Remove studies, and ask the hospital for a new upload code for the studies you removed.',
   'verify.title': '2. Verify and upload',
   'verify.serverSaid': 'The upload service did not accept the upload:',
   'verify.totals': '{count} studies, {size} of at most {limit}',
@@ -97,8 +95,36 @@ const en = {
   'result.rejectedText': 'The hospital’s system could not accept this upload, for these reasons:',
   'result.contact': 'Questions? Contact the hospital: {phone} {email}',
   'result.again': 'Start a new upload',
-  'resume.notice#one': 'You are continuing an earlier upload: {count} file is already uploaded. To upload the rest, add the same files or folder again; files already uploaded are not sent twice.',
-  'resume.notice': 'You are continuing an earlier upload: {count} files are already uploaded. To upload the rest, add the same files or folder again; files already uploaded are not sent twice.',
+  'link.selectHint': 'Select the files that belong to one study, then choose the study.',
+  'link.chooseTitle': 'Choose the study for the selected files',
+  'link.cancel': 'Cancel',
+  'link.done': '{count} files added to {study}.',
+  'link.done#one': '{count} file added to {study}.',
+  'study.state.waiting': 'Waiting to upload',
+  'study.state.uploading': 'Uploading: {percent}%',
+  'study.state.uploaded': 'Uploaded',
+  'study.state.resumed': '{count} files uploaded before the reload',
+  'study.state.resumed#one': '{count} file uploaded before the reload',
+  'study.state.delivered': 'Delivered to {hospital}',
+  'study.removed': 'Removed: {study}.',
+  'study.undo': 'Undo',
+  'study.restored': 'Restored: {study}.',
+  'size.facts': 'You selected {total}; this upload code allows {limit}.',
+  'attachments.next': 'Remove {count} non-DICOM files from {study} to continue. If the hospital needs them all, ask it how to send the rest.',
+  'attachments.next#one': 'Remove {count} non-DICOM file from {study} to continue. If the hospital needs them all, ask it how to send the rest.',
+  'patients.title': 'Please check: this upload holds studies of {count} different patients',
+  'patients.help': 'Upload several patients together only if the hospital asked for it. You can still continue.',
+  'resume.title': 'You are continuing an earlier upload',
+  'resume.kept': 'Kept: {count} files already uploaded (shown in the studies below), and the contact details and comments you typed.',
+  'resume.kept#one': 'Kept: {count} file already uploaded (shown in the studies below), and the contact details and comments you typed.',
+  'resume.lost': 'Not kept: the files that had not been sent yet. A browser cannot keep your files over a reload.',
+  'resume.todo': 'What to do: add the same files or folder again; files already uploaded are not sent twice. Then confirm the consent and start the upload.',
+  'result.reference': 'Reference',
+  'result.date': 'Date',
+  'result.studies': 'Studies',
+  'result.keep': 'Keep this reference. The hospital asks for it if you call about this upload.',
+  'result.questions': 'Questions? Contact {hospital}',
+  'result.print': 'Print or save this page',
 } as const;
 
 type CatalogKey = keyof typeof en;
@@ -110,7 +136,7 @@ const nl: UiCatalog = {
   skip: 'Naar de hoofdinhoud',
   language: 'Taal',
   'code.title': 'Voer uw uploadcode in',
-  'code.help': 'U hebt een uploadcode van het ziekenhuis gekregen, bijvoorbeeld K7QF-2M9X-HT4P.',
+  'code.help': 'U hebt een uploadcode van het ziekenhuis gekregen, bijvoorbeeld K7QF-2M9X-HT4P-8WRA.',
   'code.label': 'Uploadcode',
   'code.submit': 'Doorgaan',
   'code.checking': 'Controleren…',
@@ -138,7 +164,6 @@ const nl: UiCatalog = {
   'skipped.more': 'en nog {count}',
   'file.remove': 'Verwijderen',
   'file.removeNamed': '{name} verwijderen',
-  'link.choose': 'Kies een onderzoek…',
   'study.unnamed': 'Onderzoek zonder omschrijving',
   'study.patient': 'Patiënt',
   'study.patientName': 'Naam',
@@ -159,8 +184,6 @@ const nl: UiCatalog = {
   'study.attachments': 'Niet-DICOM-bestanden van dit onderzoek',
   'study.comment': 'Opmerking voor het ziekenhuis (optioneel)',
   'study.remove': 'Onderzoek verwijderen',
-  'advice.sizeOne': 'De gekozen bestanden zijn samen {total}; deze uploadcode staat {limit} toe. Verwijder bestanden om binnen de limiet te blijven.',
-  'advice.sizeSeveral': 'De gekozen onderzoeken zijn samen {total}; deze uploadcode staat {limit} toe. Verwijder onderzoeken en vraag het ziekenhuis om een nieuwe uploadcode voor de verwijderde onderzoeken.',
   'verify.title': '2. Controleren en uploaden',
   'verify.serverSaid': 'De uploaddienst heeft de upload niet geaccepteerd:',
   'verify.totals': '{count} onderzoeken, {size} van maximaal {limit}',
@@ -196,8 +219,36 @@ const nl: UiCatalog = {
   'result.rejectedText': 'Het systeem van het ziekenhuis kon deze upload niet accepteren, om deze redenen:',
   'result.contact': 'Vragen? Neem contact op met het ziekenhuis: {phone} {email}',
   'result.again': 'Nieuwe upload starten',
-  'resume.notice#one': 'U gaat verder met een eerdere upload: {count} bestand is al geüpload. Voeg dezelfde bestanden of map opnieuw toe om de rest te uploaden; bestanden die al geüpload zijn, worden niet opnieuw verzonden.',
-  'resume.notice': 'U gaat verder met een eerdere upload: {count} bestanden zijn al geüpload. Voeg dezelfde bestanden of map opnieuw toe om de rest te uploaden; bestanden die al geüpload zijn, worden niet opnieuw verzonden.',
+  'link.selectHint': 'Selecteer de bestanden die bij één onderzoek horen en kies dan het onderzoek.',
+  'link.chooseTitle': 'Kies het onderzoek voor de geselecteerde bestanden',
+  'link.cancel': 'Annuleren',
+  'link.done': '{count} bestanden toegevoegd aan {study}.',
+  'link.done#one': '{count} bestand toegevoegd aan {study}.',
+  'study.state.waiting': 'Wacht op upload',
+  'study.state.uploading': 'Bezig met uploaden: {percent}%',
+  'study.state.uploaded': 'Geüpload',
+  'study.state.resumed': '{count} bestanden geüpload vóór het herladen',
+  'study.state.resumed#one': '{count} bestand geüpload vóór het herladen',
+  'study.state.delivered': 'Afgeleverd bij {hospital}',
+  'study.removed': 'Verwijderd: {study}.',
+  'study.undo': 'Ongedaan maken',
+  'study.restored': 'Teruggezet: {study}.',
+  'size.facts': 'U hebt {total} gekozen; deze uploadcode staat {limit} toe.',
+  'attachments.next': 'Verwijder {count} niet-DICOM-bestanden uit {study} om verder te gaan. Heeft het ziekenhuis ze allemaal nodig, vraag dan hoe u de rest kunt sturen.',
+  'attachments.next#one': 'Verwijder {count} niet-DICOM-bestand uit {study} om verder te gaan. Heeft het ziekenhuis ze allemaal nodig, vraag dan hoe u de rest kunt sturen.',
+  'patients.title': 'Let op: deze upload bevat onderzoeken van {count} verschillende patiënten',
+  'patients.help': 'Upload meerdere patiënten alleen samen als het ziekenhuis daarom vroeg. U kunt gewoon verdergaan.',
+  'resume.title': 'U gaat verder met een eerdere upload',
+  'resume.kept': 'Bewaard: {count} bestanden die al zijn geüpload (zie de onderzoeken hieronder), en de contactgegevens en opmerkingen die u typte.',
+  'resume.kept#one': 'Bewaard: {count} bestand dat al is geüpload (zie de onderzoeken hieronder), en de contactgegevens en opmerkingen die u typte.',
+  'resume.lost': 'Niet bewaard: de bestanden die nog niet waren verzonden. Een browser kan uw bestanden niet bewaren bij het herladen.',
+  'resume.todo': 'Wat nu: voeg dezelfde bestanden of map opnieuw toe; bestanden die al zijn geüpload, worden niet opnieuw verzonden. Bevestig daarna de toestemming en start de upload.',
+  'result.reference': 'Referentie',
+  'result.date': 'Datum',
+  'result.studies': 'Onderzoeken',
+  'result.keep': 'Bewaar deze referentie. Het ziekenhuis vraagt erom als u belt over deze upload.',
+  'result.questions': 'Vragen? Neem contact op met {hospital}',
+  'result.print': 'Deze pagina afdrukken of bewaren',
 };
 
 const de: UiCatalog = {
@@ -206,7 +257,7 @@ const de: UiCatalog = {
   skip: 'Zum Hauptinhalt springen',
   language: 'Sprache',
   'code.title': 'Geben Sie Ihren Upload-Code ein',
-  'code.help': 'Sie haben vom Krankenhaus einen Upload-Code erhalten, zum Beispiel K7QF-2M9X-HT4P.',
+  'code.help': 'Sie haben vom Krankenhaus einen Upload-Code erhalten, zum Beispiel K7QF-2M9X-HT4P-8WRA.',
   'code.label': 'Upload-Code',
   'code.submit': 'Weiter',
   'code.checking': 'Wird geprüft…',
@@ -234,7 +285,6 @@ const de: UiCatalog = {
   'skipped.more': 'und {count} weitere',
   'file.remove': 'Entfernen',
   'file.removeNamed': '{name} entfernen',
-  'link.choose': 'Untersuchung wählen…',
   'study.unnamed': 'Untersuchung ohne Beschreibung',
   'study.patient': 'Patient',
   'study.patientName': 'Name',
@@ -255,8 +305,6 @@ const de: UiCatalog = {
   'study.attachments': 'Nicht-DICOM-Dateien dieser Untersuchung',
   'study.comment': 'Kommentar für das Krankenhaus (optional)',
   'study.remove': 'Untersuchung entfernen',
-  'advice.sizeOne': 'Die ausgewählten Dateien umfassen {total}; dieser Upload-Code erlaubt {limit}. Entfernen Sie Dateien, um die Grenze einzuhalten.',
-  'advice.sizeSeveral': 'Die ausgewählten Untersuchungen umfassen {total}; dieser Upload-Code erlaubt {limit}. Entfernen Sie Untersuchungen und bitten Sie das Krankenhaus um einen neuen Upload-Code für die entfernten Untersuchungen.',
   'verify.title': '2. Prüfen und hochladen',
   'verify.serverSaid': 'Der Upload-Dienst hat den Upload nicht angenommen:',
   'verify.totals': '{count} Untersuchungen, {size} von höchstens {limit}',
@@ -292,8 +340,36 @@ const de: UiCatalog = {
   'result.rejectedText': 'Das System des Krankenhauses konnte diesen Upload aus folgenden Gründen nicht annehmen:',
   'result.contact': 'Fragen? Wenden Sie sich an das Krankenhaus: {phone} {email}',
   'result.again': 'Neuen Upload starten',
-  'resume.notice#one': 'Sie setzen einen früheren Upload fort: {count} Datei ist bereits hochgeladen. Fügen Sie dieselben Dateien oder denselben Ordner erneut hinzu, um den Rest hochzuladen; bereits hochgeladene Dateien werden nicht erneut gesendet.',
-  'resume.notice': 'Sie setzen einen früheren Upload fort: {count} Dateien sind bereits hochgeladen. Fügen Sie dieselben Dateien oder denselben Ordner erneut hinzu, um den Rest hochzuladen; bereits hochgeladene Dateien werden nicht erneut gesendet.',
+  'link.selectHint': 'Wählen Sie die Dateien aus, die zu einer Untersuchung gehören, und dann die Untersuchung.',
+  'link.chooseTitle': 'Untersuchung für die ausgewählten Dateien wählen',
+  'link.cancel': 'Abbrechen',
+  'link.done': '{count} Dateien zu {study} hinzugefügt.',
+  'link.done#one': '{count} Datei zu {study} hinzugefügt.',
+  'study.state.waiting': 'Wartet auf Upload',
+  'study.state.uploading': 'Wird hochgeladen: {percent} %',
+  'study.state.uploaded': 'Hochgeladen',
+  'study.state.resumed': '{count} Dateien vor dem Neuladen hochgeladen',
+  'study.state.resumed#one': '{count} Datei vor dem Neuladen hochgeladen',
+  'study.state.delivered': 'An {hospital} übermittelt',
+  'study.removed': 'Entfernt: {study}.',
+  'study.undo': 'Rückgängig',
+  'study.restored': 'Wiederhergestellt: {study}.',
+  'size.facts': 'Sie haben {total} ausgewählt; dieser Upload-Code erlaubt {limit}.',
+  'attachments.next': 'Entfernen Sie {count} Nicht-DICOM-Dateien aus {study}, um fortzufahren. Braucht das Krankenhaus alle, fragen Sie, wie Sie den Rest senden können.',
+  'attachments.next#one': 'Entfernen Sie {count} Nicht-DICOM-Datei aus {study}, um fortzufahren. Braucht das Krankenhaus alle, fragen Sie, wie Sie den Rest senden können.',
+  'patients.title': 'Bitte prüfen: Dieser Upload enthält Untersuchungen von {count} verschiedenen Patienten',
+  'patients.help': 'Laden Sie mehrere Patienten nur zusammen hoch, wenn das Krankenhaus darum gebeten hat. Sie können trotzdem fortfahren.',
+  'resume.title': 'Sie setzen einen früheren Upload fort',
+  'resume.kept': 'Erhalten: {count} bereits hochgeladene Dateien (in den Untersuchungen unten) und die Kontaktdaten und Kommentare, die Sie eingegeben haben.',
+  'resume.kept#one': 'Erhalten: {count} bereits hochgeladene Datei (in den Untersuchungen unten) und die Kontaktdaten und Kommentare, die Sie eingegeben haben.',
+  'resume.lost': 'Nicht erhalten: die Dateien, die noch nicht gesendet waren. Ein Browser kann Ihre Dateien beim Neuladen nicht behalten.',
+  'resume.todo': 'So geht es weiter: Fügen Sie dieselben Dateien oder denselben Ordner erneut hinzu; bereits hochgeladene Dateien werden nicht erneut gesendet. Bestätigen Sie dann die Einwilligung und starten Sie den Upload.',
+  'result.reference': 'Referenz',
+  'result.date': 'Datum',
+  'result.studies': 'Untersuchungen',
+  'result.keep': 'Bewahren Sie diese Referenz auf. Das Krankenhaus fragt danach, wenn Sie wegen dieses Uploads anrufen.',
+  'result.questions': 'Fragen? Wenden Sie sich an {hospital}',
+  'result.print': 'Diese Seite drucken oder speichern',
 };
 
 const fr: UiCatalog = {
@@ -302,7 +378,7 @@ const fr: UiCatalog = {
   skip: 'Aller au contenu principal',
   language: 'Langue',
   'code.title': 'Saisissez votre code d’envoi',
-  'code.help': 'L’hôpital vous a remis un code d’envoi, par exemple K7QF-2M9X-HT4P.',
+  'code.help': 'L’hôpital vous a remis un code d’envoi, par exemple K7QF-2M9X-HT4P-8WRA.',
   'code.label': 'Code d’envoi',
   'code.submit': 'Continuer',
   'code.checking': 'Vérification…',
@@ -330,7 +406,6 @@ const fr: UiCatalog = {
   'skipped.more': 'et {count} autres',
   'file.remove': 'Retirer',
   'file.removeNamed': 'Retirer {name}',
-  'link.choose': 'Choisir un examen…',
   'study.unnamed': 'Examen sans description',
   'study.patient': 'Patient',
   'study.patientName': 'Nom',
@@ -351,8 +426,6 @@ const fr: UiCatalog = {
   'study.attachments': 'Fichiers non DICOM de cet examen',
   'study.comment': 'Commentaire pour l’hôpital (facultatif)',
   'study.remove': 'Retirer l’examen',
-  'advice.sizeOne': 'Les fichiers choisis totalisent {total} ; ce code d’envoi autorise {limit}. Retirez des fichiers pour respecter la limite.',
-  'advice.sizeSeveral': 'Les examens choisis totalisent {total} ; ce code d’envoi autorise {limit}. Retirez des examens et demandez à l’hôpital un nouveau code d’envoi pour les examens retirés.',
   'verify.title': '2. Vérifier et envoyer',
   'verify.serverSaid': 'Le service d’envoi n’a pas accepté l’envoi :',
   'verify.totals': '{count} examens, {size} sur {limit} au maximum',
@@ -388,8 +461,36 @@ const fr: UiCatalog = {
   'result.rejectedText': 'Le système de l’hôpital n’a pas pu accepter cet envoi, pour les raisons suivantes :',
   'result.contact': 'Des questions ? Contactez l’hôpital : {phone} {email}',
   'result.again': 'Commencer un nouvel envoi',
-  'resume.notice#one': 'Vous reprenez un envoi précédent : {count} fichier est déjà envoyé. Pour envoyer le reste, ajoutez à nouveau les mêmes fichiers ou le même dossier ; les fichiers déjà envoyés ne sont pas renvoyés.',
-  'resume.notice': 'Vous reprenez un envoi précédent : {count} fichiers sont déjà envoyés. Pour envoyer le reste, ajoutez à nouveau les mêmes fichiers ou le même dossier ; les fichiers déjà envoyés ne sont pas renvoyés.',
+  'link.selectHint': 'Sélectionnez les fichiers d’un même examen, puis choisissez l’examen.',
+  'link.chooseTitle': 'Choisissez l’examen des fichiers sélectionnés',
+  'link.cancel': 'Annuler',
+  'link.done': '{count} fichiers ajoutés à {study}.',
+  'link.done#one': '{count} fichier ajouté à {study}.',
+  'study.state.waiting': 'En attente d’envoi',
+  'study.state.uploading': 'Envoi en cours : {percent} %',
+  'study.state.uploaded': 'Envoyé',
+  'study.state.resumed': '{count} fichiers envoyés avant le rechargement',
+  'study.state.resumed#one': '{count} fichier envoyé avant le rechargement',
+  'study.state.delivered': 'Transmis à {hospital}',
+  'study.removed': 'Retiré : {study}.',
+  'study.undo': 'Annuler',
+  'study.restored': 'Rétabli : {study}.',
+  'size.facts': 'Vous avez choisi {total} ; ce code d’envoi autorise {limit}.',
+  'attachments.next': 'Retirez {count} fichiers non DICOM de {study} pour continuer. Si l’hôpital en a besoin, demandez-lui comment envoyer le reste.',
+  'attachments.next#one': 'Retirez {count} fichier non DICOM de {study} pour continuer. Si l’hôpital en a besoin, demandez-lui comment envoyer le reste.',
+  'patients.title': 'À vérifier : cet envoi contient des examens de {count} patients différents',
+  'patients.help': 'N’envoyez plusieurs patients ensemble que si l’hôpital l’a demandé. Vous pouvez tout de même continuer.',
+  'resume.title': 'Vous reprenez un envoi précédent',
+  'resume.kept': 'Conservé : {count} fichiers déjà envoyés (dans les examens ci-dessous), ainsi que les coordonnées et commentaires saisis.',
+  'resume.kept#one': 'Conservé : {count} fichier déjà envoyé (dans les examens ci-dessous), ainsi que les coordonnées et commentaires saisis.',
+  'resume.lost': 'Non conservé : les fichiers qui n’étaient pas encore envoyés. Un navigateur ne peut pas garder vos fichiers lors d’un rechargement.',
+  'resume.todo': 'À faire : ajoutez à nouveau les mêmes fichiers ou le même dossier ; les fichiers déjà envoyés ne sont pas renvoyés. Confirmez ensuite le consentement et lancez l’envoi.',
+  'result.reference': 'Référence',
+  'result.date': 'Date',
+  'result.studies': 'Examens',
+  'result.keep': 'Gardez cette référence. L’hôpital vous la demandera si vous appelez au sujet de cet envoi.',
+  'result.questions': 'Des questions ? Contactez {hospital}',
+  'result.print': 'Imprimer ou enregistrer cette page',
 };
 
 /** Rule and API messages in the other languages; placeholders as in the English catalog. */
@@ -519,15 +620,16 @@ export const languages: { code: Language; name: string }[] = [
 ];
 
 const LANGUAGE_KEY = 'upload-portal.language';
-let language: Language = 'en';
+/** A signal, so every component that calls t() renders again when the language changes. */
+const chosen = signal<Language>('en');
 
 export function currentLanguage(): Language {
-  return language;
+  return chosen.value;
 }
 
 export function setLanguage(next: Language): void {
   if (!uiCatalogs[next]) return;
-  language = next;
+  chosen.value = next;
   try {
     localStorage.setItem(LANGUAGE_KEY, next);
   } catch {
@@ -554,6 +656,7 @@ export function detectLanguage(): Language {
 export type UiKey = Exclude<CatalogKey, `${string}#one`>;
 
 export function t(key: UiKey, params?: Record<string, unknown>): string {
+  const language = chosen.value;
   const catalog = uiCatalogs[language];
   let template: string = catalog[key] ?? en[key];
   if (typeof params?.count === 'number' && new Intl.PluralRules(language).select(params.count) === 'one') {

@@ -5,6 +5,7 @@
 import { evaluateSelection, type SelectionFile, type SelectionResult } from '../../lambdas/core/rules';
 import type { AttachmentType, HeaderSummary, Limits, Violation } from '../../lambdas/core/model';
 import type { Language } from '../../lambdas/core/messages';
+import { addToStudyHeader, type StudyHeader } from '../../lambdas/core/study-header';
 
 /** The header fields the verify panel shows. PHI: kept in memory only, never logged or stored. */
 export type DicomInfo = Pick<
@@ -40,15 +41,8 @@ export interface SkippedFile {
   reason: SkipReason;
 }
 
-export interface StudySummary {
+export interface StudySummary extends StudyHeader {
   studyInstanceUid: string;
-  patientName?: string;
-  patientId?: string;
-  patientBirthDate?: string;
-  studyDate?: string;
-  accessionNumber?: string;
-  studyDescription?: string;
-  modalities: string[];
   dicomFiles: number;
   attachments: SelectedItem[];
   bytes: number;
@@ -66,6 +60,8 @@ export class Selection {
   private readonly items = new Map<string, SelectedItem>();
   private readonly keys = new Set<string>();
   skipped: SkippedFile[] = [];
+  /** Header fields the server read for studies of a resumed session (their files are not read again). */
+  readonly knownStudies = new Map<string, Partial<StudyHeader>>();
 
   get size(): number {
     return this.items.size;
@@ -153,7 +149,11 @@ export class Selection {
     const summaries = new Map<string, StudySummary>();
     const summary = (uid: string) => {
       let s = summaries.get(uid);
-      if (!s) summaries.set(uid, (s = { studyInstanceUid: uid, modalities: [], dicomFiles: 0, attachments: [], bytes: 0 }));
+      if (!s) {
+        const known = this.knownStudies.get(uid);
+        s = { ...known, studyInstanceUid: uid, modalities: [...(known?.modalities ?? [])], dicomFiles: 0, attachments: [], bytes: 0 };
+        summaries.set(uid, s);
+      }
       return s;
     };
     for (const item of this.all()) {
@@ -161,14 +161,7 @@ export class Selection {
       const s = summary(item.dicom.studyInstanceUid);
       s.dicomFiles++;
       s.bytes += item.size;
-      const d = item.dicom;
-      s.patientName ||= d.patientName;
-      s.patientId ||= d.patientId;
-      s.patientBirthDate ||= d.patientBirthDate;
-      s.studyDate ||= d.studyDate;
-      s.accessionNumber ||= d.accessionNumber;
-      s.studyDescription ||= d.studyDescription;
-      if (d.modality && !s.modalities.includes(d.modality)) s.modalities.push(d.modality);
+      addToStudyHeader(s, item.dicom);
     }
     for (const item of this.all()) {
       if (item.kind !== 'attachment') continue;
@@ -178,7 +171,6 @@ export class Selection {
       s.attachments.push(item);
       s.bytes += item.size;
     }
-    for (const s of summaries.values()) s.modalities.sort();
     return {
       ...result,
       unlinked: this.all().filter((i) => unlinkedIds.has(i.id)),

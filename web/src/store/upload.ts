@@ -1,0 +1,169 @@
+/**
+ * Upload actions: start (through the transfer layer in uploader.ts, which this file only drives),
+ * cancel, complete, and each study's state (waiting, uploading, uploaded, delivered).
+ */
+import { batch } from '@preact/signals';
+import { ApiError } from '../api';
+import { t, type UiKey } from '../i18n';
+import { UploadCancelledError, UploadFailedError, UploadManager, xhrTransfer, type UploadJob, type UploadProgress } from '../uploader';
+import type { Evaluation } from '../selection';
+import { commitRemovedStudy } from './files';
+import { errorText, forgetSession, staleFileIds } from './session';
+import * as s from './state';
+
+let manager: UploadManager | undefined;
+
+export function startBlocker(evaluation: Evaluation): UiKey | undefined {
+  if (s.scanBusy.value) return 'start.waitScan';
+  if (!s.selection.all().some((i) => i.kind === 'dicom')) return 'start.needDicom';
+  if (evaluation.violations.length > 0) return 'start.fixProblems';
+  if (!s.consent.value.privacy || !s.consent.value.sharing) return 'start.needConsent';
+  return undefined;
+}
+
+function jobsFor(evaluation: Evaluation): UploadJob[] {
+  const jobs: UploadJob[] = [];
+  for (const item of s.selection.all()) {
+    if (item.uploaded) continue;
+    jobs.push({
+      clientId: item.id,
+      name: item.name,
+      size: item.size,
+      kind: item.kind,
+      studyInstanceUid: s.selection.studyOf(item, evaluation.autoLinks)!,
+      ...(item.dicom?.sopInstanceUid ? { sopInstanceUid: item.dicom.sopInstanceUid } : {}),
+      ...(item.contentType ? { contentType: item.contentType } : {}),
+      body: s.bodies.get(item.id)!,
+    });
+  }
+  return jobs;
+}
+
+/** Progress arrives many times a second; the screen takes at most one update per frame. */
+let pending: UploadProgress | undefined;
+function showProgress(next: UploadProgress): void {
+  if (pending === undefined) requestAnimationFrame(() => ((s.progress.value = pending), (pending = undefined)));
+  pending = next;
+}
+
+export async function startUpload(): Promise<void> {
+  const current = s.session.value!;
+  const evaluation = s.evaluation.value!;
+  if (startBlocker(evaluation)) return;
+  commitRemovedStudy();
+  batch(() => {
+    s.serverViolations.value = [];
+    s.serverError.value = undefined;
+    s.finishing.value = false;
+    s.progress.value = undefined;
+    s.resultStudies.value = evaluation.studySummaries;
+    s.uploading.value = true;
+    s.screen.value = 'uploading';
+  });
+  await Promise.allSettled(staleFileIds.splice(0).map((fileId) => s.apiClient().removeFile(current.sessionId, fileId)));
+  manager = new UploadManager(jobsFor(evaluation), {
+    sessionId: current.sessionId,
+    api: s.apiClient(),
+    transfer: xhrTransfer,
+    maxDicomFilesAtOnce: current.limits.maxDicomFilesAtOnce,
+    onProgress: showProgress,
+  });
+  try {
+    await manager.run();
+  } catch (error) {
+    markUploaded();
+    backToSelect(() => {
+      if (error instanceof UploadCancelledError) s.notice.value = t('upload.cancelled');
+      else if (error instanceof ApiError && error.violations.length > 0) s.serverViolations.value = error.violations;
+      else if (error instanceof UploadFailedError) s.serverError.value = t('upload.failed', { name: error.fileName });
+      else s.serverError.value = errorText(error);
+    });
+    return;
+  }
+  markUploaded();
+  s.finishing.value = true;
+  await complete(evaluation);
+}
+
+export function cancelUpload(): void {
+  manager?.cancel();
+}
+
+function backToSelect(say: () => void): void {
+  batch(() => {
+    say();
+    s.uploading.value = false;
+    s.screen.value = 'select';
+    s.selectionChanged();
+  });
+}
+
+function markUploaded(): void {
+  for (const [clientId, fileId] of manager?.uploaded ?? []) {
+    const item = s.selection.get(clientId);
+    if (item) Object.assign(item, { uploaded: true, fileId });
+  }
+  manager = undefined;
+}
+
+/** Completes the session; while the inspector is still checking files (409) it waits and asks again. */
+async function complete(evaluation: Evaluation): Promise<void> {
+  const sessionId = s.session.value!.sessionId;
+  const studies = evaluation.studySummaries.map(({ studyInstanceUid }) => {
+    const comment = s.comments.value[studyInstanceUid]?.trim();
+    return comment ? { studyInstanceUid, comment } : { studyInstanceUid };
+  });
+  const contact: { email?: string; phone?: string } = {};
+  if (s.contact.value.email.trim()) contact.email = s.contact.value.email.trim();
+  if (s.contact.value.phone.trim()) contact.phone = s.contact.value.phone.trim();
+  const deadline = Date.now() + 5 * 60_000;
+  for (let delay = 300; ; delay = Math.min(delay * 1.3, 2000)) {
+    try {
+      const answer = await s.apiClient().complete(sessionId, { studies, contact, consent: { privacyPolicy: true, dataSharing: true } });
+      // The completion answer is short; the session view adds the files and studies for the summary.
+      const view = await s.apiClient().getSession(sessionId).catch(() => undefined);
+      batch(() => {
+        s.result.value = { ...view, ...answer, files: view?.files ?? [], studies: view?.studies ?? [] };
+        s.completedAt.value = new Date();
+        s.uploading.value = false;
+        s.screen.value = 'result';
+      });
+      forgetSession();
+      return;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409 && error.code === 'FILES_PENDING' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, delay));
+        continue;
+      }
+      backToSelect(() => {
+        if (error instanceof ApiError && error.status === 422 && error.violations.length > 0) s.serverViolations.value = error.violations;
+        else s.serverError.value = errorText(error);
+      });
+      return;
+    }
+  }
+}
+
+export type StudyState = { kind: 'waiting' } | { kind: 'resumed'; count: number } | { kind: 'uploading'; percent: number } | { kind: 'uploaded' } | { kind: 'delivered' };
+
+/**
+ * Where a study stands. "Delivered" comes from the session view's per-study `delivery` once the
+ * server reports it; until then an accepted study is "Uploaded".
+ */
+export function studyState(studyInstanceUid: string): StudyState {
+  const done = s.result.value;
+  if (done) {
+    const view = done.studies?.find((x) => x.studyInstanceUid === studyInstanceUid);
+    return view?.delivery?.state === 'DELIVERED' ? { kind: 'delivered' } : { kind: 'uploaded' };
+  }
+  const p = s.progress.value?.studies.find((x) => x.studyInstanceUid === studyInstanceUid);
+  if (s.uploading.value && p) {
+    if (p.sentBytes >= p.totalBytes) return { kind: 'uploaded' };
+    return p.sentBytes > 0 ? { kind: 'uploading', percent: Math.floor((p.sentBytes / p.totalBytes) * 100) } : { kind: 'waiting' };
+  }
+  const study = s.evaluation.value?.studySummaries.find((x) => x.studyInstanceUid === studyInstanceUid);
+  const files = study ? study.dicomFiles + study.attachments.length : 0;
+  if (files === 0 || s.uploadedByStudy.value.get(studyInstanceUid) !== files) return { kind: 'waiting' };
+  // After a reload only the files that arrived are known: the study may have more still to add.
+  return s.resumeNotice.value ? { kind: 'resumed', count: files } : { kind: 'uploaded' };
+}
