@@ -10,19 +10,11 @@ import type { InstitutionConfig } from './institution';
 import { message } from './messages';
 import { objectKeyFor, type AttachmentType, type FileKind, type FileRecord, type SessionState, type SessionTotals } from './model';
 import { evaluateSelection, type SelectionFile } from './rules';
+import { MAX_RESERVATION_ATTEMPTS, ttlEpochSeconds } from './limits';
 import { pause } from './retry';
 import { authenticate, requireOpen } from './sessions';
 import type { Clock, Ids, ObjectRemover, ReservationStore, SecretHasher, SessionStore, StudyIncrement, UploadSigner } from './ports';
 
-/**
- * Files per upload request. Each file costs up to three items of one DynamoDB transaction (file, SOP
- * guard, study), plus the session item: 1 + 3 × 32 = 97, within DynamoDB's 100-item limit.
- * The DICOM share is limited further by the rule maxDicomFilesAtOnce (422).
- */
-export const MAX_FILES_PER_REQUEST = 32;
-
-/** Attempts against concurrent writers before answering 409 SESSION_BUSY. */
-export const MAX_RESERVATION_ATTEMPTS = 12;
 
 export interface UploadRequestFile {
   clientId: string;
@@ -213,7 +205,7 @@ export function makeRequestUploads(deps: {
         ...plan,
         limits: session.limits,
         now,
-        ttlEpochSeconds: Math.ceil(Date.parse(session.expiresAt) / 1000) + institution.retention.pendingDays * 86_400,
+        ttlEpochSeconds: ttlEpochSeconds(session.expiresAt, institution.retention.pendingDays),
       });
       if (outcome.ok) {
         const expiresAt = new Date(now.getTime() + expiresInSeconds * 1000).toISOString();

@@ -1,7 +1,7 @@
 /**
  * The per-institution stack, synthesized once per institution file (bundling is the slow part;
- * CDK reuses identical bundles across stacks in one process). Asserts the properties DESIGN.md and
- * issue 5 ask for, not resource counts.
+ * CDK reuses identical bundles across stacks in one process). Asserts the properties that matter
+ * (DESIGN.md, the README's decisions), not resource counts.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -292,7 +292,7 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
         const [file, exportName] = (fn.Properties.Handler as string).split('.');
         const bundle = path.join(assetDir, `${file}.mjs`);
         expect(existsSync(bundle), `${fid}: ${bundle}`).toBe(true);
-        // Issue 5's target: at most 1.5 MB minified, SDK clients included (bench:bundles reports the figures).
+        // At most 1.5 MB minified, SDK clients included, for a quick cold start (bench:bundles reports the figures).
         expect(statSync(bundle).size, fid).toBeLessThanOrEqual(1.5 * 1024 * 1024);
         const env = Object.fromEntries(
           Object.entries(fn.Properties.Environment.Variables as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved-${k}`]),

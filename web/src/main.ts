@@ -3,7 +3,7 @@
  * from state on each change (focus is restored by element id); upload progress updates in place.
  */
 import './styles.css';
-import { message, formatBytes } from '../../lambdas/core/messages';
+import { formatBytes, hasParameters, message, MESSAGE_CODES } from '../../lambdas/core/messages';
 import type { Limits, Violation } from '../../lambdas/core/model';
 import { ApiClient, ApiError, type CreatedSession, type Institution, type SessionState } from './api';
 import { h, icon, type Attrs, type Child } from './dom';
@@ -979,9 +979,7 @@ function resultScreen(): HTMLElement {
 }
 
 /** Reasons whose text has no parameters can be shown in the user's language; others as the server wrote them. */
-const messageCodes: Record<string, true> = Object.fromEntries(
-  ['NOT_DICOM', 'DICOM_TRUNCATED', 'UNDECLARED_OBJECT', 'OBJECT_REPLACED', 'DICOMDIR_NOT_ALLOWED', 'STUDY_MISMATCH', 'SOP_MISMATCH', 'SIZE_MISMATCH', 'ATTACHMENT_TYPE_MISMATCH', 'FILE_MISSING', 'ATTACHMENT_WITHOUT_DICOM', 'UNLINKED_ATTACHMENTS', 'DUPLICATE_SOP_INSTANCE', 'SESSION_SIZE_LIMIT', 'SESSION_SIZE_LIMIT_NEW_CODE', 'ATTACHMENT_STUDY_UNKNOWN'].map((c) => [c, true]),
-);
+const messageCodes: Record<string, true> = Object.fromEntries(MESSAGE_CODES.filter((code) => !hasParameters(code)).map((c) => [c, true]));
 
 // Files dropped outside the drop zone must not make the browser navigate away from the session.
 window.addEventListener('dragover', (e) => e.preventDefault());
