@@ -3,7 +3,8 @@
  * only as a SHA-256 hash with an expiry, an optional session limit, a reference and a revoke flag.
  */
 import { BadRequestError } from './errors';
-import { MAX_SESSION_BYTES, type InstitutionConfig } from './institution';
+import type { InstitutionConfig } from './institution';
+import { MAX_SESSION_BYTES, ttlEpochSeconds } from './limits';
 import type { Clock, CodeStore, RandomSource, SecretHasher } from './ports';
 
 /** Crockford's alphabet: no I, L, O or U, so codes survive being read aloud or handwritten. */
@@ -100,7 +101,8 @@ export function makeIssueUploadCode(deps: {
     const code = generateUploadCode(random);
     const codeHash = uploadCodeHash(hasher, normalizeUploadCode(code)!);
     // Keep the item until a session it opened could have expired and been swept.
-    const ttl = Math.ceil(expiresAt.getTime() / 1000) + institution.session.sessionHours * 3600 + institution.retention.pendingDays * 86_400;
+    // The latest a session opened with this code can expire, plus the pending retention.
+    const ttl = ttlEpochSeconds(new Date(expiresAt.getTime() + institution.session.sessionHours * 3_600_000), institution.retention.pendingDays);
     await codes.create(
       {
         codeHash,

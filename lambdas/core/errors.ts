@@ -1,11 +1,14 @@
 /**
- * Typed application errors. Each carries a catalog code; lambdas/handlers/http.ts maps them to
+ * Typed application errors. Each carries a catalog code; lambdas/runtime/http.ts maps them to
  * HTTP status by `instanceof`, in that one place.
  */
-import { message, type MessageCode } from './messages';
+import { hasParameters, message, type Language, type MessageCode } from './messages';
 import type { Violation } from './model';
 
 export class AppError extends Error {
+  /** True when the message is the catalog's text for the code, so it can be given in another language. */
+  readonly fromCatalog: boolean;
+
   constructor(
     readonly code: MessageCode,
     text?: string,
@@ -13,6 +16,12 @@ export class AppError extends Error {
   ) {
     super(text ?? message(code));
     this.name = new.target.name;
+    this.fromCatalog = text === undefined;
+  }
+
+  /** The message in `language`: the catalog's text when it came from there, else the text as given. */
+  messageIn(language: Language): string {
+    return this.fromCatalog ? message(this.code, [], language) : this.message;
   }
 }
 
@@ -27,6 +36,19 @@ export class BadRequestError extends AppError {
 export class RuleViolationError extends AppError {
   constructor(readonly violations: Violation[]) {
     super(violations[0]!.code, violations[0]!.message, { violations });
+  }
+
+  /** Each violation rendered again in `language` from its code and parameters. */
+  violationsIn(language: Language): Violation[] {
+    return this.violations.map(({ params, ...v }) => {
+      // Produced in English; another language needs the parameters (or a text without any).
+      const renderable = language !== 'en' && (params !== undefined || !hasParameters(v.code));
+      return renderable ? { ...v, message: message(v.code, params ?? [], language) } : v;
+    });
+  }
+
+  override messageIn(language: Language): string {
+    return this.violationsIn(language)[0]!.message;
   }
 }
 

@@ -8,16 +8,11 @@
  */
 import { InvalidDicomError, readHeaderFrom, sniffKind } from './dicom';
 import { message, type MessageCode } from './messages';
-import { parseObjectKey, type AttachmentType, type FileRecord, type HeaderSummary, type RejectionReason, type Verdict } from './model';
+import { ATTACHMENT_SNIFF_BYTES, FIRST_HEADER_CHUNK, MAX_HEADER_BYTES } from './limits';
+import { isManifestKey, parseObjectKey, type AttachmentType, type FileRecord, type HeaderSummary, type RejectionReason, type Verdict } from './model';
 import type { Clock, FileVerdicts, Log, ObjectReader, SessionStore } from './ports';
 import { rejectSession, type RejectionDeps } from './session-rejection';
 
-/** The first ranged GET of a DICOM object; the reader asks for more only when the header is longer. */
-export const FIRST_HEADER_CHUNK = 64 * 1024;
-/** Headers are at most a few hundred KB (Siemens CSA, Philips enhanced); past this it is not a header we accept. */
-export const MAX_HEADER_BYTES = 8 * 1024 * 1024;
-/** Magic bytes of every attachment type sit in the first bytes; PDF allows junk before `%PDF-` up to 1 KB. */
-export const ATTACHMENT_SNIFF_BYTES = 4096;
 
 export interface InspectObjectDeps extends RejectionDeps {
   sessions: Pick<SessionStore, 'get' | 'getFile'>;
@@ -42,13 +37,12 @@ export interface ObjectCreated {
   etag?: string;
 }
 
-const MANIFEST_KEY = /^sessions\/[A-Za-z0-9_-]{1,64}\/manifest\.json$/;
 
 /** Makes the use case that inspects one created object. */
 export function makeInspectObject(deps: InspectObjectDeps) {
   const { sessions, remover } = deps;
   return async function inspectObject(event: ObjectCreated): Promise<InspectionOutcome> {
-    if (MANIFEST_KEY.test(event.key)) return 'ignored';
+    if (isManifestKey(event.key)) return 'ignored';
     const ids = parseObjectKey(event.key);
     if (!ids) return deleteUnknown(deps, event.key, 'key');
 
@@ -137,7 +131,7 @@ function rejectFor(deps: InspectObjectDeps, file: FileRecord, reason: RejectionR
  * (a file name, a patient's name), so only its length is logged.
  */
 export function loggableKey(key: string): string {
-  return parseObjectKey(key) || MANIFEST_KEY.test(key) ? key : `<foreign key, ${key.length} chars>`;
+  return parseObjectKey(key) || isManifestKey(key) ? key : `<foreign key, ${key.length} chars>`;
 }
 
 function sameEtag(a: string, b: string): boolean {

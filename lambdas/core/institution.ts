@@ -4,10 +4,8 @@
  */
 import * as z from 'zod';
 import { deliverySchema } from './delivery-config';
+import { MAX_FILES_PER_REQUEST, MAX_SESSION_BYTES } from './limits';
 import type { AttachmentType, Limits } from './model';
-
-/** DESIGN.md: the hospital sets the session limit between 0 and 10 GB (decimal). */
-export const MAX_SESSION_BYTES = 10_000_000_000;
 
 const origin = z
   .string()
@@ -46,7 +44,13 @@ export const institutionSchema = z
       .object({
         maxSessionBytes: bytes.max(MAX_SESSION_BYTES, 'must be at most 10 GB (10000000000 bytes)'),
         maxStudyBytes: bytes.max(MAX_SESSION_BYTES, 'must be at most 10 GB (10000000000 bytes)').optional(),
-        maxDicomFilesAtOnce: z.number().int().min(1).max(50).default(10),
+        // Never more than one upload request carries: a higher value could never be honoured.
+        maxDicomFilesAtOnce: z
+          .number()
+          .int()
+          .min(1)
+          .max(MAX_FILES_PER_REQUEST, `must be at most ${MAX_FILES_PER_REQUEST} (the files one upload request may carry)`)
+          .default(10),
         maxAttachmentsPerStudy: z.number().int().min(0).max(100).default(10),
         maxAttachmentBytes: bytes.max(MAX_SESSION_BYTES).default(50_000_000),
         allowedAttachmentTypes: z.array(z.enum(attachmentTypes)).default(['pdf', 'jpeg', 'png']),

@@ -1,7 +1,13 @@
 /**
- * The one message catalog, keyed by error code. English is the reference language: its rule
- * texts are fixed by DESIGN.md and must not change. Other languages add a catalog with the same keys.
+ * The one message catalog, keyed by error code, in every language the portal offers. English is
+ * the reference language: its rule texts are fixed by DESIGN.md and must not change. Each other
+ * language (./messages/<language>.ts) has every code, with the same placeholders. The server
+ * answers in the language of Accept-Language; the portal in the one the user picks.
  */
+import { de } from './messages/de';
+import { fr } from './messages/fr';
+import { nl } from './messages/nl';
+
 export const en = {
   // Product rules (DESIGN.md "Rules"): exact texts.
   ATTACHMENT_WITHOUT_DICOM: 'You can only upload non-DICOM files if you also upload at least one DICOM file',
@@ -26,7 +32,6 @@ export const en = {
   SOP_MISMATCH: 'The file is a different DICOM image than the one that was declared.',
   SIZE_MISMATCH: 'The uploaded file has a different size than the one that was declared.',
   ATTACHMENT_TYPE_MISMATCH: 'The uploaded file is not of an allowed type (PDF, JPEG or PNG).',
-  FILE_MISSING: 'The file was declared but never arrived.',
   DICOM_TRUNCATED: 'The DICOM file is incomplete: it ends before its image data does.',
   UNDECLARED_OBJECT: 'A file arrived that was never announced for this upload.',
   OBJECT_REPLACED: 'The file was uploaded again with different content after it was checked.',
@@ -48,13 +53,40 @@ export const en = {
 
 export type MessageCode = keyof typeof en;
 export type Catalog = Record<MessageCode, string>;
-export type Language = 'en' | 'nl' | 'de' | 'fr';
 
-const catalogs: Partial<Record<Language, Partial<Catalog>>> = { en };
+/** The languages the portal offers and the API answers in; English first (the default). */
+export const LANGUAGES = ['en', 'nl', 'de', 'fr'] as const;
+export type Language = (typeof LANGUAGES)[number];
 
-/** Registers (or extends) a language's catalog; missing keys fall back to English. */
-export function registerCatalog(language: Language, catalog: Partial<Catalog>): void {
-  catalogs[language] = { ...catalogs[language], ...catalog };
+export const catalogs: Record<Language, Catalog> = { en, nl, de, fr };
+
+/** Every code the catalog defines (each is produced somewhere; the portal derives its lists from this). */
+export const MESSAGE_CODES = Object.keys(en) as MessageCode[];
+
+export function isMessageCode(code: unknown): code is MessageCode {
+  return typeof code === 'string' && Object.hasOwn(en, code);
+}
+
+/** True when the code's text has placeholders, i.e. it cannot be rendered again without its parameters. */
+export function hasParameters(code: MessageCode): boolean {
+  return /\{\w+\}/.test(en[code]);
+}
+
+/**
+ * The offered language an Accept-Language header prefers (RFC 9110 §12.5.4): the highest q-value
+ * wins, the earlier range on a tie; `nl-BE` matches `nl`; q=0 refuses. English when none matches.
+ */
+export function negotiateLanguage(header: string | undefined): Language {
+  let best: { language: Language; q: number } | undefined;
+  for (const part of (header ?? '').split(',')) {
+    const [range = '', ...params] = part.split(';').map((p) => p.trim().toLowerCase());
+    const qParam = params.find((p) => p.startsWith('q='));
+    const q = qParam === undefined ? 1 : Number(qParam.slice(2));
+    if (!(q > 0 && q <= 1)) continue;
+    const language = range === '*' ? 'en' : LANGUAGES.find((l) => l === range.split('-')[0]);
+    if (language && (!best || q > best.q)) best = { language, q };
+  }
+  return best?.language ?? 'en';
 }
 
 /** Fills `{0}`, `{1}`… from an array or `{name}` from an object. Unknown placeholders stay as written. */
@@ -67,7 +99,7 @@ export function formatMessage(template: string, params: readonly unknown[] | Rec
 
 /** The message for `code` in `language` (English when that language lacks it), formatted. */
 export function message(code: MessageCode, params?: readonly unknown[] | Record<string, unknown>, language: Language = 'en'): string {
-  const template = catalogs[language]?.[code] ?? en[code];
+  const template = catalogs[language][code];
   return formatMessage(template, params);
 }
 

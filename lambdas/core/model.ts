@@ -1,5 +1,6 @@
 /** Domain types shared by the API, the inspector, local mode and the portal. No AWS imports. */
 import type { HeaderFields } from './dicom/types';
+import { ID_PATTERN_SOURCE } from './limits';
 import type { MessageCode } from './messages';
 
 export type AttachmentType = 'pdf' | 'jpeg' | 'png';
@@ -33,6 +34,8 @@ export interface Violation {
   files?: string[];
   studyInstanceUid?: string;
   details?: Record<string, unknown>;
+  /** The placeholders' values, so the message can be rendered in another language. */
+  params?: readonly unknown[] | Record<string, unknown>;
 }
 
 /** A reason a session was rejected, per offending file when there is one. */
@@ -189,8 +192,15 @@ export function manifestKeyFor(sessionId: string): string {
   return `sessions/${sessionId}/manifest.json`;
 }
 
+const OBJECT_KEY = new RegExp(`^sessions/(${ID_PATTERN_SOURCE})/files/(${ID_PATTERN_SOURCE})$`);
+const MANIFEST_KEY = new RegExp(`^sessions/${ID_PATTERN_SOURCE}/manifest\\.json$`);
+
+export function isManifestKey(key: string): boolean {
+  return MANIFEST_KEY.test(key);
+}
+
 /** Parses `sessions/{sessionId}/files/{fileId}` (already URL-decoded); anything else is null. */
 export function parseObjectKey(key: string): { sessionId: string; fileId: string } | null {
-  const match = /^sessions\/([A-Za-z0-9_-]{1,64})\/files\/([A-Za-z0-9_-]{1,64})$/.exec(key);
+  const match = OBJECT_KEY.exec(key);
   return match ? { sessionId: match[1]!, fileId: match[2]! } : null;
 }

@@ -37,16 +37,16 @@ export interface SelectionResult {
 
 /** Checks a selection against the limits; returns every violation, each with its code and message. */
 export function evaluateSelection(files: readonly SelectionFile[], limits: Limits, language: Language = 'en'): SelectionResult {
-  const say: Say = (code, params) => message(code, params ?? [], language);
+  const say: Say = (code, params) => ({ message: message(code, params ?? [], language), ...(params ? { params } : {}) });
   const dicom = files.filter((f) => f.kind === 'dicom');
   const attachments = files.filter((f) => f.kind === 'attachment');
   const { studies, autoLinks, unlinked } = groupByStudy(dicom, attachments);
   const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
   const violations: Violation[] = [];
   if (attachments.length > 0 && dicom.length === 0) {
-    violations.push({ code: 'ATTACHMENT_WITHOUT_DICOM', message: say('ATTACHMENT_WITHOUT_DICOM'), files: attachments.map((f) => f.id) });
+    violations.push({ code: 'ATTACHMENT_WITHOUT_DICOM', ...say('ATTACHMENT_WITHOUT_DICOM'), files: attachments.map((f) => f.id) });
   }
-  if (unlinked.length > 0) violations.push({ code: 'UNLINKED_ATTACHMENTS', message: say('UNLINKED_ATTACHMENTS'), files: unlinked });
+  if (unlinked.length > 0) violations.push({ code: 'UNLINKED_ATTACHMENTS', ...say('UNLINKED_ATTACHMENTS'), files: unlinked });
   violations.push(
     ...attachmentViolations(attachments, limits, say),
     ...studyViolations([...studies.values()], limits, say),
@@ -56,7 +56,8 @@ export function evaluateSelection(files: readonly SelectionFile[], limits: Limit
   return { violations, autoLinks, studies: [...studies.values()], totalBytes };
 }
 
-type Say = (code: MessageCode, params?: readonly unknown[] | Record<string, unknown>) => string;
+/** A code's message in the caller's language, with the parameters that fill it. */
+type Say = (code: MessageCode, params?: readonly unknown[] | Record<string, unknown>) => Pick<Violation, 'message' | 'params'>;
 
 /** Per-study totals; attachments go to their study, or to the only one (auto-linked), or stay unlinked. */
 function groupByStudy(dicom: readonly SelectionFile[], attachments: readonly SelectionFile[]) {
@@ -95,11 +96,11 @@ function attachmentViolations(attachments: readonly SelectionFile[], limits: Lim
   const violations: Violation[] = [];
   for (const f of attachments) {
     if (f.size > limits.maxAttachmentBytes) {
-      violations.push({ code: 'ATTACHMENT_TOO_LARGE', message: say('ATTACHMENT_TOO_LARGE', [formatBytes(limits.maxAttachmentBytes)]), files: [f.id] });
+      violations.push({ code: 'ATTACHMENT_TOO_LARGE', ...say('ATTACHMENT_TOO_LARGE', [formatBytes(limits.maxAttachmentBytes)]), files: [f.id] });
     }
     if (f.attachmentType && !limits.allowedAttachmentTypes.includes(f.attachmentType as AttachmentType)) {
       const allowed = limits.allowedAttachmentTypes.map((t) => t.toUpperCase()).join(', ');
-      violations.push({ code: 'ATTACHMENT_TYPE_NOT_ALLOWED', message: say('ATTACHMENT_TYPE_NOT_ALLOWED', [allowed]), files: [f.id] });
+      violations.push({ code: 'ATTACHMENT_TYPE_NOT_ALLOWED', ...say('ATTACHMENT_TYPE_NOT_ALLOWED', [allowed]), files: [f.id] });
     }
   }
   return violations;
@@ -111,7 +112,7 @@ function studyViolations(studies: readonly StudyTotal[], limits: Limits, say: Sa
     if (total.attachments > limits.maxAttachmentsPerStudy) {
       violations.push({
         code: 'ATTACHMENT_LIMIT',
-        message: say('ATTACHMENT_LIMIT', { x: total.attachments, max: limits.maxAttachmentsPerStudy }),
+        ...say('ATTACHMENT_LIMIT', { x: total.attachments, max: limits.maxAttachmentsPerStudy }),
         studyInstanceUid: total.studyInstanceUid,
         details: { count: total.attachments, max: limits.maxAttachmentsPerStudy },
       });
@@ -122,7 +123,7 @@ function studyViolations(studies: readonly StudyTotal[], limits: Limits, say: Sa
     if (total.bytes > studyLimit) {
       violations.push({
         code: 'STUDY_SIZE_LIMIT',
-        message: say('STUDY_SIZE_LIMIT', [formatBytes(studyLimit)]),
+        ...say('STUDY_SIZE_LIMIT', [formatBytes(studyLimit)]),
         studyInstanceUid: total.studyInstanceUid,
         details: { bytes: total.bytes, limit: studyLimit },
       });
@@ -137,7 +138,7 @@ function sessionViolations(totalBytes: number, studyCount: number, limits: Limit
   return [
     {
       code: 'SESSION_SIZE_LIMIT',
-      message: say(severalStudies ? 'SESSION_SIZE_LIMIT_NEW_CODE' : 'SESSION_SIZE_LIMIT'),
+      ...say(severalStudies ? 'SESSION_SIZE_LIMIT_NEW_CODE' : 'SESSION_SIZE_LIMIT'),
       details: { bytes: totalBytes, limit: limits.maxSessionBytes, advice: severalStudies ? 'REQUEST_NEW_CODE' : 'REMOVE_FILES' },
     },
   ];
@@ -149,7 +150,7 @@ function dicomViolations(dicom: readonly SelectionFile[], limits: Limits, say: S
   if (batchDicom > limits.maxDicomFilesAtOnce) {
     violations.push({
       code: 'DICOM_BATCH_LIMIT',
-      message: say('DICOM_BATCH_LIMIT', [limits.maxDicomFilesAtOnce]),
+      ...say('DICOM_BATCH_LIMIT', [limits.maxDicomFilesAtOnce]),
       details: { count: batchDicom, max: limits.maxDicomFilesAtOnce },
     });
   }
@@ -160,6 +161,6 @@ function dicomViolations(dicom: readonly SelectionFile[], limits: Limits, say: S
     if (seen.has(f.sopInstanceUid)) duplicates.push(f.id);
     else seen.add(f.sopInstanceUid);
   }
-  if (duplicates.length > 0) violations.push({ code: 'DUPLICATE_SOP_INSTANCE', message: say('DUPLICATE_SOP_INSTANCE'), files: duplicates });
+  if (duplicates.length > 0) violations.push({ code: 'DUPLICATE_SOP_INSTANCE', ...say('DUPLICATE_SOP_INSTANCE'), files: duplicates });
   return violations;
 }

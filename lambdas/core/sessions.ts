@@ -5,6 +5,7 @@
 import { normalizeUploadCode, uploadCodeHash } from './codes';
 import { ConflictError, RateLimitedError, UnauthorizedError } from './errors';
 import { limitsFor, type InstitutionConfig } from './institution';
+import { ttlEpochSeconds } from './limits';
 import type { FileRecord, Limits, RejectionReason, SessionRecord, SessionState, SessionStatus } from './model';
 import type { Clock, CodeStore, Ids, RandomSource, RateLimiter, SecretHasher, SessionStore } from './ports';
 import { deliveryView, type StudyDeliveryView } from './delivery/delivery-view';
@@ -145,7 +146,7 @@ export function makeOpenSession(deps: {
         createdAt: now.toISOString(),
         expiresAt: expiresAt.toISOString(),
       };
-      const ttl = Math.ceil(expiresAt.getTime() / 1000) + institution.retention.pendingDays * 86_400;
+      const ttl = ttlEpochSeconds(expiresAt, institution.retention.pendingDays);
       if ((await sessions.createWithCode(session, { codeHash, now }, ttl)) === 'created') return opened(true, session, token);
     }
     throw await refuse();

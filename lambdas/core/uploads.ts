@@ -10,16 +10,10 @@ import type { InstitutionConfig } from './institution';
 import { message } from './messages';
 import { objectKeyFor, type AttachmentType, type FileKind, type FileRecord, type SessionState, type SessionTotals } from './model';
 import { evaluateSelection, type SelectionFile } from './rules';
+import { MAX_RESERVATION_ATTEMPTS, ttlEpochSeconds } from './limits';
 import { pause } from './retry';
 import { authenticate, base64url, requireOpen } from './sessions';
 import type { Clock, Ids, ObjectRemover, ReservationStore, SecretHasher, SessionStore, StudyIncrement, UploadSigner } from './ports';
-
-/**
- * Files per upload request. Each file costs up to two items of one DynamoDB transaction (file,
- * study), plus the session item: 1 + 2 × 32 = 65, within DynamoDB's 100-item limit.
- * The DICOM share is limited further by the rule maxDicomFilesAtOnce (422).
- */
-export const MAX_FILES_PER_REQUEST = 32;
 
 /**
  * A DICOM file's id: 128 bits of SHA-256 over its SOPInstanceUID, keyed by the session's code hash (which only the
@@ -31,8 +25,6 @@ export function dicomFileId(hasher: SecretHasher, codeHash: string, sopInstanceU
   return base64url(Uint8Array.from(hex.match(/../g)!, (pair) => parseInt(pair, 16)));
 }
 
-/** Attempts against concurrent writers before answering 409 SESSION_BUSY. */
-export const MAX_RESERVATION_ATTEMPTS = 12;
 
 export interface UploadRequestFile {
   clientId: string;
@@ -230,7 +222,7 @@ export function makeRequestUploads(deps: {
         ...plan,
         limits: session.limits,
         now,
-        ttlEpochSeconds: Math.ceil(Date.parse(session.expiresAt) / 1000) + institution.retention.pendingDays * 86_400,
+        ttlEpochSeconds: ttlEpochSeconds(session.expiresAt, institution.retention.pendingDays),
       });
       if (outcome.ok) {
         const expiresAt = new Date(now.getTime() + expiresInSeconds * 1000).toISOString();

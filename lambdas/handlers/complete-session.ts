@@ -7,6 +7,7 @@ import * as z from 'zod';
 import type { CompleteSessionRequest, CompletionResult } from '../core/complete-session';
 import { bearerToken, httpRoute, jsonResponse, parseJsonBody, parsePathParameters, type ApiEvent, type ApiHandler } from '../runtime/http';
 import type { Observability } from '../runtime/observability';
+import { sessionPathSchema } from './schemas';
 
 export interface CompleteSessionHandlerDeps {
   /** Throws UnauthorizedError unless `token` is the session's bearer token. */
@@ -15,7 +16,6 @@ export interface CompleteSessionHandlerDeps {
   observability: Observability;
 }
 
-const pathSchema = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) });
 const uid = z.string().regex(/^[0-9]+(\.[0-9]+)*$/, 'must be a DICOM UID').max(64);
 const bodySchema = z
   .object({
@@ -34,7 +34,7 @@ const bodySchema = z
 
 export function createCompleteSessionHandler(deps: CompleteSessionHandlerDeps): ApiHandler {
   return httpRoute('CompleteSession', deps.observability, async (event: ApiEvent) => {
-    const { id } = parsePathParameters(event, pathSchema);
+    const { id } = parsePathParameters(event, sessionPathSchema);
     await deps.authorize(id, bearerToken(event));
     const body = parseJsonBody(event, bodySchema);
     return jsonResponse(200, await deps.completeSession(id, body));

@@ -4,12 +4,11 @@
  * product rules (422) are the rule core's business.
  */
 import * as z from 'zod';
-import { MAX_SESSION_BYTES } from '../core/institution';
+import { ID_PATTERN, MAX_FILES_PER_REQUEST, MAX_SESSION_BYTES } from '../core/limits';
 import { FILES_CURSOR_PATTERN } from '../core/session-summary';
-import { MAX_FILES_PER_REQUEST } from '../core/uploads';
 
 /** Session and file ids as we issue them (base64url); anything else cannot exist. */
-export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be an id');
+export const idSchema = z.string().regex(ID_PATTERN, 'must be an id');
 
 export const sessionPathSchema = z.strictObject({ id: idSchema });
 /** GET /sessions/{id}'s query: at most a cursor from the page before. */

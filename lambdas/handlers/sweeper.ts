@@ -4,6 +4,7 @@
  *    accepted session still awaiting its retention tag;
  *  - UploadSessionAccepted on the institution's bus: tags that one session's files right away.
  */
+import { isId } from '../core/limits';
 import type { Sweep, SweepResult } from '../core/sweep-expired';
 import type { Observability } from '../runtime/observability';
 
@@ -22,7 +23,7 @@ export interface SweeperEvent {
 function acceptedSessionOf(event: SweeperEvent | undefined): string | undefined {
   if (event?.['detail-type'] !== 'UploadSessionAccepted') return undefined;
   const sessionId = (event.detail as { sessionId?: unknown } | undefined)?.sessionId;
-  return typeof sessionId === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(sessionId) ? sessionId : undefined;
+  return isId(sessionId) ? sessionId : undefined;
 }
 
 export function createSweeperHandler(deps: SweeperDeps) {

@@ -14,7 +14,7 @@ import {
   RuleViolationError,
   UnauthorizedError,
 } from '../core/errors';
-import { message } from '../core/messages';
+import { message, negotiateLanguage, type Language } from '../core/messages';
 import type { Observability } from './observability';
 
 export type ApiEvent = APIGatewayProxyEventV2;
@@ -49,14 +49,15 @@ function statusOf(error: AppError): number {
   return 400;
 }
 
-/** Maps any thrown value to a response; unknown errors become a 500 that reveals nothing. */
-export function errorResponse(error: unknown): ApiResult {
+/** Maps any thrown value to a response in `language`; unknown errors become a 500 that reveals nothing. */
+export function errorResponse(error: unknown, language: Language = 'en'): ApiResult {
   if (error instanceof AppError) {
-    const body = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
+    const details = error instanceof RuleViolationError ? { ...error.details, violations: error.violationsIn(language) } : error.details;
+    const body = { error: { code: error.code, message: error.messageIn(language), ...(details ? { details } : {}) } };
     const headers: Record<string, string> = error instanceof RateLimitedError ? { 'retry-after': String(error.retryAfterSeconds) } : {};
     return jsonResponse(statusOf(error), body, headers);
   }
-  return jsonResponse(500, { error: { code: 'INTERNAL', message: message('INTERNAL') } });
+  return jsonResponse(500, { error: { code: 'INTERNAL', message: message('INTERNAL', [], language) } });
 }
 
 /** Turns schema issues into details without echoing the input (it may be PHI or enormous). */
@@ -111,6 +112,11 @@ export function bearerToken(event: ApiEvent): string {
   return match[1]!;
 }
 
+/** The language the caller asked for (Accept-Language; API Gateway v2 lower-cases header names). */
+export function requestLanguage(event: ApiEvent): Language {
+  return negotiateLanguage(event.headers?.['accept-language']);
+}
+
 /** The caller's address as API Gateway saw it (never logged; hashed before it is stored). */
 export function sourceIp(event: ApiEvent): string {
   return event.requestContext?.http?.sourceIp ?? 'unknown';
@@ -130,7 +136,7 @@ export function httpRoute(route: string, observability: Observability, run: ApiH
       logger.info('request handled', { route, status: result.statusCode, ms: Math.round(performance.now() - started) });
       return result;
     } catch (error) {
-      const result = errorResponse(error);
+      const result = errorResponse(error, requestLanguage(event));
       if (result.statusCode === 400) observability.count('BadRequests');
       else if (result.statusCode === 401 || result.statusCode === 429) observability.count('AuthFailures');
       else if (result.statusCode === 422) observability.count('RuleViolations');

@@ -2,6 +2,7 @@
  * The AWS composition root: config, observability, SDK clients and use cases, each built once per
  * Lambda container on first use (never at import), for the entry files in ./entries.
  */
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher';
 import type { EventPublisher } from '../core/ports';
@@ -15,10 +16,20 @@ import { createObservability } from './observability';
 /** Built before the full config, so a bad configuration is still logged as JSON. */
 export const observability = once(() => createObservability({ logFormat: logFormatFromEnv() }));
 
+/**
+ * X-Ray subsegments for every SDK call, under the invocation's segment (the functions trace
+ * actively, lib/app-function.ts), so a slow request shows which DynamoDB or S3 call was slow.
+ * Only here: local mode and the tests build their clients untraced.
+ */
+const tracer = once(() => new Tracer({ serviceName: 'upload-portal' }));
+
 export const awsClients = once(() => {
   const config = appConfig();
   observability().setInstitution(config.institution.id);
-  return createAwsClients(config);
+  const clients = createAwsClients(config);
+  tracer().captureAWSv3Client(clients.dynamo);
+  tracer().captureAWSv3Client(clients.s3);
+  return clients;
 });
 
 export const apiDeps = once(() => createApiDeps(appConfig(), awsClients(), { observability: observability() }));
@@ -28,7 +39,7 @@ export const eventPublisher = once((): EventPublisher => {
   const config = appConfig();
   const eventBusName = config.eventBusName;
   return eventBusName
-    ? new EventBridgePublisher({ client: new EventBridgeClient({ region: config.region }), eventBusName, institutionId: config.institution.id })
+    ? new EventBridgePublisher({ client: tracer().captureAWSv3Client(new EventBridgeClient({ region: config.region })), eventBusName, institutionId: config.institution.id })
     : {
         // Only the sweeper may run without a bus: it never publishes.
         publish: () => Promise.reject(new ConfigError(['EVENT_BUS_NAME: required to publish session events'])),

@@ -41,6 +41,12 @@ describe('cdk synth with a bad institution file', () => {
     expect(result.stderr).toContain(`${result.file}: limits.maxSessionBytes: must be at most 10 GB`);
   });
 
+  it('refuses maxDicomFilesAtOnce the API cannot honour (over the files one request carries), naming the file and field', () => {
+    const result = synthWith('demo.json', { ...demo, limits: { ...demo.limits, maxDicomFilesAtOnce: 33 } });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(`${result.file}: limits.maxDicomFilesAtOnce: must be at most 32 (the files one upload request may carry)`);
+  });
+
   it('refuses a config without a contact, naming the file and contact', () => {
     const { contact: _omitted, ...withoutContact } = demo;
     const result = synthWith('demo.json', withoutContact);

@@ -1,7 +1,7 @@
 /**
  * The per-institution stack, synthesized once per institution file (bundling is the slow part;
- * CDK reuses identical bundles across stacks in one process). Asserts the properties DESIGN.md and
- * issue 5 ask for, not resource counts.
+ * CDK reuses identical bundles across stacks in one process). Asserts the properties that matter
+ * (DESIGN.md, the README's decisions), not resource counts.
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -292,7 +292,7 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
         const [file, exportName] = (fn.Properties.Handler as string).split('.');
         const bundle = path.join(assetDir, `${file}.mjs`);
         expect(existsSync(bundle), `${fid}: ${bundle}`).toBe(true);
-        // Issue 5's target: at most 1.5 MB minified, SDK clients included (bench:bundles reports the figures).
+        // At most 1.5 MB, for a quick cold start: minified, SDK clients included (bench:bundles reports the figures).
         // The delivery Lambda carries the DICOM encoder (dcmjs) and answers no request anyone waits for: 2 MB.
         const delivery = s().stack.delivery;
         const isDelivery = delivery !== undefined && fid === logicalId(s(), delivery.deliverer.function);

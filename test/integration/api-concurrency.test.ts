@@ -14,7 +14,8 @@ import { Sha256SecretHasher } from '../../lambdas/adapters/node-secret-hasher';
 import { S3UploadSigner } from '../../lambdas/adapters/s3-upload-signer';
 import { ConflictError } from '../../lambdas/core/errors';
 import type { ReservationStore } from '../../lambdas/core/ports';
-import { makeRequestUploads, MAX_RESERVATION_ATTEMPTS } from '../../lambdas/core/uploads';
+import { MAX_RESERVATION_ATTEMPTS } from '../../lambdas/core/limits';
+import { makeRequestUploads } from '../../lambdas/core/uploads';
 import { attachmentFile, dicomFile, startApi, testUid, type ApiHarness } from './helpers/api';
 
 let api: ApiHarness;

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys, type FileItem, type SessionItem } from '../../lambdas/adapters/table';
 import { objectKeyFor } from '../../lambdas/core/model';
-import { FIRST_HEADER_CHUNK } from '../../lambdas/core/inspect-object';
+import { FIRST_HEADER_CHUNK } from '../../lambdas/core/limits';
 import { S3ObjectReader } from '../../lambdas/adapters/s3-object-reader';
 import { en, type MessageCode } from '../../lambdas/core/messages';
 import {

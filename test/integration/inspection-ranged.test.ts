@@ -11,7 +11,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys, type FileItem } from '../../lambdas/adapters/table';
 import { S3ObjectReader } from '../../lambdas/adapters/s3-object-reader';
-import { FIRST_HEADER_CHUNK, judge } from '../../lambdas/core/inspect-object';
+import { judge } from '../../lambdas/core/inspect-object';
+import { FIRST_HEADER_CHUNK } from '../../lambdas/core/limits';
 import type { FileRecord } from '../../lambdas/core/model';
 import {
   corpusBytes,

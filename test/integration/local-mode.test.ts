@@ -1,5 +1,5 @@
 /**
- * Acceptance of local mode (issue 6): started as a child process exactly as `npm start` does
+ * Local mode end to end: started as a child process exactly as `npm start` does
  * (`npx tsx local/start.ts`, PORT=0, a temp DATA_DIR), then driven over HTTP only: redeem the
  * printed code, upload a multi-study session of real corpus files plus attachments to the
  * presigned URLs, complete it, read the manifest from the S3 emulator, issue a code with

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { InstitutionConfigError, limitsFor, parseInstitutionConfig, MAX_SESSION_BYTES } from '../../lambdas/core/institution';
+import { InstitutionConfigError, limitsFor, parseInstitutionConfig } from '../../lambdas/core/institution';
+import { MAX_FILES_PER_REQUEST, MAX_SESSION_BYTES } from '../../lambdas/core/limits';
 
 const demo = JSON.parse(readFileSync('institutions/demo.json', 'utf8'));
 const variant = (patch: (c: any) => void) => {
@@ -44,6 +45,12 @@ describe('institution config', () => {
     expect(message).toContain('limits.maxSessionBytes');
     expect(problemWith(variant((c) => (c.limits.maxSessionBytes = -1)))).toContain('limits.maxSessionBytes');
     expect(problemWith(variant((c) => (c.limits.maxSessionBytes = 1.5)))).toContain('limits.maxSessionBytes');
+  });
+  it('takes maxDicomFilesAtOnce up to the files one upload request carries, and refuses one more, naming the field', () => {
+    expect(parseInstitutionConfig(variant((c) => (c.limits.maxDicomFilesAtOnce = MAX_FILES_PER_REQUEST))).limits.maxDicomFilesAtOnce).toBe(32);
+    const message = problemWith(variant((c) => (c.limits.maxDicomFilesAtOnce = MAX_FILES_PER_REQUEST + 1)));
+    expect(message).toContain('institutions/x.json: limits.maxDicomFilesAtOnce: must be at most 32');
+    expect(problemWith(variant((c) => (c.limits.maxDicomFilesAtOnce = 0)))).toContain('limits.maxDicomFilesAtOnce');
   });
   it('names the field for a missing contact, a malformed origin, an unknown attachment type and unknown keys', () => {
     expect(problemWith(variant((c) => delete c.contact))).toContain('contact');

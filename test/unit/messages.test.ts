@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMessage, message, registerCatalog } from '../../lambdas/core/messages';
+import { formatMessage, message } from '../../lambdas/core/messages';
 
 describe('message catalog', () => {
   it('holds the exact rule texts from DESIGN.md', () => {
@@ -15,9 +15,8 @@ describe('message catalog', () => {
     expect(formatMessage('{0} and {1}', ['a', 'b'])).toBe('a and b');
     expect(formatMessage('{x}/{y}', { x: 1 })).toBe('1/{y}');
   });
-  it('falls back to English for keys another language lacks', () => {
-    registerCatalog('nl', { SESSION_SIZE_LIMIT: 'De totale bestandsgrootte overschrijdt de limiet' });
+  it('gives each language its own text', () => {
     expect(message('SESSION_SIZE_LIMIT', [], 'nl')).toBe('De totale bestandsgrootte overschrijdt de limiet');
-    expect(message('UNLINKED_ATTACHMENTS', [], 'nl')).toBe('Please add the following files to a study or remove them');
+    expect(message('UNLINKED_ATTACHMENTS', [], 'fr')).toBe('Veuillez ajouter les fichiers suivants à un examen ou les retirer');
   });
 });

@@ -155,10 +155,8 @@ describe('evaluateSelection', () => {
     });
   });
 
-  it('speaks another language when its catalog has the message, and English otherwise', async () => {
-    const { registerCatalog } = await import('../../lambdas/core/messages');
-    registerCatalog('de', { ATTACHMENT_WITHOUT_DICOM: 'Nicht-DICOM-Dateien nur zusammen mit mindestens einer DICOM-Datei' });
+  it('speaks the language asked for, from the one catalog', () => {
     const result = evaluateSelection([attachment()], limits(), 'de');
-    expect(result.violations[0]!.message).toBe('Nicht-DICOM-Dateien nur zusammen mit mindestens einer DICOM-Datei');
+    expect(result.violations[0]!.message).toBe('Sie können Nicht-DICOM-Dateien nur hochladen, wenn Sie auch mindestens eine DICOM-Datei hochladen');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { en as ruleEn, message } from '../../lambdas/core/messages';
-import { ruleCatalogs, setLanguage, t, uiCatalogs } from '../../web/src/i18n';
+import { catalogs, en as ruleEn, message } from '../../lambdas/core/messages';
+import { setLanguage, t, uiCatalogs } from '../../web/src/i18n';
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -18,7 +18,7 @@ describe('portal catalogs', () => {
   });
 
   it('nl, de and fr translate every rule and API message, keeping its placeholders', () => {
-    for (const [language, catalog] of Object.entries(ruleCatalogs)) {
+    for (const [language, catalog] of Object.entries(catalogs)) {
       for (const [code, english] of Object.entries(ruleEn)) {
         const text = catalog[code as keyof typeof ruleEn];
         expect(text, `${language}.${code} is missing`).toBeTypeOf('string');

@@ -1,10 +1,9 @@
 /**
- * The portal's UI text in English, Dutch, German and French. Rule and API messages come from the
- * shared catalog (lambdas/core/messages.ts): English exactly as DESIGN.md fixes it, and the other
- * languages registered here through registerCatalog, so the rule module speaks them too.
+ * The portal's UI text in English, Dutch, German and French. Rule and API messages, in the same
+ * languages, come from the shared catalog (lambdas/core/messages.ts), which the server answers from too.
  */
 import { signal } from '@preact/signals';
-import { formatMessage, registerCatalog, type Catalog, type Language } from '../../lambdas/core/messages';
+import { formatMessage, type Language } from '../../lambdas/core/messages';
 
 const en = {
   'app.title': 'Upload imaging studies',
@@ -492,123 +491,6 @@ const fr: UiCatalog = {
   'result.questions': 'Des questions ? Contactez {hospital}',
   'result.print': 'Imprimer ou enregistrer cette page',
 };
-
-/** Rule and API messages in the other languages; placeholders as in the English catalog. */
-export const ruleCatalogs: Record<Exclude<Language, 'en'>, Partial<Catalog>> = {
-  nl: {
-    DICOM_TRUNCATED: 'Het DICOM-bestand is onvolledig: het houdt op voordat de beeldgegevens eindigen.',
-    UNDECLARED_OBJECT: 'Er is een bestand aangekomen dat nooit voor deze upload was aangemeld.',
-    OBJECT_REPLACED: 'Het bestand is na de controle opnieuw geüpload met andere inhoud.',
-    SESSION_BUSY: 'Er wordt al een andere wijziging aan deze upload verwerkt. Probeer het opnieuw.',
-    COMPLETION_IN_PROGRESS: 'De upload wordt afgerond. Wacht even en probeer het opnieuw.',
-    NOTHING_TO_UPLOAD: 'Voeg minstens één DICOM-bestand toe voordat u de upload afrondt.',
-    ATTACHMENT_WITHOUT_DICOM: 'U kunt alleen niet-DICOM-bestanden uploaden als u ook minstens één DICOM-bestand uploadt',
-    SESSION_SIZE_LIMIT: 'De totale bestandsgrootte overschrijdt de limiet',
-    SESSION_SIZE_LIMIT_NEW_CODE: 'De totale bestandsgrootte overschrijdt de limiet. Verwijder onderzoeken, of vraag een nieuwe uploadcode aan voor de overige onderzoeken.',
-    STUDY_SIZE_LIMIT: 'Eén onderzoek is groter dan de limiet van {0} voor deze uploadcode. Het kan alleen worden geüpload als het ziekenhuis grotere onderzoeken toestaat voor deze code.',
-    UNLINKED_ATTACHMENTS: 'Voeg de volgende bestanden toe aan een onderzoek of verwijder ze',
-    ATTACHMENT_LIMIT: "Momenteel '{x}' niet-DICOM-bestanden toegevoegd. Door deze toe te voegen wordt het maximum van {max} niet-DICOM-bestanden per onderzoek overschreden.",
-    DICOM_BATCH_LIMIT: 'Er kunnen maximaal {0} DICOM-bestanden tegelijk worden geüpload.',
-    ADD_SELECTED_TO_STUDY: '{0} geselecteerde bestanden aan onderzoek toevoegen',
-    ATTACHMENT_TYPE_NOT_ALLOWED: 'Dit type bestand kan niet worden geüpload. Toegestane niet-DICOM-bestanden: {0}.',
-    ATTACHMENT_TOO_LARGE: 'Een niet-DICOM-bestand mag hoogstens {0} zijn.',
-    DUPLICATE_SOP_INSTANCE: 'Dit DICOM-beeld is al aan de upload toegevoegd.',
-    ATTACHMENT_STUDY_UNKNOWN: 'Het onderzoek waaraan dit bestand is gekoppeld, maakt geen deel uit van de upload.',
-    NOT_DICOM: 'Het bestand is geen leesbaar DICOM-bestand.',
-    DICOMDIR_NOT_ALLOWED: 'Een DICOMDIR is een index van een cd of dvd, geen beeld, en wordt niet geüpload.',
-    STUDY_MISMATCH: 'Het bestand hoort bij een ander onderzoek dan het onderzoek waaraan het is toegevoegd.',
-    SOP_MISMATCH: 'Het bestand is een ander DICOM-beeld dan het beeld dat was opgegeven.',
-    SIZE_MISMATCH: 'Het geüploade bestand heeft een andere grootte dan opgegeven.',
-    ATTACHMENT_TYPE_MISMATCH: 'Het geüploade bestand is geen toegestaan type (PDF, JPEG of PNG).',
-    FILE_MISSING: 'Het bestand was opgegeven maar is nooit aangekomen.',
-    INVALID_REQUEST: 'Het verzoek is ongeldig.',
-    INVALID_CODE: 'Deze uploadcode is niet geldig. Misschien is hij verkeerd getypt, al gebruikt, verlopen of ingetrokken. Neem contact op met het ziekenhuis.',
-    UNAUTHORIZED: 'Uw sessie is beëindigd of ongeldig. Voer uw uploadcode opnieuw in.',
-    NOT_FOUND: 'Niet gevonden.',
-    RATE_LIMITED: 'Te veel pogingen. Wacht een paar minuten en probeer het opnieuw.',
-    SESSION_NOT_OPEN: 'Deze upload kan niet meer worden gewijzigd.',
-    FILES_PENDING: 'Sommige bestanden zijn nog niet aangekomen of nog niet gecontroleerd.',
-    CONSENT_REQUIRED: 'Ga akkoord met het privacybeleid en geef toestemming voordat u uploadt.',
-    SESSION_REJECTED: 'De upload is geweigerd.',
-    INTERNAL: 'Er is bij ons iets misgegaan. Probeer het later opnieuw.',
-  },
-  de: {
-    DICOM_TRUNCATED: 'Die DICOM-Datei ist unvollständig: Sie endet vor dem Ende ihrer Bilddaten.',
-    UNDECLARED_OBJECT: 'Es ist eine Datei angekommen, die für diesen Upload nie angemeldet wurde.',
-    OBJECT_REPLACED: 'Die Datei wurde nach der Prüfung mit anderem Inhalt erneut hochgeladen.',
-    SESSION_BUSY: 'Eine andere Änderung an diesem Upload wird gerade verarbeitet. Bitte versuchen Sie es erneut.',
-    COMPLETION_IN_PROGRESS: 'Der Upload wird abgeschlossen. Bitte warten Sie einen Moment und versuchen Sie es erneut.',
-    NOTHING_TO_UPLOAD: 'Fügen Sie mindestens eine DICOM-Datei hinzu, bevor Sie den Upload abschließen.',
-    ATTACHMENT_WITHOUT_DICOM: 'Sie können Nicht-DICOM-Dateien nur hochladen, wenn Sie auch mindestens eine DICOM-Datei hochladen',
-    SESSION_SIZE_LIMIT: 'Die Gesamtgröße der Dateien überschreitet die Grenze',
-    SESSION_SIZE_LIMIT_NEW_CODE: 'Die Gesamtgröße der Dateien überschreitet die Grenze. Entfernen Sie Untersuchungen oder fordern Sie für die übrigen Untersuchungen einen neuen Upload-Code an.',
-    STUDY_SIZE_LIMIT: 'Eine einzelne Untersuchung ist größer als die Grenze von {0} für diesen Upload-Code. Sie kann nur hochgeladen werden, wenn das Krankenhaus für diesen Code größere Untersuchungen erlaubt.',
-    UNLINKED_ATTACHMENTS: 'Bitte fügen Sie die folgenden Dateien einer Untersuchung hinzu oder entfernen Sie sie',
-    ATTACHMENT_LIMIT: "Derzeit '{x}' Nicht-DICOM-Dateien hinzugefügt. Damit würde das Maximum von {max} Nicht-DICOM-Dateien pro Untersuchung überschritten.",
-    DICOM_BATCH_LIMIT: 'Es können höchstens {0} DICOM-Dateien gleichzeitig hochgeladen werden.',
-    ADD_SELECTED_TO_STUDY: '{0} ausgewählte Dateien einer Untersuchung hinzufügen',
-    ATTACHMENT_TYPE_NOT_ALLOWED: 'Dieser Dateityp kann nicht hochgeladen werden. Erlaubte Nicht-DICOM-Dateien: {0}.',
-    ATTACHMENT_TOO_LARGE: 'Eine Nicht-DICOM-Datei darf höchstens {0} groß sein.',
-    DUPLICATE_SOP_INSTANCE: 'Dieses DICOM-Bild wurde dem Upload bereits hinzugefügt.',
-    ATTACHMENT_STUDY_UNKNOWN: 'Die Untersuchung, mit der diese Datei verknüpft ist, gehört nicht zum Upload.',
-    NOT_DICOM: 'Die Datei ist keine lesbare DICOM-Datei.',
-    DICOMDIR_NOT_ALLOWED: 'Ein DICOMDIR ist das Verzeichnis einer CD oder DVD, kein Bild, und wird nicht hochgeladen.',
-    STUDY_MISMATCH: 'Die Datei gehört zu einer anderen Untersuchung als der, der sie hinzugefügt wurde.',
-    SOP_MISMATCH: 'Die Datei ist ein anderes DICOM-Bild als das angegebene.',
-    SIZE_MISMATCH: 'Die hochgeladene Datei hat eine andere Größe als angegeben.',
-    ATTACHMENT_TYPE_MISMATCH: 'Die hochgeladene Datei hat keinen erlaubten Typ (PDF, JPEG oder PNG).',
-    FILE_MISSING: 'Die Datei wurde angegeben, ist aber nie angekommen.',
-    INVALID_REQUEST: 'Die Anfrage ist ungültig.',
-    INVALID_CODE: 'Dieser Upload-Code ist ungültig. Er ist vielleicht falsch eingegeben, bereits verwendet, abgelaufen oder widerrufen. Bitte wenden Sie sich an das Krankenhaus.',
-    UNAUTHORIZED: 'Ihre Sitzung ist beendet oder ungültig. Geben Sie Ihren Upload-Code erneut ein.',
-    NOT_FOUND: 'Nicht gefunden.',
-    RATE_LIMITED: 'Zu viele Versuche. Bitte warten Sie einige Minuten und versuchen Sie es erneut.',
-    SESSION_NOT_OPEN: 'Dieser Upload kann nicht mehr geändert werden.',
-    FILES_PENDING: 'Einige Dateien sind noch nicht angekommen oder noch nicht geprüft.',
-    CONSENT_REQUIRED: 'Bitte akzeptieren Sie die Datenschutzerklärung und geben Sie Ihre Einwilligung, bevor Sie hochladen.',
-    SESSION_REJECTED: 'Der Upload wurde abgelehnt.',
-    INTERNAL: 'Bei uns ist etwas schiefgelaufen. Bitte versuchen Sie es später erneut.',
-  },
-  fr: {
-    DICOM_TRUNCATED: 'Le fichier DICOM est incomplet : il se termine avant la fin de ses données d’image.',
-    UNDECLARED_OBJECT: 'Un fichier est arrivé sans avoir été annoncé pour cet envoi.',
-    OBJECT_REPLACED: 'Le fichier a été renvoyé avec un contenu différent après sa vérification.',
-    SESSION_BUSY: 'Une autre modification de cet envoi est en cours. Veuillez réessayer.',
-    COMPLETION_IN_PROGRESS: 'L’envoi est en cours de finalisation. Veuillez patienter un instant et réessayer.',
-    NOTHING_TO_UPLOAD: 'Ajoutez au moins un fichier DICOM avant de terminer l’envoi.',
-    ATTACHMENT_WITHOUT_DICOM: 'Vous ne pouvez envoyer des fichiers non DICOM que si vous envoyez aussi au moins un fichier DICOM',
-    SESSION_SIZE_LIMIT: 'La taille totale des fichiers dépasse la limite',
-    SESSION_SIZE_LIMIT_NEW_CODE: 'La taille totale des fichiers dépasse la limite. Retirez des examens, ou demandez un nouveau code d’envoi pour les examens restants.',
-    STUDY_SIZE_LIMIT: 'Un examen dépasse à lui seul la limite de {0} de ce code d’envoi. Il ne peut être envoyé que si l’hôpital autorise des examens plus volumineux pour ce code.',
-    UNLINKED_ATTACHMENTS: 'Veuillez ajouter les fichiers suivants à un examen ou les retirer',
-    ATTACHMENT_LIMIT: "Actuellement '{x}' fichiers non DICOM ajoutés. Les ajouter dépasserait le maximum de {max} fichiers non DICOM par examen.",
-    DICOM_BATCH_LIMIT: 'Au plus {0} fichiers DICOM peuvent être envoyés à la fois.',
-    ADD_SELECTED_TO_STUDY: 'Ajouter les {0} fichiers sélectionnés à l’examen',
-    ATTACHMENT_TYPE_NOT_ALLOWED: 'Ce type de fichier ne peut pas être envoyé. Fichiers non DICOM autorisés : {0}.',
-    ATTACHMENT_TOO_LARGE: 'Un fichier non DICOM ne doit pas dépasser {0}.',
-    DUPLICATE_SOP_INSTANCE: 'Cette image DICOM a déjà été ajoutée à l’envoi.',
-    ATTACHMENT_STUDY_UNKNOWN: 'L’examen auquel ce fichier est lié ne fait pas partie de l’envoi.',
-    NOT_DICOM: 'Le fichier n’est pas un fichier DICOM lisible.',
-    DICOMDIR_NOT_ALLOWED: 'Un DICOMDIR est l’index d’un CD ou DVD, pas une image, et n’est pas envoyé.',
-    STUDY_MISMATCH: 'Le fichier appartient à un autre examen que celui auquel il a été ajouté.',
-    SOP_MISMATCH: 'Le fichier est une autre image DICOM que celle déclarée.',
-    SIZE_MISMATCH: 'Le fichier envoyé n’a pas la taille déclarée.',
-    ATTACHMENT_TYPE_MISMATCH: 'Le fichier envoyé n’est pas d’un type autorisé (PDF, JPEG ou PNG).',
-    FILE_MISSING: 'Le fichier a été déclaré mais n’est jamais arrivé.',
-    INVALID_REQUEST: 'La requête n’est pas valide.',
-    INVALID_CODE: 'Ce code d’envoi n’est pas valide. Il est peut-être mal saisi, déjà utilisé, expiré ou révoqué. Veuillez contacter l’hôpital.',
-    UNAUTHORIZED: 'Votre session est terminée ou n’est pas valide. Saisissez à nouveau votre code d’envoi.',
-    NOT_FOUND: 'Introuvable.',
-    RATE_LIMITED: 'Trop de tentatives. Veuillez patienter quelques minutes et réessayer.',
-    SESSION_NOT_OPEN: 'Cet envoi ne peut plus être modifié.',
-    FILES_PENDING: 'Certains fichiers ne sont pas encore arrivés ou pas encore vérifiés.',
-    CONSENT_REQUIRED: 'Veuillez accepter la politique de confidentialité et donner votre consentement avant l’envoi.',
-    SESSION_REJECTED: 'L’envoi a été refusé.',
-    INTERNAL: 'Une erreur s’est produite de notre côté. Veuillez réessayer plus tard.',
-  },
-};
-
-for (const [language, catalog] of Object.entries(ruleCatalogs)) registerCatalog(language as Language, catalog);
 
 export const uiCatalogs: Record<Language, UiCatalog> = { en, nl, de, fr };
 

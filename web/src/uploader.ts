@@ -4,6 +4,7 @@
  * new URL when one expired, reports progress per study, and can be cancelled. Declared files that
  * never finished are removed again, so their reservations are released.
  */
+import { MAX_FILES_PER_REQUEST } from '../../lambdas/core/limits';
 import { ApiError, type ApiClient, type UploadGrant, type UploadRequestFile } from './api';
 
 export interface UploadJob extends UploadRequestFile {
@@ -59,8 +60,6 @@ export class UploadFailedError extends Error {
 /** Batches of granted URLs kept ahead of the transfers (see UploadManager.take). */
 const GRANTED_AHEAD_BATCHES = 2;
 
-/** The API's cap on files per upload request (lambdas/core/uploads.ts MAX_FILES_PER_REQUEST). */
-export const MAX_FILES_PER_REQUEST = 32;
 
 /** Splits jobs into upload requests: per study, ≤ max DICOM files each; attachments ride with their study's first request. */
 export function planBatches(jobs: readonly UploadJob[], maxDicomFilesAtOnce: number): UploadJob[][] {

@@ -5,5 +5,5 @@
 export type { CompleteHeader, HeaderFields, HeaderResult, NeedMoreBytes, NumericField, SniffedKind } from './types';
 export { InvalidDicomError, type InvalidDicomReason } from './invalid-dicom-error';
 export { readDicomHeader } from './read-dicom-header';
-export { MAX_HEADER_BYTES, readHeaderFrom, type RangeReader } from './read-header-from';
+export { readHeaderFrom, type RangeReader } from './read-header-from';
 export { sniffKind } from './sniff-kind';

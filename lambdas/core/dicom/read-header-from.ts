@@ -1,11 +1,10 @@
+import { MAX_HEADER_BYTES } from '../limits';
 import { InvalidDicomError } from './invalid-dicom-error';
 import { readDicomHeader } from './read-dicom-header';
 import type { CompleteHeader } from './types';
 
 export type RangeReader = (start: number, endExclusive: number) => Promise<Uint8Array>;
 
-/** Real headers end within a few MB (DICOMDIRs included); a length field asking for more is corrupt or hostile. */
-export const MAX_HEADER_BYTES = 64 * 1024 * 1024;
 
 /**
  * Reads a header through ranged reads: `firstChunk` bytes first, then more only when readDicomHeader asks, rounded up
