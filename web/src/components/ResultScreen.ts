@@ -3,7 +3,7 @@
  * and a layout that prints. Rejected: each reason, per file where there is one.
  */
 import { Fragment, h } from 'preact';
-import { formatBytes, message, type MessageCode } from '../../../lambdas/core/messages';
+import { formatBytes, hasParameters, message, MESSAGE_CODES, type MessageCode } from '../../../lambdas/core/messages';
 import type { SessionState } from '../api';
 import { countsText, shortReference, studyLabel } from '../format';
 import { currentLanguage, t } from '../i18n';
@@ -13,7 +13,7 @@ import { ContactLinks } from './SelectScreen';
 import { StudyState } from './StudyCard';
 
 /** Reasons whose text has no parameters are shown in the user's language; others as the server wrote them. */
-const translatable = new Set<string>(['NOT_DICOM', 'DICOM_TRUNCATED', 'UNDECLARED_OBJECT', 'OBJECT_REPLACED', 'DICOMDIR_NOT_ALLOWED', 'STUDY_MISMATCH', 'SOP_MISMATCH', 'SIZE_MISMATCH', 'ATTACHMENT_TYPE_MISMATCH', 'FILE_MISSING', 'ATTACHMENT_WITHOUT_DICOM', 'UNLINKED_ATTACHMENTS', 'DUPLICATE_SOP_INSTANCE', 'SESSION_SIZE_LIMIT', 'SESSION_SIZE_LIMIT_NEW_CODE', 'ATTACHMENT_STUDY_UNKNOWN']);
+const translatable = new Set<string>(MESSAGE_CODES.filter((code) => !hasParameters(code)));
 
 export function ResultScreen() {
   const result = s.result.value!;
