@@ -90,6 +90,15 @@ describe('rules at their boundaries', () => {
     await accepted(s, [dicomFile(testUid(), 100), attachmentFile(undefined, 100)]);
   });
 
+  it('ATTACHMENT_WITHOUT_DICOM wins over ATTACHMENT_STUDY_UNKNOWN when the session and the batch hold no DICOM', async () => {
+    const s = await session();
+    await refused(s, [attachmentFile(testUid(), 100)], 'ATTACHMENT_WITHOUT_DICOM', message('ATTACHMENT_WITHOUT_DICOM'));
+    const [dicom] = await accepted(s, [dicomFile(testUid(), 100)]);
+    await refused(s, [attachmentFile(testUid(), 50)], 'ATTACHMENT_STUDY_UNKNOWN', message('ATTACHMENT_STUDY_UNKNOWN'));
+    expect((await api.removeFile(s.sessionId, s.token, dicom!.fileId)).status).toBe(204);
+    await refused(s, [attachmentFile(testUid(), 50)], 'ATTACHMENT_WITHOUT_DICOM', message('ATTACHMENT_WITHOUT_DICOM'));
+  });
+
   it('UNLINKED_ATTACHMENTS: with one study an attachment is linked to it; with two it must name one', async () => {
     const s = await session();
     const first = testUid();

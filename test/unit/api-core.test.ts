@@ -151,6 +151,22 @@ describe('upload planning', () => {
     expect(plan).toMatchObject({ bytes: 350, dicomFiles: 1, attachments: 1 });
   });
 
+  it('answers ATTACHMENT_WITHOUT_DICOM for an attachment naming a study when no DICOM is declared; ATTACHMENT_STUDY_UNKNOWN once one is', () => {
+    const alone = [{ clientId: 'a', name: 'report.pdf', size: 10, kind: 'attachment' as const, studyInstanceUid: '9.9' }];
+    const codesOf = (run: () => unknown) => {
+      try {
+        run();
+      } catch (error) {
+        return (error as RuleViolationError).violations.map((v) => v.code);
+      }
+      return [];
+    };
+    expect(codesOf(() => planReservation(state(), alone, ids, new Date()))).toEqual(['ATTACHMENT_WITHOUT_DICOM']);
+    const stored = { sessionId: 'S', fileId: 'F0', clientId: 'x', name: 'x', kind: 'dicom' as const, size: 9, studyInstanceUid: '1.2', sopInstanceUid: '1.2.9', objectKey: 'k', createdAt: '', status: 'RESERVED' as const };
+    expect(codesOf(() => planReservation(state([stored]), alone, ids, new Date()))).toEqual(['ATTACHMENT_STUDY_UNKNOWN']);
+    expect(codesOf(() => planReservation(state([{ ...stored, status: 'REMOVED' }]), alone, ids, new Date()))).toEqual(['ATTACHMENT_WITHOUT_DICOM']);
+  });
+
   it('counts stored files but not removed ones', () => {
     const stored = { sessionId: 'S', fileId: 'F0', clientId: 'x', name: 'x', kind: 'dicom' as const, size: 900, studyInstanceUid: '1.2', sopInstanceUid: '1.2.9', objectKey: 'k', createdAt: '' };
     const batch = [{ clientId: 'd', name: 'd', size: 101, kind: 'dicom' as const, studyInstanceUid: '1.3', sopInstanceUid: '1.3.1' }];
