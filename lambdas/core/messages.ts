@@ -32,6 +32,7 @@ export const en = {
   OBJECT_REPLACED: 'The file was uploaded again with different content after it was checked.',
   // API errors.
   INVALID_REQUEST: 'The request is not valid.',
+  UNSUPPORTED_MEDIA_TYPE: 'The request body must be sent as JSON (Content-Type: application/json).',
   INVALID_CODE: 'This upload code is not valid. It may be mistyped, used, expired or revoked. Please contact the hospital.',
   UNAUTHORIZED: 'Your session has ended or is not valid. Enter your upload code again.',
   NOT_FOUND: 'Not found.',
