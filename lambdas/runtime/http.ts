@@ -16,6 +16,7 @@ import {
   UnsupportedMediaTypeError,
 } from '../core/errors';
 import { message } from '../core/messages';
+import { SECURITY_HEADERS } from '../core/security-headers';
 import type { Observability } from './observability';
 
 export type ApiEvent = APIGatewayProxyEventV2;
@@ -28,7 +29,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 const baseHeaders = {
   'content-type': 'application/json; charset=utf-8',
   'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
+  ...SECURITY_HEADERS,
 };
 
 export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult {
@@ -36,7 +37,7 @@ export function jsonResponse(statusCode: number, body: unknown, headers: Record<
 }
 
 export function noContent(): ApiResult {
-  return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
+  return { statusCode: 204, headers: { 'cache-control': 'no-store', ...SECURITY_HEADERS } };
 }
 
 function statusOf(error: AppError): number {

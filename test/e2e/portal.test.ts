@@ -61,11 +61,16 @@ afterAll(async () => {
 });
 
 const pageErrors: string[] = [];
+/** Chromium reports what the Content-Security-Policy blocked on the console. */
+const cspViolations: string[] = [];
 
 async function newPage(): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
   return page;
 }
 
@@ -482,7 +487,8 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
     await page.context().close();
   });
 
-  it('no script errors on any page', () => {
+  it('no script errors and nothing blocked by the Content-Security-Policy on any page', () => {
     expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { GetObjectCommand, GetObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
@@ -142,6 +143,18 @@ function runCli(args: string[]): Promise<{ status: number | null; stdout: string
   });
 }
 
+/** A POST on a connection of its own: the server closes it after a 413, which must not cut a pooled one. */
+function postOnOwnConnection(url: string, body: Buffer): Promise<{ status: number; headers: Record<string, string> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string> });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 let dataDir: string;
 let running: Started | undefined;
 
@@ -186,6 +199,42 @@ describe('local mode, end to end over HTTP', () => {
     token = redeemed.json.token;
     expect(sessionId).toBeTruthy();
     expect(token).toBeTruthy();
+  });
+
+  it('sends nosniff and Referrer-Policy on every response, and the portal a strict CSP its built page keeps to', async () => {
+    const info = JSON.parse(readFileSync(join(dataDir, 'local.json'), 'utf8')) as Record<string, string>;
+    const page = await fetch(`${running!.portalUrl}/`);
+    const html = await page.text();
+    const asset = /<script[^>]+src="([^"]+)"/.exec(html)?.[1];
+    expect(asset, 'the built page loads its script from a file').toBeTruthy();
+    // No inline script or style in the built page: the CSP below would block them.
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+    expect(html).not.toMatch(/<style|\sstyle=/);
+    const portal = [page, await fetch(`${running!.portalUrl}${asset}`), await fetch(`${running!.portalUrl}/config.json`), await fetch(`${running!.portalUrl}/missing.js`), await fetch(`${running!.portalUrl}/`, { method: 'POST' })];
+    expect(portal.map((r) => r.status)).toEqual([200, 200, 200, 404, 405]);
+    for (const response of portal) {
+      const csp = response.headers.get('content-security-policy') ?? '';
+      expect(csp, response.url).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("script-src 'self';");
+      expect(csp).toContain("style-src 'self';");
+      expect(csp).toContain(`connect-src 'self' ${info.s3Endpoint};`);
+      expect(csp).not.toContain('unsafe');
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+    }
+
+    const apiCalls = [
+      await fetch(`${running!.apiUrl}/sessions/${sessionId}`, { headers: { authorization: `bearer ${token}` } }),
+      await fetch(`${running!.apiUrl}/no-such-route`),
+      await fetch(`${running!.apiUrl}/sessions`, { method: 'POST', body: JSON.stringify({ uploadCode: 'ZZZZ-ZZZZ-ZZZZ-ZZZZ' }), headers: { 'content-type': 'text/plain' } }),
+    ];
+    expect(apiCalls.map((r) => r.status)).toEqual([200, 404, 415]);
+    expect(((await apiCalls[2]!.json()) as { error: { code: string } }).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const tooLarge = await postOnOwnConnection(`${running!.apiUrl}/sessions`, Buffer.alloc(10 * 1024 * 1024 + 1, 0x20));
+    expect(tooLarge.status).toBe(413);
+    for (const headers of [...[...portal, ...apiCalls].map((r) => Object.fromEntries(r.headers)), tooLarge.headers]) {
+      expect(headers['x-content-type-options'], JSON.stringify(headers)).toBe('nosniff');
+      expect(headers['referrer-policy'], JSON.stringify(headers)).toBe('no-referrer');
+    }
   });
 
   it('uploads three studies of real DICOM files plus a PDF and a PNG, and completes ACCEPTED with a correct manifest', async () => {
