@@ -22,6 +22,8 @@ export const en = {
   // Inspection verdicts (a reason per file).
   NOT_DICOM: 'The file is not a readable DICOM file.',
   DICOMDIR_NOT_ALLOWED: 'A DICOMDIR is an index of a CD or DVD, not an image, and is not uploaded.',
+  EXECUTABLE_PREAMBLE: 'The file contains a hidden program at its start and is not accepted. Export the images again from the imaging software or CD.',
+  NOT_PART10: 'The file holds DICOM data without the DICOM file header and is not accepted. Export the images again as DICOM files from the imaging software or CD.',
   STUDY_MISMATCH: 'The file belongs to a different study than the one it was added to.',
   SOP_MISMATCH: 'The file is a different DICOM image than the one that was declared.',
   SIZE_MISMATCH: 'The uploaded file has a different size than the one that was declared.',

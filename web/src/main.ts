@@ -10,7 +10,7 @@ import { h, icon, type Attrs, type Child } from './dom';
 import { detectLanguage, languages, setLanguage, t, currentLanguage, type UiKey } from './i18n';
 import { HeaderScanner } from './scanner';
 import type { ScanResult } from './scan';
-import { Selection, formatDicomDate, formatPersonName, type Evaluation, type SelectedItem, type StudySummary } from './selection';
+import { Selection, formatDicomDate, formatPersonName, type Evaluation, type SelectedItem, type SkipReason, type StudySummary } from './selection';
 import { UploadCancelledError, UploadFailedError, UploadManager, xhrTransfer, type UploadJob, type UploadProgress } from './uploader';
 import { entryBlob } from './zip';
 import { collectDropped, type PickedFile } from './picking';
@@ -597,7 +597,7 @@ function panelSelect(scanning: boolean): HTMLElement {
           h(
             'ul',
             {},
-            skipped.slice(0, 100).map((s) => h('li', {}, h('span', { class: 'file-name' }, s.path), ' — ', t(`skipped.${s.reason}` as UiKey))),
+            skipped.slice(0, 100).map((s) => h('li', {}, h('span', { class: 'file-name' }, s.path), ' — ', skipText(s.reason))),
             skipped.length > 100 ? h('li', {}, t('skipped.more', { count: skipped.length - 100 })) : null,
           ),
         )
@@ -978,9 +978,13 @@ function resultScreen(): HTMLElement {
   );
 }
 
+function skipText(reason: SkipReason): string {
+  return reason === 'EXECUTABLE_PREAMBLE' || reason === 'NOT_PART10' ? message(reason, [], currentLanguage()) : t(`skipped.${reason}` as UiKey);
+}
+
 /** Reasons whose text has no parameters can be shown in the user's language; others as the server wrote them. */
 const messageCodes: Record<string, true> = Object.fromEntries(
-  ['NOT_DICOM', 'DICOM_TRUNCATED', 'UNDECLARED_OBJECT', 'OBJECT_REPLACED', 'DICOMDIR_NOT_ALLOWED', 'STUDY_MISMATCH', 'SOP_MISMATCH', 'SIZE_MISMATCH', 'ATTACHMENT_TYPE_MISMATCH', 'FILE_MISSING', 'ATTACHMENT_WITHOUT_DICOM', 'UNLINKED_ATTACHMENTS', 'DUPLICATE_SOP_INSTANCE', 'SESSION_SIZE_LIMIT', 'SESSION_SIZE_LIMIT_NEW_CODE', 'ATTACHMENT_STUDY_UNKNOWN'].map((c) => [c, true]),
+  ['NOT_DICOM', 'NOT_PART10', 'EXECUTABLE_PREAMBLE', 'DICOM_TRUNCATED', 'UNDECLARED_OBJECT', 'OBJECT_REPLACED', 'DICOMDIR_NOT_ALLOWED', 'STUDY_MISMATCH', 'SOP_MISMATCH', 'SIZE_MISMATCH', 'ATTACHMENT_TYPE_MISMATCH', 'FILE_MISSING', 'ATTACHMENT_WITHOUT_DICOM', 'UNLINKED_ATTACHMENTS', 'DUPLICATE_SOP_INSTANCE', 'SESSION_SIZE_LIMIT', 'SESSION_SIZE_LIMIT_NEW_CODE', 'ATTACHMENT_STUDY_UNKNOWN'].map((c) => [c, true]),
 );
 
 // Files dropped outside the drop zone must not make the browser navigate away from the session.
