@@ -20,6 +20,8 @@ import { createRequestUploadsHandler } from '../lambdas/handlers/request-uploads
 import { createRemoveFileHandler } from '../lambdas/handlers/remove-file';
 import { createCompleteSessionHandler } from '../lambdas/handlers/complete-session';
 import { createIssueUploadCodeHandler } from '../lambdas/handlers/issue-upload-code';
+import { createListUploadCodesHandler } from '../lambdas/handlers/list-upload-codes';
+import { createRevokeUploadCodeHandler } from '../lambdas/handlers/revoke-upload-code';
 import { createInspectorHandler } from '../lambdas/handlers/inspector';
 import { createSweeperHandler, type SweeperEvent } from '../lambdas/handlers/sweeper';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators';
@@ -120,6 +122,8 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
       RemoveFile: createRemoveFileHandler(api),
       CompleteSession: createCompleteSessionHandler({ authorize: inspection.authorize, completeSession: inspection.completeSession, observability }),
       IssueUploadCode: createIssueUploadCodeHandler(api),
+      ListUploadCodes: createListUploadCodesHandler(api),
+      RevokeUploadCode: createRevokeUploadCodeHandler(api),
     },
     inspector: createInspectorHandler({ inspectObject: inspection.inspectObject, observability }),
     async sweep() {

@@ -40,6 +40,7 @@ export const en = {
   NOT_FOUND: 'Not found.',
   RATE_LIMITED: 'Too many attempts. Please wait a few minutes and try again.',
   SESSION_NOT_OPEN: 'This upload can no longer be changed.',
+  SESSION_REVOKED: 'The hospital has withdrawn this upload code. The upload was stopped and the files sent were deleted. Please contact the hospital.',
   SESSION_BUSY: 'Another change to this upload is in progress. Please try again.',
   FILES_PENDING: 'Some files have not arrived or have not been checked yet.',
   CONSENT_REQUIRED: 'Please accept the privacy policy and give consent before uploading.',

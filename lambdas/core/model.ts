@@ -87,6 +87,8 @@ export interface SessionRecord {
   eventPublishedAt?: string;
   /** ACCEPTED, and its files still await the `accepted` retention tag (core/apply-retention.ts). */
   retentionDueSince?: string;
+  /** Set when the hospital revoked the code while this session was OPEN (the session then EXPIRED). */
+  revokedAt?: string;
 }
 
 /** Per-study totals of the files not removed, and the uploader's comment once completed. */

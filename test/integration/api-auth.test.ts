@@ -132,7 +132,7 @@ describe('upload codes', () => {
     expect(usedAgain.body).toEqual(invalidCode);
 
     const revoked = await api.issueCode();
-    await api.deps.revokeUploadCode(revoked);
+    await api.deps.revokeUploadCode({ code: revoked });
     expect((await redeem(revoked, ip)).body).toEqual(invalidCode);
   });
 

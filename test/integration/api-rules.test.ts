@@ -221,15 +221,15 @@ describe('closed sessions', () => {
     const code = await api.issueCode();
     const s = await api.openSession(code);
     const [upload] = await accepted(s, [dicomFile(testUid(), 10)]);
-    expect(await api.deps.revokeUploadCode(code)).toEqual({ revoked: true });
+    expect(await api.deps.revokeUploadCode({ code })).toEqual({ revoked: 1, sessionsEnded: 1, objectsDeleted: 0 });
     const res = await api.requestUploads(s.sessionId, s.token, [dicomFile(testUid(), 10)]);
     expect(res.status).toBe(409);
-    expect(res.body.error).toEqual({ code: 'SESSION_NOT_OPEN', message: message('SESSION_NOT_OPEN') });
+    expect(res.body.error).toEqual({ code: 'SESSION_REVOKED', message: message('SESSION_REVOKED') });
     expect((await api.removeFile(s.sessionId, s.token, upload!.fileId)).status).toBe(409);
     expect((await api.getSession(s.sessionId, s.token)).body.status).toBe('EXPIRED');
     const again = await api.invoke({ method: 'POST', path: '/sessions', body: { uploadCode: code }, sourceIp: '198.51.100.77' });
     expect(again.status).toBe(401);
-    expect(await api.deps.revokeUploadCode('0000-0000-0000-0000')).toEqual({ revoked: false });
+    await expect(api.deps.revokeUploadCode({ code: '0000-0000-0000-0000' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('a session past its expiry is EXPIRED: uploads are 409', async () => {

@@ -155,6 +155,12 @@ function postOnOwnConnection(url: string, body: Buffer): Promise<{ status: numbe
   });
 }
 
+/**
+ * After a blocking spawnSync, lets the event loop see the server closing idle keep-alive sockets
+ * (5 s), so fetch does not reuse one the server already closed ("other side closed").
+ */
+const letPooledSocketsClose = () => new Promise((r) => setTimeout(r, 100));
+
 let dataDir: string;
 let running: Started | undefined;
 
@@ -349,6 +355,7 @@ describe('local mode, end to end over HTTP', () => {
   it('issues a usable code with `npm run codes -- create` against local mode', async () => {
     const cli = await runCli(['create', '--institution', 'demo', '--days', '3', '--max-gb', '1', '--reference', 'REF-42', '--data-dir', dataDir]);
     expect(cli.status, cli.stderr).toBe(0);
+    await letPooledSocketsClose();
     cliCode = /^Upload code: (\S+)$/m.exec(cli.stdout)?.[1] ?? '';
     expect(cliCode).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4})+$/);
     expect(cliCode).not.toBe(running!.uploadCode);
@@ -363,6 +370,34 @@ describe('local mode, end to end over HTTP', () => {
     expect(wrongInstitution.status).not.toBe(0);
     expect(wrongInstitution.stderr).toMatch(/institution "demo"/);
   });
+
+  it('lists codes and revokes one with `npm run codes -- list | revoke`; the uploader is told plainly', async () => {
+    const codes = (...args: string[]) => spawnSync('npm', ['run', '--silent', 'codes', '--', ...args, '--institution', 'demo', '--data-dir', dataDir], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const issued = codes('create', '--reference', 'REF-REVOKE-CLI');
+    expect(issued.status, issued.stderr).toBe(0);
+    await letPooledSocketsClose();
+    const code = /^Upload code: (\S+)$/m.exec(issued.stdout)![1]!;
+    const opened = await api(running!.apiUrl, 'POST', '/sessions', { uploadCode: code });
+    expect(opened.status).toBe(201);
+
+    const listed = codes('list', '--json');
+    expect(listed.status, listed.stderr).toBe(0);
+    const byReference = new Map((JSON.parse(listed.stdout).codes as { reference?: string; status: string; sessionStatus?: string }[]).map((c) => [c.reference, c]));
+    expect(byReference.get('npm start')).toMatchObject({ status: 'REDEEMED', sessionStatus: 'ACCEPTED' });
+    expect(byReference.get('REF-REVOKE-CLI')).toMatchObject({ status: 'REDEEMED', sessionStatus: 'OPEN' });
+    const table = codes('list');
+    expect(table.stdout).toMatch(/^code id\s+reference\s+created\s+expires\s+status\s+session$/m);
+    expect(table.stdout).toMatch(/REF-REVOKE-CLI .* REDEEMED\s+OPEN$/m);
+
+    const revoked = codes('revoke', 'REF-REVOKE-CLI');
+    expect(revoked.status, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toMatch(/Revoked 1 code\(s\); ended 1 open session\(s\)/);
+    await letPooledSocketsClose();
+    const refused = await api(running!.apiUrl, 'POST', `/sessions/${opened.json.sessionId}/uploads`, { files: [{ clientId: 'c1', name: 'a.dcm', size: 10, kind: 'dicom', studyInstanceUid: '1.2.3', sopInstanceUid: '1.2.3.4' }] }, opened.json.token);
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.code).toBe('SESSION_REVOKED');
+    expect(codes('revoke', 'REF-REVOKE-CLI').stderr).toMatch(/HTTP 404/);
+  }, 240_000);
 
   it('refuses a second local mode on the same data folder (one DynamoDB Local per database file)', () => {
     const second = spawnSync(process.execPath, [TSX_CLI, 'local/start.ts'], {
@@ -409,7 +444,7 @@ describe('local mode, end to end over HTTP', () => {
     expect(running.output()).toMatch(/Stopped/);
     await new Promise((r) => setTimeout(r, 300));
     expect(processesUsing(dataDir)).toEqual([]);
-  });
+  }, 150_000);
 
   it('says clearly that Java is missing, and exits 1', () => {
     const result = spawnSync(process.execPath, [TSX_CLI, 'local/start.ts'], {

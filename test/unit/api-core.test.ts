@@ -73,7 +73,7 @@ describe('upload codes', () => {
 
   it('are stored only as a hash, with expiry, limit and reference', async () => {
     const stored: UploadCodeRecord[] = [];
-    const codes: CodeStore = { create: async (c) => void stored.push(c), get: async () => undefined, revoke: async () => false };
+    const codes: CodeStore = { create: async (c) => void stored.push(c), get: async () => undefined, revoke: async () => undefined };
     const institution = parseInstitutionConfig(demo);
     const now = new Date('2026-01-01T00:00:00Z');
     const issue = makeIssueUploadCode({ codes, hasher, random: new NodeRandomSource(), clock: { now: () => now }, institution });

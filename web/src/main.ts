@@ -171,6 +171,7 @@ function errorText(error: ApiError): string {
   if (error.status === 0) return t('error.network');
   if (error.status === 401 || error.status === 404) return message(error.code === 'INVALID_CODE' ? 'INVALID_CODE' : error.code === 'UNAUTHORIZED' ? 'UNAUTHORIZED' : 'INVALID_CODE', [], currentLanguage());
   if (error.status === 429) return message('RATE_LIMITED', [], currentLanguage());
+  if (error.code === 'SESSION_REVOKED') return message('SESSION_REVOKED', [], currentLanguage());
   return error.message;
 }
 

@@ -3,6 +3,7 @@
  * Adapters in lambdas/adapters implement them; the use cases never import adapters.
  */
 export type { Clock } from './clock';
+export type { CodeDirectory, CodeDirectoryEntry } from './code-directory';
 export type { CodeStore } from './code-store';
 export type { CompletionLock } from './completion-lock';
 export type { EventOutbox } from './event-outbox';
