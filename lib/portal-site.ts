@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import type { InstitutionConfig } from '../lambdas/core/institution';
+import { HSTS_MAX_AGE_SECONDS, PERMISSIONS_POLICY, portalContentSecurityPolicy } from '../lambdas/core/security-headers';
 import { acknowledge, privateBucketProps } from './defaults';
 
 export interface PortalSiteProps {
@@ -55,32 +56,19 @@ export class PortalSite extends Construct {
     // may name us-east-1 buckets without the region, so both spellings are allowed (same bucket).
     const { region, urlSuffix } = Stack.of(this);
     const uploadsEndpoint = `https://${props.uploadsBucket.bucketRegionalDomainName} https://${props.uploadsBucket.bucketName}.s3.${region}.${urlSuffix}`;
-    const csp = [
-      "default-src 'self'",
-      "script-src 'self'",
-      "style-src 'self'",
-      "img-src 'self' data: blob:",
-      "font-src 'self'",
-      `connect-src 'self' ${props.apiUrl} ${uploadsEndpoint}`,
-      "worker-src 'self' blob:",
-      "object-src 'none'",
-      "base-uri 'self'",
-      "form-action 'self'",
-      "frame-ancestors 'none'",
-      'upgrade-insecure-requests',
-    ].join('; ');
+    const csp = portalContentSecurityPolicy([props.apiUrl, uploadsEndpoint], { upgradeInsecureRequests: true });
     this.responseHeaders = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
       comment: `Upload Portal ${institution.id}: CSP, HSTS and friends`,
       securityHeadersBehavior: {
         contentSecurityPolicy: { contentSecurityPolicy: csp, override: true },
-        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, preload: true, override: true },
+        strictTransportSecurity: { accessControlMaxAge: Duration.seconds(HSTS_MAX_AGE_SECONDS), includeSubdomains: true, preload: true, override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
         referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.NO_REFERRER, override: true },
         xssProtection: { protection: true, modeBlock: true, override: true },
       },
       customHeadersBehavior: {
-        customHeaders: [{ header: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=(), payment=()', override: true }],
+        customHeaders: [{ header: 'Permissions-Policy', value: PERMISSIONS_POLICY, override: true }],
       },
     });
 

@@ -140,6 +140,22 @@ export class UploadApi extends Construct {
         reservedConcurrentExecutions: 2,
         bind: (fn) => table.bindReadWrite(fn),
       },
+      ListUploadCodes: {
+        serviceName: 'list-upload-codes',
+        description: 'lists the institution\'s upload codes and their sessions (hospital side, IAM-authorized)',
+        reservedConcurrentExecutions: 2,
+        bind: (fn) => table.bindRead(fn),
+      },
+      RevokeUploadCode: {
+        serviceName: 'revoke-upload-code',
+        description: 'revokes upload codes, ends their open session and deletes its objects (hospital side, IAM-authorized)',
+        reservedConcurrentExecutions: 2,
+        timeout: Duration.seconds(29),
+        bind: (fn) => {
+          table.bindReadWrite(fn);
+          storage.bindCodeRevoker(fn);
+        },
+      },
     };
 
     const iamAuthorizer = new HttpIamAuthorizer();

@@ -2,6 +2,7 @@
  * UploadPortalStack: one hospital's deployment. It only composes the constructs (one per concern)
  * from a validated institution config; each construct owns its resources, grants and nag reasons.
  */
+import { MalwareProtection } from './malware-protection';
 import { CfnElement, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct, IConstruct } from 'constructs';
 import type { InstitutionConfig } from '../lambdas/core/institution';
@@ -15,7 +16,7 @@ import { PortalSite } from './portal-site';
 import { SessionTable } from './session-table';
 import { SessionSweeper } from './sweeper';
 import { UploadApi } from './upload-api';
-import { UploadStorage } from './upload-storage';
+import { SESSIONS_PREFIX, UploadStorage } from './upload-storage';
 
 export interface UploadPortalStackProps extends StackProps {
   institution: InstitutionConfig;
@@ -40,6 +41,8 @@ export class UploadPortalStack extends Stack {
   readonly monitoring: Monitoring;
   /** Present when the institution config names a delivery target. */
   readonly delivery?: Delivery;
+  /** Present when the institution turns on GuardDuty Malware Protection for S3. */
+  readonly malwareProtection?: MalwareProtection;
   /** Every Lambda, by display name (the route id, Inspector, Sweeper). */
   readonly functions: Record<string, AppFunction>;
 
@@ -54,6 +57,9 @@ export class UploadPortalStack extends Stack {
     const accessLogs = new AccessLogBucket(this, 'AccessLogs');
 
     this.storage = new UploadStorage(this, 'UploadStorage', { institution, accessLogs: accessLogs.bucket });
+    if (institution.malwareProtection) {
+      this.malwareProtection = new MalwareProtection(this, 'MalwareProtection', { bucket: this.storage.bucket, key: this.storage.key, prefix: SESSIONS_PREFIX });
+    }
     this.table = new SessionTable(this, 'SessionTable');
     this.events = new PortalEvents(this, 'Events', { institution });
     this.api = new UploadApi(this, 'UploadApi', { institution, storage: this.storage, table: this.table, events: this.events, logsKey: logs });

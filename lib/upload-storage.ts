@@ -117,6 +117,13 @@ export class UploadStorage extends Construct {
     this.grantKey(fn, ['kms:Decrypt']);
   }
 
+  /** The revoke-upload-code Lambda: deletes the objects of the session a revoked code ended. */
+  bindCodeRevoker(fn: AppFunction): void {
+    fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);
+    this.grantObjects(fn, ['s3:DeleteObject'], SESSION_DATA, 'deletes the objects of a session its revoked code ended, under sessions/ only');
+    this.grantList(fn);
+  }
+
   /** The remove-file Lambda: deletes one declared file's object. */
   bindFileRemover(fn: AppFunction): void {
     fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);

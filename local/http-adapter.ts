@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { apiRoutes, type ApiRoute } from '../lambdas/runtime/routes';
 import { message } from '../lambdas/core/messages';
+import { SECURITY_HEADERS } from '../lambdas/core/security-headers';
 
 export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
@@ -158,7 +159,7 @@ export function writeApiResult(res: ServerResponse, result: APIGatewayProxyResul
   if (typeof result === 'string' || result === null || result === undefined || typeof result !== 'object' || !('statusCode' in result)) {
     // Payload v2: a result without statusCode is a 200 with the value as a JSON body.
     const body = typeof result === 'string' ? result : JSON.stringify(result ?? null);
-    res.writeHead(200, { 'content-type': 'application/json' });
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/json' });
     res.end(body);
     return;
   }
@@ -174,7 +175,7 @@ export function writeApiResult(res: ServerResponse, result: APIGatewayProxyResul
 
 function writeError(res: ServerResponse, status: number, code: string, text: string): void {
   const body = JSON.stringify({ error: { code, message: text } });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
   res.end(body);
 }
 

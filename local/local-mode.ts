@@ -8,6 +8,7 @@ import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameS
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { SECURITY_HEADERS } from '../lambdas/core/security-headers';
 import type { Observability } from '../lambdas/runtime/observability';
 import { startDynamoLocal, type RunningEmulator, type S3ObjectEvent, type S3RequestOrigin } from './emulators';
 import { createApiAdapter } from './http-adapter';
@@ -97,7 +98,7 @@ function describeError(error: unknown): { errorName: string; stack?: string } {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
   res.end(text);
 }
 
@@ -306,6 +307,8 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
     const portal = createPortalServer({
       root: settings.root,
       build,
+      // Presigned PUTs go to the S3 emulator, on its own port.
+      connectSources: [s3rver.endpoint],
       apiUrlFor: (req) => {
         // The portal calls the API on the origin it was loaded from (localhost or 127.0.0.1).
         const host = req.headers.host ?? '';

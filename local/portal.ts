@@ -6,6 +6,7 @@
 import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
+import { FRAME_OPTIONS, PERMISSIONS_POLICY, portalContentSecurityPolicy, SECURITY_HEADERS } from '../lambdas/core/security-headers';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -89,19 +90,27 @@ export interface PortalServerOptions {
   build: PortalBuild;
   /** The API base for a request's origin (the portal must call the API on the origin it was loaded from). */
   apiUrlFor: (req: IncomingMessage) => string;
+  /** Origins the portal talks to besides its own (the S3 emulator): the CSP's connect-src. */
+  connectSources: readonly string[];
 }
 
 /** Serves `/config.json` and the built portal; unknown paths without an extension get index.html (client-side routes). */
 export function createPortalServer(opts: PortalServerOptions) {
   const dist = join(opts.root, 'web', 'dist');
+  // What CloudFront's response headers policy sends, but HSTS (meaningless over plain HTTP).
+  const security = {
+    ...SECURITY_HEADERS,
+    'content-security-policy': portalContentSecurityPolicy(opts.connectSources),
+    'x-frame-options': FRAME_OPTIONS,
+    'permissions-policy': PERMISSIONS_POLICY,
+  };
   return (req: IncomingMessage, res: ServerResponse, path: string): void => {
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
+      res.writeHead(405, { ...security, allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' });
       res.end('Method not allowed');
       return;
     }
-    const security = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
     if (path === '/config.json') {
       const body = JSON.stringify({ apiUrl: opts.apiUrlFor(req) });
       res.writeHead(200, { ...security, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });

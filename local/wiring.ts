@@ -21,6 +21,8 @@ import { createRequestUploadsHandler } from '../lambdas/handlers/request-uploads
 import { createRemoveFileHandler } from '../lambdas/handlers/remove-file';
 import { createCompleteSessionHandler } from '../lambdas/handlers/complete-session';
 import { createIssueUploadCodeHandler } from '../lambdas/handlers/issue-upload-code';
+import { createListUploadCodesHandler } from '../lambdas/handlers/list-upload-codes';
+import { createRevokeUploadCodeHandler } from '../lambdas/handlers/revoke-upload-code';
 import { createInspectorHandler } from '../lambdas/handlers/inspector';
 import { createSweeperHandler, type SweeperEvent } from '../lambdas/handlers/sweeper';
 import { buildLocalDelivery } from './delivery';
@@ -125,6 +127,8 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
       RemoveFile: metered('RemoveFile', createRemoveFileHandler(api)),
       CompleteSession: metered('CompleteSession', createCompleteSessionHandler({ authorize: inspection.authorize, completeSession: inspection.completeSession, observability })),
       IssueUploadCode: metered('IssueUploadCode', createIssueUploadCodeHandler(api)),
+      ListUploadCodes: metered('ListUploadCodes', createListUploadCodesHandler(api)),
+      RevokeUploadCode: metered('RevokeUploadCode', createRevokeUploadCodeHandler(api)),
     },
     inspector: meter.meterInvocations('Inspector', createInspectorHandler({ inspectObject: inspection.inspectObject, observability })),
     async sweep() {

@@ -1,8 +1,10 @@
 /**
- * Hospital-side CLI: issues an upload code.
+ * Hospital-side CLI: issues, lists and revokes upload codes, and reads a session's audit trail.
  *
  *   npm run codes -- create --institution <id> [--max-gb N] [--days N] [--reference R]
  *                           [--local [--data-dir DIR]] | [--api-url URL | --stack NAME] [--region R] [--json]
+ *   npm run codes -- list --institution <id> [target options]
+ *   npm run codes -- revoke <code | reference | code id> --institution <id> [target options]
  *
  * Against local mode it reads `<DATA_DIR>/local.json` (written by `npm start`) and uses its admin
  * token. Against a deployed stack it signs the request with SigV4 (the route is IAM-authorized),
@@ -13,6 +15,7 @@
 import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { runAdminCommand } from './codes-admin';
 
 export const STACK_PREFIX = 'UploadPortal-';
 const GB = 1_000_000_000;
@@ -29,7 +32,12 @@ export type Target =
   | { kind: 'local'; dataDir: string }
   | { kind: 'aws'; apiUrl?: string; stackName: string; region?: string };
 
+export type Action = 'create' | 'list' | 'revoke';
+
 export interface CreateCommand {
+  action: Action;
+  /** revoke: the code, reference or code id. */
+  subject?: string;
   institution: string;
   body: CreateCodeRequest;
   target: Target;
@@ -38,6 +46,12 @@ export interface CreateCommand {
 
 const USAGE = `Usage: npm run codes -- create --institution <id> [--max-gb N] [--days N] [--reference R]
          [--local [--data-dir DIR]] | [--api-url URL | --stack NAME] [--region R] [--json]
+       npm run codes -- list --institution <id> [same target options]
+       npm run codes -- revoke <code | reference | code id> --institution <id> [same target options]
+
+  list           every code: code id, reference, created, expiry, status and its session's state
+  revoke         ends the code (all codes with that reference), ends its open session and deletes
+                 what it uploaded; the uploader is told the hospital withdrew the code
 
   --institution  the institution id (institutions/<id>.json; the stack is ${STACK_PREFIX}<id>)
   --max-gb       the session limit for this code in GB (0–10; default: the institution's)
@@ -71,7 +85,9 @@ export function parseCodesArgs(argv: string[], env: Record<string, string | unde
     },
   });
   if (values.help) throw new UsageError(USAGE);
-  if (positionals.length !== 1 || positionals[0] !== 'create') throw new UsageError(`Unknown or missing command.\n\n${USAGE}`);
+  const action = positionals[0] as Action | undefined;
+  const arity = { create: 1, list: 1, revoke: 2 } as const;
+  if (!action || !(action in arity) || positionals.length !== arity[action]) throw new UsageError(`Unknown or missing command.\n\n${USAGE}`);
   const institution = values.institution;
   if (!institution || !/^[a-z0-9][a-z0-9-]{0,31}$/.test(institution)) {
     throw new UsageError(`--institution must be an institution id (lowercase letters, digits, dashes).\n\n${USAGE}`);
@@ -112,7 +128,7 @@ export function parseCodesArgs(argv: string[], env: Record<string, string | unde
         ...(values['api-url'] ? { apiUrl: values['api-url'] } : {}),
         ...(values.region ? { region: values.region } : {}),
       };
-  return { institution, body, target, json: values.json === true };
+  return { action, ...(positionals[1] !== undefined ? { subject: positionals[1] } : {}), institution, body, target, json: values.json === true };
 }
 
 interface LocalInfo {
@@ -158,6 +174,11 @@ async function apiUrlFromStack(stackName: string, region?: string): Promise<stri
 
 /** POSTs the request signed with SigV4 for execute-api, as the IAM authorizer requires. */
 export async function postSigned(apiUrl: string, path: string, body: string, region?: string): Promise<Response> {
+  return sendSigned('POST', apiUrl, path, body, region);
+}
+
+/** Sends a request signed with SigV4 for execute-api (a GET has no body). */
+export async function sendSigned(method: 'GET' | 'POST', apiUrl: string, path: string, body: string | undefined, region?: string): Promise<Response> {
   const [{ SignatureV4 }, { Sha256 }, { fromNodeProviderChain }] = await Promise.all([
     import('@smithy/signature-v4'),
     import('@aws-crypto/sha256-js'),
@@ -168,16 +189,16 @@ export async function postSigned(apiUrl: string, path: string, body: string, reg
   if (!resolvedRegion) throw new UsageError('Cannot tell the API region from its URL; pass --region.');
   const signer = new SignatureV4({ service: 'execute-api', region: resolvedRegion, credentials: fromNodeProviderChain(), sha256: Sha256 });
   const signed = await signer.sign({
-    method: 'POST',
+    method,
     protocol: url.protocol,
     hostname: url.hostname,
     ...(url.port ? { port: Number(url.port) } : {}),
     path: url.pathname,
     query: {},
-    headers: { host: url.host, 'content-type': 'application/json' },
-    body,
+    headers: { host: url.host, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body } : {}),
   });
-  return fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body });
+  return fetch(url, { method, headers: signed.headers as Record<string, string>, ...(body !== undefined ? { body } : {}) });
 }
 
 export interface IssuedCode {
@@ -188,22 +209,24 @@ export interface IssuedCode {
   [k: string]: unknown;
 }
 
-export async function createCode(command: CreateCommand): Promise<IssuedCode> {
-  const body = JSON.stringify(command.body);
-  let response: Response;
+/** Calls an admin route: with local mode's admin token, or signed with SigV4 against a stack. */
+export async function callAdmin(command: CreateCommand, method: 'GET' | 'POST', path: string, body?: string): Promise<Response> {
   if (command.target.kind === 'local') {
     const info = readLocalInfo(command.target.dataDir, command.institution);
-    response = await fetch(`${info.apiUrl}/admin/upload-codes`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${info.adminToken}`, 'content-type': 'application/json' },
-      body,
+    return fetch(`${info.apiUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${info.adminToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body } : {}),
     });
-  } else {
-    let region = command.target.region;
-    const apiUrl = command.target.apiUrl ?? (await apiUrlFromStack(command.target.stackName, region));
-    region ??= /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(apiUrl)?.[1];
-    response = await postSigned(apiUrl, '/admin/upload-codes', body, region);
   }
+  let region = command.target.region;
+  const apiUrl = command.target.apiUrl ?? (await apiUrlFromStack(command.target.stackName, region));
+  region ??= /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(apiUrl)?.[1];
+  return sendSigned(method, apiUrl, path, body, region);
+}
+
+/** The JSON answer of an admin route, or an error naming the route's refusal. */
+export async function adminAnswer(response: Response, doing: string): Promise<unknown> {
   const text = await response.text();
   let json: unknown;
   try {
@@ -214,11 +237,16 @@ export async function createCode(command: CreateCommand): Promise<IssuedCode> {
   if (!response.ok) {
     const error = (json as { error?: { code?: string; message?: string }; message?: string } | undefined) ?? {};
     const detail = error.error ? `${error.error.code}: ${error.error.message}` : (error.message ?? text.slice(0, 300));
-    const hint = response.status === 403 ? ' (is your IAM identity allowed execute-api:Invoke on the admin route?)' : '';
-    throw new Error(`The API refused to issue a code: HTTP ${response.status} ${detail}${hint}`);
+    const hint = response.status === 403 ? ' (is your IAM identity allowed execute-api:Invoke on the admin routes?)' : '';
+    throw new Error(`The API refused to ${doing}: HTTP ${response.status} ${detail}${hint}`);
   }
-  const issued = json as IssuedCode | undefined;
-  if (!issued || typeof issued.code !== 'string') throw new Error(`The API answered without a code: ${text.slice(0, 300)}`);
+  return json;
+}
+
+export async function createCode(command: CreateCommand): Promise<IssuedCode> {
+  const response = await callAdmin(command, 'POST', '/admin/upload-codes', JSON.stringify(command.body));
+  const issued = (await adminAnswer(response, 'issue a code')) as IssuedCode | undefined;
+  if (!issued || typeof issued.code !== 'string') throw new Error(`The API answered without a code: ${JSON.stringify(issued).slice(0, 300)}`);
   return issued;
 }
 
@@ -240,8 +268,12 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   try {
-    const issued = await createCode(command);
-    console.log(command.json ? JSON.stringify(issued) : formatIssued(issued));
+    if (command.action === 'create') {
+      const issued = await createCode(command);
+      console.log(command.json ? JSON.stringify(issued) : formatIssued(issued));
+    } else {
+      console.log(await runAdminCommand(command));
+    }
   } catch (error) {
     const name = (error as { name?: string }).name;
     if (name === 'CredentialsProviderError') console.error('No AWS credentials found (env, profile, SSO or role). Configure them, e.g. `aws sso login`.');

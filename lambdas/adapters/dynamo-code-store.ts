@@ -1,10 +1,10 @@
 /** Upload codes in the table (CodeStore port): one item per code, keyed by the code's hash. */
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { UploadCodeRecord } from '../core/model';
 import type { CodeStore } from '../core/ports';
 import { conditionalUpdate, isConditionalCheckFailed } from './dynamo-errors';
 import { codeRecordOf } from './dynamo-item-mapper';
-import { keys, type CodeItem } from './table';
+import { keys, type CodeDirectoryItem, type CodeItem } from './table';
 
 export class DynamoCodeStore implements CodeStore {
   constructor(
@@ -24,7 +24,16 @@ export class DynamoCodeStore implements CodeStore {
       revoked: code.revoked,
       ttl: ttlEpochSeconds,
     };
-    await this.doc.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+    // The directory entry lets the hospital list its codes without scanning the table.
+    const entry: CodeDirectoryItem = { ...keys.codeDirectory(code.institutionId, code.createdAt, code.codeHash), codeHash: code.codeHash, ttl: ttlEpochSeconds };
+    await this.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+          { Put: { TableName: this.table, Item: entry } },
+        ],
+      }),
+    );
   }
 
   async get(codeHash: string): Promise<UploadCodeRecord | undefined> {
@@ -33,7 +42,7 @@ export class DynamoCodeStore implements CodeStore {
     return item ? codeRecordOf(codeHash, item) : undefined;
   }
 
-  async revoke(codeHash: string, now: Date): Promise<boolean> {
+  async revoke(codeHash: string, now: Date): Promise<{ endedSessionId?: string } | undefined> {
     let sessionId: string | undefined;
     try {
       const out = await this.doc.send(
@@ -48,19 +57,20 @@ export class DynamoCodeStore implements CodeStore {
       );
       sessionId = (out.Attributes as CodeItem | undefined)?.sessionId;
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
+      if (isConditionalCheckFailed(error)) return undefined;
       throw error;
     }
     if (sessionId) {
       // A session that already left OPEN keeps its outcome (the condition fails, nothing changes).
-      await conditionalUpdate(this.doc, this.table, {
+      const ended = await conditionalUpdate(this.doc, this.table, {
         Key: keys.session(sessionId),
-        UpdateExpression: 'SET #status = :expired, expiredAt = :now ADD version :one',
+        UpdateExpression: 'SET #status = :expired, expiredAt = :now, revokedAt = :now ADD version :one',
         ConditionExpression: '#status = :open',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':expired': 'EXPIRED', ':open': 'OPEN', ':now': now.toISOString(), ':one': 1 },
       });
+      if (ended) return { endedSessionId: sessionId };
     }
-    return true;
+    return {};
   }
 }

@@ -26,6 +26,7 @@ const OPTIONAL_SESSION_FIELDS = [
   'manifestKey',
   'eventPublishedAt',
   'retentionDueSince',
+  'revokedAt',
 ] as const satisfies readonly (keyof SessionRecord)[];
 
 export function sessionRecordOf(item: SessionItem): SessionRecord {

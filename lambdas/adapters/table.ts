@@ -5,6 +5,7 @@
  * | item        | pk                  | sk                 |
  * |-------------|---------------------|--------------------|
  * | upload code | CODE#<sha256 hex>   | CODE               |
+ * | code list   | CODES#<institution> | CODE#<created>#<hash> |
  * | session     | SESSION#<id>        | SESSION            |
  * | study       | SESSION#<id>        | STUDY#<studyUid>   |
  * | file        | SESSION#<id>        | FILE#<fileId>      |
@@ -25,7 +26,16 @@ export const keys = {
   study: (sessionId: string, studyUid: string) => ({ pk: `SESSION#${sessionId}`, sk: `STUDY#${studyUid}` }),
   file: (sessionId: string, fileId: string) => ({ pk: `SESSION#${sessionId}`, sk: `FILE#${fileId}` }),
   rate: (keyHash: string, window: number) => ({ pk: `RATE#${keyHash}`, sk: `WINDOW#${window}` }),
+  codeDirectory: (institutionId: string, createdAt = '', codeHash = '') => ({ pk: `CODES#${institutionId}`, sk: `CODE#${createdAt}${codeHash ? `#${codeHash}` : ''}` }),
 };
+
+/** One entry per issued code in its institution's directory partition (listing without a Scan). */
+export interface CodeDirectoryItem {
+  pk: string;
+  sk: string;
+  codeHash: string;
+  ttl: number;
+}
 
 export interface CodeItem {
   pk: string;
@@ -36,6 +46,7 @@ export interface CodeItem {
   maxSessionBytes?: number;
   reference?: string;
   revoked?: boolean;
+  revokedAt?: string;
   /** Set when redeemed; the code then resumes this session while it is OPEN. */
   sessionId?: string;
   ttl: number;
@@ -51,6 +62,7 @@ export interface SessionItem extends SessionRecord {
   /** Who is publishing the final event right now (a claim; stale after a few minutes). */
   eventClaimedAt?: string;
   expiredAt?: string;
+  revokedAt?: string;
   /** When the sweep deleted an expired session's objects. */
   objectsDeletedAt?: string;
   /** When the sweep tagged an accepted session's files for retention (retentionDueSince is then removed). */

@@ -123,17 +123,3 @@ export function makeIssueUploadCode(deps: {
     };
   };
 }
-
-export type RevokeUploadCode = (code: string) => Promise<{ revoked: boolean }>;
-
-/**
- * Revokes a code (for the CLI and the hospital's tooling): it can no longer be redeemed or resume
- * its session, and a session it opened that is still OPEN ends (EXPIRED).
- */
-export function makeRevokeUploadCode(deps: { codes: CodeStore; hasher: SecretHasher; clock: Clock }): RevokeUploadCode {
-  return async (code) => {
-    const normalized = normalizeUploadCode(code);
-    if (!normalized) return { revoked: false };
-    return { revoked: await deps.codes.revoke(uploadCodeHash(deps.hasher, normalized), deps.clock.now()) };
-  };
-}

@@ -52,6 +52,13 @@ export class RuleViolationError extends AppError {
   }
 }
 
+/** 415: a request body that is not `application/json` (a form-style cross-site request, for one). */
+export class UnsupportedMediaTypeError extends AppError {
+  constructor() {
+    super('UNSUPPORTED_MEDIA_TYPE');
+  }
+}
+
 /** 401: missing or wrong token, or a code that cannot be redeemed. */
 export class UnauthorizedError extends AppError {
   constructor(code: MessageCode = 'UNAUTHORIZED') {

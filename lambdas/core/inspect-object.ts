@@ -6,7 +6,7 @@
  * S3 delivers events at least once and out of order, so every step is idempotent: a verdict is
  * recorded only for a file still waiting for one, and a repeated event changes nothing.
  */
-import { InvalidDicomError, readHeaderFrom, sniffKind } from './dicom';
+import { InvalidDicomError, part10Refusal, readHeaderFrom, sniffKind } from './dicom';
 import { message, type MessageCode } from './messages';
 import { ATTACHMENT_SNIFF_BYTES, FIRST_HEADER_CHUNK, MAX_HEADER_BYTES } from './limits';
 import { isManifestKey, parseObjectKey, type AttachmentType, type FileRecord, type HeaderSummary, type RejectionReason, type Verdict } from './model';
@@ -183,6 +183,8 @@ export async function judge(
     return reject('NOT_DICOM', counting.bytesRead);
   }
   const bytesRead = counting.bytesRead;
+  const refusal = part10Refusal(counting.head, header);
+  if (refusal) return reject(refusal, bytesRead);
   if (header.isDicomDir) return reject('DICOMDIR_NOT_ALLOWED', bytesRead);
   // A whole header but cut-off pixels: pydicom reads it, but the hospital would get a broken image.
   if (header.pixelDataTruncated) return reject('DICOM_TRUNCATED', bytesRead);
@@ -238,6 +240,8 @@ export class HeaderTooLargeError extends Error {}
  */
 class CountingRead {
   bytesRead: number;
+  /** The object's first bytes, once read: the preamble check needs 4. */
+  head: Uint8Array;
   constructor(
     private readonly reader: ObjectReader,
     private readonly key: string,
@@ -245,6 +249,7 @@ class CountingRead {
     private readonly held: Uint8Array,
   ) {
     this.bytesRead = held.length;
+    this.head = held.subarray(0, 4);
   }
 
   async read(start: number, endExclusive: number): Promise<Uint8Array> {
@@ -259,6 +264,7 @@ class CountingRead {
       throw new ObjectReadError(error);
     }
     this.bytesRead += bytes.length;
+    if (start === 0 && this.head.length < 4) this.head = bytes.subarray(0, 4);
     return bytes;
   }
 }

@@ -40,6 +40,8 @@ export const institutionSchema = z
       .regex(/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/, 'must be an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from us-east-1)')
       .optional(),
     alarmEmail: z.email('must be an e-mail address'),
+    /** GuardDuty Malware Protection for S3 on the uploads bucket (billed per GB scanned by AWS). */
+    malwareProtection: z.boolean().default(false),
     limits: z
       .object({
         maxSessionBytes: bytes.max(MAX_SESSION_BYTES, 'must be at most 10 GB (10000000000 bytes)'),

@@ -28,6 +28,8 @@ export const en = {
   // Inspection verdicts (a reason per file).
   NOT_DICOM: 'The file is not a readable DICOM file.',
   DICOMDIR_NOT_ALLOWED: 'A DICOMDIR is an index of a CD or DVD, not an image, and is not uploaded.',
+  EXECUTABLE_PREAMBLE: 'The file contains a hidden program at its start and is not accepted. Export the images again from the imaging software or CD.',
+  NOT_PART10: 'The file holds DICOM data without the DICOM file header and is not accepted. Export the images again as DICOM files from the imaging software or CD.',
   STUDY_MISMATCH: 'The file belongs to a different study than the one it was added to.',
   SOP_MISMATCH: 'The file is a different DICOM image than the one that was declared.',
   SIZE_MISMATCH: 'The uploaded file has a different size than the one that was declared.',
@@ -37,11 +39,13 @@ export const en = {
   OBJECT_REPLACED: 'The file was uploaded again with different content after it was checked.',
   // API errors.
   INVALID_REQUEST: 'The request is not valid.',
+  UNSUPPORTED_MEDIA_TYPE: 'The request body must be sent as JSON (Content-Type: application/json).',
   INVALID_CODE: 'This upload code is not valid. It may be mistyped, used, expired or revoked. Please contact the hospital.',
   UNAUTHORIZED: 'Your session has ended or is not valid. Enter your upload code again.',
   NOT_FOUND: 'Not found.',
   RATE_LIMITED: 'Too many attempts. Please wait a few minutes and try again.',
   SESSION_NOT_OPEN: 'This upload can no longer be changed.',
+  SESSION_REVOKED: 'The hospital has withdrawn this upload code. The upload was stopped and the files sent were deleted. Please contact the hospital.',
   SESSION_BUSY: 'Another change to this upload is in progress. Please try again.',
   FILES_PENDING: 'Some files have not arrived or have not been checked yet.',
   CONSENT_REQUIRED: 'Please accept the privacy policy and give consent before uploading.',

@@ -93,6 +93,8 @@ export interface SessionRecord {
   /** Files judged so far, kept by the verdicts (absent is 0): GET's counts read them, not the files. */
   verifiedCount?: number;
   rejectedCount?: number;
+  /** Set when the hospital revoked the code while this session was OPEN (the session then EXPIRED). */
+  revokedAt?: string;
 }
 
 /** Per-study totals of the files not removed, and the uploader's comment once completed. */

@@ -30,7 +30,7 @@ export function sessionTokenHash(hasher: SecretHasher, token: string): string {
 }
 
 /** The status as the user sees it: an OPEN session past its expiry is EXPIRED, swept or not. */
-export function effectiveStatus(session: SessionRecord, now: Date): SessionStatus {
+export function effectiveStatus(session: Pick<SessionRecord, 'status' | 'expiresAt'>, now: Date): SessionStatus {
   return session.status === 'OPEN' && Date.parse(session.expiresAt) <= now.getTime() ? 'EXPIRED' : session.status;
 }
 
@@ -47,6 +47,8 @@ export function authenticate(session: SessionRecord | undefined, token: string, 
 
 /** Only an OPEN, unexpired session may change; otherwise 409. */
 export function requireOpen(session: SessionRecord, now: Date): void {
+  // The hospital withdrew the code: say so plainly, the uploader cannot fix it by retrying.
+  if (session.revokedAt) throw new ConflictError('SESSION_REVOKED');
   if (effectiveStatus(session, now) !== 'OPEN') throw new ConflictError('SESSION_NOT_OPEN');
 }
 

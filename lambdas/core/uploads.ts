@@ -130,7 +130,8 @@ export function planReservation(
   const existing = existingSelection(state);
   const dicomStudies = new Set([...existing, ...batch].filter((f) => f.kind === 'dicom').map((f) => f.studyInstanceUid!));
   const unknownStudy = batch.filter((f) => f.kind === 'attachment' && f.studyInstanceUid !== undefined && !dicomStudies.has(f.studyInstanceUid));
-  if (unknownStudy.length > 0) {
+  // With no DICOM file at all, the manual's rule (ATTACHMENT_WITHOUT_DICOM, from evaluateSelection) is the answer.
+  if (unknownStudy.length > 0 && dicomStudies.size > 0) {
     throw new RuleViolationError([
       { code: 'ATTACHMENT_STUDY_UNKNOWN', message: message('ATTACHMENT_STUDY_UNKNOWN'), files: unknownStudy.map((f) => f.clientId) },
     ]);

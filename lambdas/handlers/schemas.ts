@@ -90,3 +90,10 @@ export const issueUploadCodeSchema = z.strictObject({
     .refine((text) => !/[\u0000-\u001f\u007f-\u009f]/.test(text), 'must not contain control characters')
     .optional(),
 });
+
+/** Exactly one way to name the code(s) to revoke. */
+export const revokeUploadCodeSchema = z.union([
+  z.strictObject({ code: z.string().min(1).max(64) }),
+  z.strictObject({ reference: z.string().min(1).max(100) }),
+  z.strictObject({ codeId: z.string().regex(/^[0-9a-f]{12}$/, 'must be the 12-digit code id that list shows') }),
+]);

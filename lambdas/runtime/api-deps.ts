@@ -11,7 +11,9 @@ import { NodeIds, NodeRandomSource } from '../adapters/node-ids';
 import { Sha256SecretHasher } from '../adapters/node-secret-hasher';
 import { S3ObjectRemover } from '../adapters/s3-object-remover';
 import { S3UploadSigner } from '../adapters/s3-upload-signer';
-import { makeIssueUploadCode, makeRevokeUploadCode, type IssueUploadCode, type RevokeUploadCode } from '../core/codes';
+import { DynamoCodeDirectory } from '../adapters/dynamo-code-directory';
+import { makeIssueUploadCode, type IssueUploadCode } from '../core/codes';
+import { makeListUploadCodes, makeRevokeUploadCode, type ListUploadCodes, type RevokeUploadCode } from '../core/code-admin';
 import type { Clock, SecretHasher } from '../core/ports';
 import { makeOpenSession, type OpenSession } from '../core/sessions';
 import { makeGetSessionSummary, type GetSessionSummary } from '../core/session-summary';
@@ -27,6 +29,7 @@ export interface ApiDeps {
   requestUploads: RequestUploads;
   removeFile: RemoveFile;
   issueUploadCode: IssueUploadCode;
+  listUploadCodes: ListUploadCodes;
   revokeUploadCode: RevokeUploadCode;
   hasher: SecretHasher;
   /** Local mode: SHA-256 hex of the admin token; absent on AWS, where IAM guards the admin route. */
@@ -47,13 +50,15 @@ export function createApiDeps(config: AppConfig, clients: AwsClients, options: {
   const sessions = new DynamoSessionStore(dynamo, table);
   const reservations = new DynamoReservationStore(dynamo, table);
   const bucket = { s3, bucketName: config.bucketName };
+  const directory = new DynamoCodeDirectory(dynamo, table);
   return {
     openSession: makeOpenSession({ codes, sessions, rateLimiter: new DynamoRateLimiter(dynamo, table), hasher, random, ids, clock, institution }),
     getSession: makeGetSessionSummary({ sessions, hasher, clock, institution }),
     requestUploads: makeRequestUploads({ sessions, reservations, signer: new S3UploadSigner(s3, config.bucketName), hasher, ids, clock, institution }),
     removeFile: makeRemoveFile({ sessions, reservations, remover: new S3ObjectRemover(bucket), hasher, clock }),
     issueUploadCode: makeIssueUploadCode({ codes, hasher, random, clock, institution }),
-    revokeUploadCode: makeRevokeUploadCode({ codes, hasher, clock }),
+    listUploadCodes: makeListUploadCodes({ directory, clock, institution }),
+    revokeUploadCode: makeRevokeUploadCode({ codes, directory, remover: new S3ObjectRemover(bucket), hasher, clock, institution }),
     hasher,
     localAdminTokenHash: config.localAdminTokenHash,
     observability: options.observability,

@@ -13,8 +13,10 @@ import {
   RateLimitedError,
   RuleViolationError,
   UnauthorizedError,
+  UnsupportedMediaTypeError,
 } from '../core/errors';
 import { message, negotiateLanguage, type Language } from '../core/messages';
+import { SECURITY_HEADERS } from '../core/security-headers';
 import type { Observability } from './observability';
 
 export type ApiEvent = APIGatewayProxyEventV2;
@@ -27,7 +29,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 const baseHeaders = {
   'content-type': 'application/json; charset=utf-8',
   'cache-control': 'no-store',
-  'x-content-type-options': 'nosniff',
+  ...SECURITY_HEADERS,
 };
 
 export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult {
@@ -35,12 +37,13 @@ export function jsonResponse(statusCode: number, body: unknown, headers: Record<
 }
 
 export function noContent(): ApiResult {
-  return { statusCode: 204, headers: { 'cache-control': 'no-store' } };
+  return { statusCode: 204, headers: { 'cache-control': 'no-store', ...SECURITY_HEADERS } };
 }
 
 function statusOf(error: AppError): number {
   if (error instanceof RuleViolationError) return 422;
   if (error instanceof BadRequestError) return 400;
+  if (error instanceof UnsupportedMediaTypeError) return 415;
   if (error instanceof UnauthorizedError) return 401;
   if (error instanceof NotFoundError) return 404;
   if (error instanceof ConflictError) return 409;
@@ -68,10 +71,20 @@ function issuesOf(error: z.ZodError): { path: string; problem: string }[] {
   }));
 }
 
-/** Parses the JSON body against a strict schema. Base64 bodies, empty bodies, bad JSON → 400. */
+/**
+ * Only `application/json` (parameters such as charset allowed): the content types a page elsewhere
+ * can send without a CORS preflight (text/plain, forms) never reach a use case.
+ */
+function isJsonContentType(event: ApiEvent): boolean {
+  const header = Object.entries(event.headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type')?.[1] ?? '';
+  return header.split(';')[0]!.trim().toLowerCase() === 'application/json';
+}
+
+/** Parses the JSON body against a strict schema. A body not sent as JSON → 415; base64, empty, bad JSON → 400. */
 export function parseJsonBody<T>(event: ApiEvent, schema: z.ZodType<T>, options: { allowEmpty?: boolean } = {}): T {
   const raw = event.body ?? '';
   if (options.allowEmpty && raw.trim() === '') return parseWith(schema, {});
+  if (raw.trim() !== '' && !isJsonContentType(event)) throw new UnsupportedMediaTypeError();
   // Check the size before decoding: base64 is 4/3 of the bytes it carries.
   if (raw.length > (event.isBase64Encoded ? Math.ceil((MAX_BODY_BYTES * 4) / 3) + 4 : MAX_BODY_BYTES)) {
     throw new BadRequestError(`The request body is larger than ${MAX_BODY_BYTES} bytes.`);
@@ -104,10 +117,10 @@ function parseWith<T>(schema: z.ZodType<T>, input: unknown): T {
   return result.data;
 }
 
-/** The bearer token of `Authorization`; a missing or malformed header is a 401. */
+/** The bearer token of `Authorization` (the scheme in any case, RFC 7235); missing or malformed → 401. */
 export function bearerToken(event: ApiEvent): string {
   const header = event.headers?.authorization ?? event.headers?.Authorization ?? '';
-  const match = /^Bearer ([A-Za-z0-9_-]{16,128})$/.exec(header.trim());
+  const match = /^bearer +([A-Za-z0-9_-]{16,128})$/i.exec(header.trim());
   if (!match) throw new UnauthorizedError();
   return match[1]!;
 }

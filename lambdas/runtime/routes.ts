@@ -19,6 +19,8 @@ export const apiRoutes: readonly ApiRoute[] = [
   { id: 'RemoveFile', method: 'DELETE', path: '/sessions/{id}/files/{fileId}', entry: 'remove-file.ts', auth: 'session-token' },
   { id: 'CompleteSession', method: 'POST', path: '/sessions/{id}/complete', entry: 'complete-session.ts', auth: 'session-token' },
   { id: 'IssueUploadCode', method: 'POST', path: '/admin/upload-codes', entry: 'issue-upload-code.ts', auth: 'admin' },
+  { id: 'ListUploadCodes', method: 'GET', path: '/admin/upload-codes', entry: 'list-upload-codes.ts', auth: 'admin' },
+  { id: 'RevokeUploadCode', method: 'POST', path: '/admin/upload-codes/revoke', entry: 'revoke-upload-code.ts', auth: 'admin' },
 ];
 
 /** Lambdas not behind the API. */

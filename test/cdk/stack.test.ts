@@ -440,7 +440,19 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
       expect(csp).toContain(`"${logicalId(s(), s().stack.api.httpApi)}"`);
       expect(csp).toContain(`["${logicalId(s(), s().stack.storage.bucket)}","RegionalDomainName"]`);
       expect(csp).toContain("frame-ancestors 'none'");
+      // No inline script or style, nothing evaluated from strings.
+      expect(csp).toContain("script-src 'self';");
+      expect(csp).toContain("style-src 'self';");
+      expect(csp).not.toContain('unsafe');
+      expect(headers.StrictTransportSecurity).toMatchObject({ IncludeSubdomains: true, Override: true });
       expect(headers.StrictTransportSecurity.AccessControlMaxAgeSec).toBeGreaterThanOrEqual(31_536_000);
+      expect(headers.ContentTypeOptions).toEqual({ Override: true });
+      expect(headers.ReferrerPolicy).toEqual({ ReferrerPolicy: 'no-referrer', Override: true });
+      expect(headers.FrameOptions).toEqual({ FrameOption: 'DENY', Override: true });
+      // The policy is the distribution's, for every path.
+      const [, distribution] = ofType(s(), 'AWS::CloudFront::Distribution')[0]!;
+      expect(distribution.Properties.DistributionConfig.DefaultCacheBehavior.ResponseHeadersPolicyId).toEqual({ Ref: logicalId(s(), s().stack.site.responseHeaders) });
+      expect(distribution.Properties.DistributionConfig.CacheBehaviors).toBeUndefined();
     });
 
     it('deploys the portal build plus a config.json with the API URL', () => {

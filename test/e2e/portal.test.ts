@@ -67,11 +67,16 @@ afterAll(async () => {
 const pageErrors: string[] = [];
 const DESKTOP = 1280;
 const PHONE = 390;
+/** Chromium reports what the Content-Security-Policy blocked on the console. */
+const cspViolations: string[] = [];
 
 async function newPage(width = DESKTOP): Promise<Page> {
   const context = await browser.newContext({ viewport: { width, height: 900 } });
   const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
   return page;
 }
 
@@ -662,7 +667,8 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
     await page.context().close();
   });
 
-  it('no script errors on any page', () => {
+  it('no script errors and nothing blocked by the Content-Security-Policy on any page', () => {
     expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
   });
 });

@@ -56,6 +56,41 @@ describe('session tokens', () => {
   });
 });
 
+describe('request format', () => {
+  it('takes the bearer scheme in any case (RFC 7235), and nothing but the scheme', async () => {
+    const s = await api.openSession(await api.issueCode());
+    for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+      const res = await api.invoke({ method: 'GET', path: `/sessions/${s.sessionId}`, headers: { authorization: `${scheme} ${s.token}` } });
+      expect(res.status, scheme).toBe(200);
+    }
+    for (const header of [`Bearer:${s.token}`, `Bearers ${s.token}`, `Basic ${s.token}`]) {
+      expect((await api.invoke({ method: 'GET', path: `/sessions/${s.sessionId}`, headers: { authorization: header } })).status, header).toBe(401);
+    }
+  });
+
+  it('answers 415 to a body not sent as application/json, before anything else happens', async () => {
+    const s = await api.openSession(await api.issueCode());
+    const unsupported = { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: message('UNSUPPORTED_MEDIA_TYPE') } };
+    for (const type of ['text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', '']) {
+      const upload = await api.invoke({ method: 'POST', path: `/sessions/${s.sessionId}/uploads`, token: s.token, body: { files: [dicomFile(testUid(), 10)] }, headers: { 'content-type': type } });
+      expect(upload.status, type).toBe(415);
+      expect(upload.body).toEqual(unsupported);
+    }
+    expect((await api.getSession(s.sessionId, s.token)).body.files).toEqual([]);
+    const json = await api.invoke({ method: 'POST', path: `/sessions/${s.sessionId}/uploads`, token: s.token, body: { files: [dicomFile(testUid(), 10)] }, headers: { 'content-type': 'Application/JSON; charset=UTF-8' } });
+    expect(json.status).toBe(201);
+  });
+
+  it('does not count form-style redemptions against the address: a foreign page cannot lock an address out', async () => {
+    const shared = freshIp();
+    for (let i = 0; i < 12; i++) {
+      const res = await api.invoke({ method: 'POST', path: '/sessions', rawBody: JSON.stringify({ uploadCode: `ZZZZ-ZZZZ-ZZZZ-${String(i).padStart(4, '0')}` }), headers: { 'content-type': 'text/plain' }, sourceIp: shared });
+      expect(res.status).toBe(415);
+    }
+    expect((await redeem(await api.issueCode(), shared)).status).toBe(201);
+  });
+});
+
 describe('upload codes', () => {
   it('accepts a code however it is typed: lower case, spaces, O for 0 and I/L for 1', async () => {
     const code = await api.issueCode();
@@ -97,7 +132,7 @@ describe('upload codes', () => {
     expect(usedAgain.body).toEqual(invalidCode);
 
     const revoked = await api.issueCode();
-    await api.deps.revokeUploadCode(revoked);
+    await api.deps.revokeUploadCode({ code: revoked });
     expect((await redeem(revoked, ip)).body).toEqual(invalidCode);
   });
 

@@ -90,6 +90,15 @@ describe('rules at their boundaries', () => {
     await accepted(s, [dicomFile(testUid(), 100), attachmentFile(undefined, 100)]);
   });
 
+  it('ATTACHMENT_WITHOUT_DICOM wins over ATTACHMENT_STUDY_UNKNOWN when the session and the batch hold no DICOM', async () => {
+    const s = await session();
+    await refused(s, [attachmentFile(testUid(), 100)], 'ATTACHMENT_WITHOUT_DICOM', message('ATTACHMENT_WITHOUT_DICOM'));
+    const [dicom] = await accepted(s, [dicomFile(testUid(), 100)]);
+    await refused(s, [attachmentFile(testUid(), 50)], 'ATTACHMENT_STUDY_UNKNOWN', message('ATTACHMENT_STUDY_UNKNOWN'));
+    expect((await api.removeFile(s.sessionId, s.token, dicom!.fileId)).status).toBe(204);
+    await refused(s, [attachmentFile(testUid(), 50)], 'ATTACHMENT_WITHOUT_DICOM', message('ATTACHMENT_WITHOUT_DICOM'));
+  });
+
   it('UNLINKED_ATTACHMENTS: with one study an attachment is linked to it; with two it must name one', async () => {
     const s = await session();
     const first = testUid();
@@ -212,15 +221,15 @@ describe('closed sessions', () => {
     const code = await api.issueCode();
     const s = await api.openSession(code);
     const [upload] = await accepted(s, [dicomFile(testUid(), 10)]);
-    expect(await api.deps.revokeUploadCode(code)).toEqual({ revoked: true });
+    expect(await api.deps.revokeUploadCode({ code })).toEqual({ revoked: 1, sessionsEnded: 1, objectsDeleted: 0 });
     const res = await api.requestUploads(s.sessionId, s.token, [dicomFile(testUid(), 10)]);
     expect(res.status).toBe(409);
-    expect(res.body.error).toEqual({ code: 'SESSION_NOT_OPEN', message: message('SESSION_NOT_OPEN') });
+    expect(res.body.error).toEqual({ code: 'SESSION_REVOKED', message: message('SESSION_REVOKED') });
     expect((await api.removeFile(s.sessionId, s.token, upload!.fileId)).status).toBe(409);
     expect((await api.getSession(s.sessionId, s.token)).body.status).toBe('EXPIRED');
     const again = await api.invoke({ method: 'POST', path: '/sessions', body: { uploadCode: code }, sourceIp: '198.51.100.77' });
     expect(again.status).toBe(401);
-    expect(await api.deps.revokeUploadCode('0000-0000-0000-0000')).toEqual({ revoked: false });
+    await expect(api.deps.revokeUploadCode({ code: '0000-0000-0000-0000' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('a session past its expiry is EXPIRED: uploads are 409', async () => {

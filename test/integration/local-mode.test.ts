@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { GetObjectCommand, GetObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/emulators';
@@ -142,6 +143,24 @@ function runCli(args: string[]): Promise<{ status: number | null; stdout: string
   });
 }
 
+/** A POST on a connection of its own: the server closes it after a 413, which must not cut a pooled one. */
+function postOnOwnConnection(url: string, body: Buffer): Promise<{ status: number; headers: Record<string, string> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string> });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * After a blocking spawnSync, lets the event loop see the server closing idle keep-alive sockets
+ * (5 s), so fetch does not reuse one the server already closed ("other side closed").
+ */
+const letPooledSocketsClose = () => new Promise((r) => setTimeout(r, 100));
+
 let dataDir: string;
 let running: Started | undefined;
 
@@ -186,6 +205,42 @@ describe('local mode, end to end over HTTP', () => {
     token = redeemed.json.token;
     expect(sessionId).toBeTruthy();
     expect(token).toBeTruthy();
+  });
+
+  it('sends nosniff and Referrer-Policy on every response, and the portal a strict CSP its built page keeps to', async () => {
+    const info = JSON.parse(readFileSync(join(dataDir, 'local.json'), 'utf8')) as Record<string, string>;
+    const page = await fetch(`${running!.portalUrl}/`);
+    const html = await page.text();
+    const asset = /<script[^>]+src="([^"]+)"/.exec(html)?.[1];
+    expect(asset, 'the built page loads its script from a file').toBeTruthy();
+    // No inline script or style in the built page: the CSP below would block them.
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+    expect(html).not.toMatch(/<style|\sstyle=/);
+    const portal = [page, await fetch(`${running!.portalUrl}${asset}`), await fetch(`${running!.portalUrl}/config.json`), await fetch(`${running!.portalUrl}/missing.js`), await fetch(`${running!.portalUrl}/`, { method: 'POST' })];
+    expect(portal.map((r) => r.status)).toEqual([200, 200, 200, 404, 405]);
+    for (const response of portal) {
+      const csp = response.headers.get('content-security-policy') ?? '';
+      expect(csp, response.url).toContain("frame-ancestors 'none'");
+      expect(csp).toContain("script-src 'self';");
+      expect(csp).toContain("style-src 'self';");
+      expect(csp).toContain(`connect-src 'self' ${info.s3Endpoint};`);
+      expect(csp).not.toContain('unsafe');
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+    }
+
+    const apiCalls = [
+      await fetch(`${running!.apiUrl}/sessions/${sessionId}`, { headers: { authorization: `bearer ${token}` } }),
+      await fetch(`${running!.apiUrl}/no-such-route`),
+      await fetch(`${running!.apiUrl}/sessions`, { method: 'POST', body: JSON.stringify({ uploadCode: 'ZZZZ-ZZZZ-ZZZZ-ZZZZ' }), headers: { 'content-type': 'text/plain' } }),
+    ];
+    expect(apiCalls.map((r) => r.status)).toEqual([200, 404, 415]);
+    expect(((await apiCalls[2]!.json()) as { error: { code: string } }).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const tooLarge = await postOnOwnConnection(`${running!.apiUrl}/sessions`, Buffer.alloc(10 * 1024 * 1024 + 1, 0x20));
+    expect(tooLarge.status).toBe(413);
+    for (const headers of [...[...portal, ...apiCalls].map((r) => Object.fromEntries(r.headers)), tooLarge.headers]) {
+      expect(headers['x-content-type-options'], JSON.stringify(headers)).toBe('nosniff');
+      expect(headers['referrer-policy'], JSON.stringify(headers)).toBe('no-referrer');
+    }
   });
 
   it('uploads three studies of real DICOM files plus a PDF and a PNG, and completes ACCEPTED with a correct manifest', async () => {
@@ -304,6 +359,7 @@ describe('local mode, end to end over HTTP', () => {
   it('issues a usable code with `npm run codes -- create` against local mode', async () => {
     const cli = await runCli(['create', '--institution', 'demo', '--days', '3', '--max-gb', '1', '--reference', 'REF-42', '--data-dir', dataDir]);
     expect(cli.status, cli.stderr).toBe(0);
+    await letPooledSocketsClose();
     cliCode = /^Upload code: (\S+)$/m.exec(cli.stdout)?.[1] ?? '';
     expect(cliCode).toMatch(/^[0-9A-Z]{4}(-[0-9A-Z]{4})+$/);
     expect(cliCode).not.toBe(running!.uploadCode);
@@ -318,6 +374,34 @@ describe('local mode, end to end over HTTP', () => {
     expect(wrongInstitution.status).not.toBe(0);
     expect(wrongInstitution.stderr).toMatch(/institution "demo"/);
   });
+
+  it('lists codes and revokes one with `npm run codes -- list | revoke`; the uploader is told plainly', async () => {
+    const codes = (...args: string[]) => spawnSync('npm', ['run', '--silent', 'codes', '--', ...args, '--institution', 'demo', '--data-dir', dataDir], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const issued = codes('create', '--reference', 'REF-REVOKE-CLI');
+    expect(issued.status, issued.stderr).toBe(0);
+    await letPooledSocketsClose();
+    const code = /^Upload code: (\S+)$/m.exec(issued.stdout)![1]!;
+    const opened = await api(running!.apiUrl, 'POST', '/sessions', { uploadCode: code });
+    expect(opened.status).toBe(201);
+
+    const listed = codes('list', '--json');
+    expect(listed.status, listed.stderr).toBe(0);
+    const byReference = new Map((JSON.parse(listed.stdout).codes as { reference?: string; status: string; sessionStatus?: string }[]).map((c) => [c.reference, c]));
+    expect(byReference.get('npm start')).toMatchObject({ status: 'REDEEMED', sessionStatus: 'ACCEPTED' });
+    expect(byReference.get('REF-REVOKE-CLI')).toMatchObject({ status: 'REDEEMED', sessionStatus: 'OPEN' });
+    const table = codes('list');
+    expect(table.stdout).toMatch(/^code id\s+reference\s+created\s+expires\s+status\s+session$/m);
+    expect(table.stdout).toMatch(/REF-REVOKE-CLI .* REDEEMED\s+OPEN$/m);
+
+    const revoked = codes('revoke', 'REF-REVOKE-CLI');
+    expect(revoked.status, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toMatch(/Revoked 1 code\(s\); ended 1 open session\(s\)/);
+    await letPooledSocketsClose();
+    const refused = await api(running!.apiUrl, 'POST', `/sessions/${opened.json.sessionId}/uploads`, { files: [{ clientId: 'c1', name: 'a.dcm', size: 10, kind: 'dicom', studyInstanceUid: '1.2.3', sopInstanceUid: '1.2.3.4' }] }, opened.json.token);
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.code).toBe('SESSION_REVOKED');
+    expect(codes('revoke', 'REF-REVOKE-CLI').stderr).toMatch(/HTTP 404/);
+  }, 240_000);
 
   it('refuses a second local mode on the same data folder (one DynamoDB Local per database file)', () => {
     const second = spawnSync(process.execPath, [TSX_CLI, 'local/start.ts'], {
@@ -364,7 +448,7 @@ describe('local mode, end to end over HTTP', () => {
     expect(running.output()).toMatch(/Stopped/);
     await new Promise((r) => setTimeout(r, 300));
     expect(processesUsing(dataDir)).toEqual([]);
-  });
+  }, 150_000);
 
   it('says clearly that Java is missing, and exits 1', () => {
     const result = spawnSync(process.execPath, [TSX_CLI, 'local/start.ts'], {

@@ -74,7 +74,7 @@ describe('upload codes', () => {
 
   it('are stored only as a hash, with expiry, limit and reference', async () => {
     const stored: UploadCodeRecord[] = [];
-    const codes: CodeStore = { create: async (c) => void stored.push(c), get: async () => undefined, revoke: async () => false };
+    const codes: CodeStore = { create: async (c) => void stored.push(c), get: async () => undefined, revoke: async () => undefined };
     const institution = parseInstitutionConfig(demo);
     const now = new Date('2026-01-01T00:00:00Z');
     const issue = makeIssueUploadCode({ codes, hasher, random: new NodeRandomSource(), clock: { now: () => now }, institution });
@@ -150,6 +150,22 @@ describe('upload planning', () => {
     expect(plan.files.map((f) => f.objectKey)).toEqual([`sessions/S/files/${plan.files[0]!.fileId}`, `sessions/S/files/${plan.files[1]!.fileId}`]);
     expect(plan.files[1]!.attachmentType).toBe('pdf');
     expect(plan).toMatchObject({ bytes: 350, dicomFiles: 1, attachments: 1 });
+  });
+
+  it('answers ATTACHMENT_WITHOUT_DICOM for an attachment naming a study when no DICOM is declared; ATTACHMENT_STUDY_UNKNOWN once one is', () => {
+    const alone = [{ clientId: 'a', name: 'report.pdf', size: 10, kind: 'attachment' as const, studyInstanceUid: '9.9' }];
+    const codesOf = (run: () => unknown) => {
+      try {
+        run();
+      } catch (error) {
+        return (error as RuleViolationError).violations.map((v) => v.code);
+      }
+      return [];
+    };
+    expect(codesOf(() => planReservation(state(), alone, ids, new Date()))).toEqual(['ATTACHMENT_WITHOUT_DICOM']);
+    const stored = { sessionId: 'S', fileId: 'F0', clientId: 'x', name: 'x', kind: 'dicom' as const, size: 9, studyInstanceUid: '1.2', sopInstanceUid: '1.2.9', objectKey: 'k', createdAt: '', status: 'RESERVED' as const };
+    expect(codesOf(() => planReservation(state([stored]), alone, ids, new Date()))).toEqual(['ATTACHMENT_STUDY_UNKNOWN']);
+    expect(codesOf(() => planReservation(state([{ ...stored, status: 'REMOVED' }]), alone, ids, new Date()))).toEqual(['ATTACHMENT_WITHOUT_DICOM']);
   });
 
   it('counts stored files but not removed ones', () => {

@@ -13,6 +13,7 @@ import {
   RateLimitedError,
   RuleViolationError,
   UnauthorizedError,
+  UnsupportedMediaTypeError,
 } from '../../lambdas/core/errors';
 import { message } from '../../lambdas/core/messages';
 import { ConfigError, parseConfig } from '../../lambdas/runtime/config';
@@ -20,7 +21,7 @@ import { bearerToken, errorResponse, httpRoute, MAX_BODY_BYTES, parseJsonBody, t
 import { createObservability } from '../../lambdas/runtime/observability';
 
 const body = (result: { body?: string }) => JSON.parse(result.body ?? '{}');
-const event = (partial: Partial<ApiEvent>) => ({ headers: {}, requestContext: { requestId: 'r1', http: { sourceIp: '192.0.2.1' } }, ...partial }) as ApiEvent;
+const event = (partial: Partial<ApiEvent>) => ({ headers: { 'content-type': 'application/json' }, requestContext: { requestId: 'r1', http: { sourceIp: '192.0.2.1' } }, ...partial }) as ApiEvent;
 
 describe('errorResponse', () => {
   it('maps each typed error to its status and the documented shape', () => {
@@ -32,6 +33,7 @@ describe('errorResponse', () => {
       [new ConflictError('SESSION_NOT_OPEN'), 409],
       [new RuleViolationError([{ code: 'ATTACHMENT_LIMIT', message: 'm' }]), 422],
       [new RateLimitedError(42), 429],
+      [new UnsupportedMediaTypeError(), 415],
     ];
     for (const [error, status] of cases) {
       const res = errorResponse(error);
@@ -72,6 +74,14 @@ describe('parseJsonBody', () => {
       expect(() => parseJsonBody(event({ body: b }), schema), String(b).slice(0, 20)).toThrow(BadRequestError);
     }
   });
+  it('refuses a body not sent as application/json with 415, whatever it holds', () => {
+    for (const headers of [{}, { 'content-type': 'text/plain' }, { 'Content-Type': 'application/x-www-form-urlencoded' }, { 'content-type': 'application/json-seq' }]) {
+      expect(() => parseJsonBody(event({ headers, body: '{"a":1}' }), schema), JSON.stringify(headers)).toThrow(UnsupportedMediaTypeError);
+    }
+    expect(parseJsonBody(event({ headers: { 'Content-Type': 'application/JSON;charset=utf-8' }, body: '{"a":3}' }), schema)).toEqual({ a: 3 });
+    // An empty body carries nothing a foreign page could send.
+    expect(parseJsonBody(event({ headers: {}, body: '' }), z.object({}), { allowEmpty: true })).toEqual({});
+  });
   it('does not echo the input in its details', () => {
     try {
       parseJsonBody(event({ body: '{"a":"Doe^John"}' }), schema);
@@ -85,6 +95,8 @@ describe('parseJsonBody', () => {
 describe('bearerToken', () => {
   it('takes a well-formed bearer token and refuses anything else with 401', () => {
     expect(bearerToken(event({ headers: { authorization: `Bearer ${'a'.repeat(43)}` } }))).toBe('a'.repeat(43));
+    expect(bearerToken(event({ headers: { authorization: `bearer ${'a'.repeat(43)}` } }))).toBe('a'.repeat(43));
+    expect(bearerToken(event({ headers: { authorization: `BEARER ${'a'.repeat(43)}` } }))).toBe('a'.repeat(43));
     for (const header of [undefined, '', 'Bearer', 'Basic abc', `Bearer ${'a'.repeat(10)}`, `Bearer ${'a'.repeat(200)}`, 'Bearer a b']) {
       expect(() => bearerToken(event({ headers: header === undefined ? {} : { authorization: header } }))).toThrow(UnauthorizedError);
     }

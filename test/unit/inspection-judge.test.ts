@@ -203,12 +203,50 @@ describe('DICOM verdicts', () => {
   it('real corpus files: the UIDs are the oracle\'s', async () => {
     const root = `${CORPUS_ROOT}/`;
     const oracle = JSON.parse(readFileSync(`${root}pydicom-oracle.json`, 'utf8')) as { file: string; attributes: Record<string, string> }[];
-    for (const file of ['test_files/CT_small.dcm', 'test_files/MR_small_bigendian.dcm', 'test_files/image_dfl.dcm', 'test_files/ExplVR_LitEndNoMeta.dcm']) {
+    for (const file of ['test_files/CT_small.dcm', 'test_files/MR_small_bigendian.dcm', 'test_files/image_dfl.dcm']) {
       const truth = oracle.find((e) => e.file === file)!.attributes;
       const bytes = new Uint8Array(readFileSync(`${root}pydicom/${file}`));
       const { verdict } = await verdictOn(bytes, { studyInstanceUid: truth.StudyInstanceUID, sopInstanceUid: truth.SOPInstanceUID });
       expect(verdict.status, file).toBe('VERIFIED');
       expect(verdict.header?.modality, file).toBe(truth.Modality);
+    }
+  });
+
+  it('refuses the corpus\'s DICOM datasets without preamble and meta header (Part 10 only): NOT_PART10', async () => {
+    const root = `${CORPUS_ROOT}/`;
+    const oracle = JSON.parse(readFileSync(`${root}pydicom-oracle.json`, 'utf8')) as { file: string; kind: string; attributes: Record<string, string> }[];
+    const withoutPreamble = oracle.filter((e) => e.kind === 'dicom-no-preamble');
+    expect(withoutPreamble.length).toBeGreaterThanOrEqual(3);
+    for (const entry of withoutPreamble) {
+      const bytes = new Uint8Array(readFileSync(`${root}pydicom/${entry.file}`));
+      const { verdict } = await verdictOn(bytes, { studyInstanceUid: entry.attributes.StudyInstanceUID, sopInstanceUid: entry.attributes.SOPInstanceUID });
+      expect(verdict.reason, entry.file).toMatchObject({ code: 'NOT_PART10', message: en.NOT_PART10 });
+    }
+    // The same dataset with the Part 10 file header is verified: only the missing header is refused.
+    const dataset = image().subarray(part10([]).length);
+    const { verdict } = await verdictOn(dataset);
+    expect(verdict.reason?.code).toBe('NOT_PART10');
+  });
+
+  it('refuses an executable in the preamble (PE, ELF, Mach-O): EXECUTABLE_PREAMBLE; zeros and a TIFF header pass', async () => {
+    const withPreamble = (start: number[]) => {
+      const bytes = image();
+      bytes.set(start, 0);
+      return bytes;
+    };
+    const executables = {
+      pe: [0x4d, 0x5a, 0x90, 0x00], // 'MZ': the DICOM/PE polyglot of CVE-2019-11687
+      elf: [0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01], // '\x7fELF', 64-bit little endian
+      machO64: [0xcf, 0xfa, 0xed, 0xfe], // MH_MAGIC_64 as stored on little-endian Macs
+      machO32: [0xfe, 0xed, 0xfa, 0xce], // MH_MAGIC
+      machOFat: [0xca, 0xfe, 0xba, 0xbe], // FAT_MAGIC (universal binary)
+    };
+    for (const [name, start] of Object.entries(executables)) {
+      const { verdict } = await verdictOn(withPreamble(start));
+      expect(verdict, name).toMatchObject({ status: 'REJECTED', reason: { code: 'EXECUTABLE_PREAMBLE', message: en.EXECUTABLE_PREAMBLE } });
+    }
+    for (const start of [[0, 0, 0, 0], [0x49, 0x49, 0x2a, 0x00] /* TIFF little endian: a dual-format file */]) {
+      expect((await verdictOn(withPreamble(start))).verdict.status).toBe('VERIFIED');
     }
   });
 

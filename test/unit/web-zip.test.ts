@@ -83,6 +83,9 @@ describe('ZIP reading (central directory + one entry at a time)', () => {
 describe('classify (real corpus files)', () => {
   const cases: [string, string][] = [
     ['CT_small.dcm', 'dicom'],
+    // DICOM datasets without the Part 10 file header: the inspector would refuse them, so the portal does.
+    ['ExplVR_LitEndNoMeta.dcm', 'skip:NOT_PART10'],
+    ['ExplVR_BigEndNoMeta.dcm', 'skip:NOT_PART10'],
     ['dicomdirtests/DICOMDIR', 'dicomdir'],
     ['dicomdirtests/README.txt', 'skip:unsupported'],
     ['dicomdirtests/TINY_ALPHA/PT000000/ST000000/SE000000/IM000000', 'dicom'],
@@ -100,6 +103,12 @@ describe('classify (real corpus files)', () => {
     const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52]);
     expect(await classify(blobReader(new Blob([jpeg])), jpeg.length)).toEqual({ kind: 'attachment', attachmentType: 'jpeg', contentType: 'image/jpeg' });
     expect(await classify(blobReader(new Blob([png])), png.length)).toEqual({ kind: 'attachment', attachmentType: 'png', contentType: 'image/png' });
+  });
+
+  it('a DICOM file with an executable preamble (the DICOM/PE polyglot) is not uploadable: EXECUTABLE_PREAMBLE', async () => {
+    const polyglot = Uint8Array.from(ct);
+    polyglot.set([0x4d, 0x5a], 0); // 'MZ': a Windows program's header in the preamble
+    expect(await classify(blobReader(new Blob([polyglot])), polyglot.length)).toEqual({ kind: 'skip', reason: 'EXECUTABLE_PREAMBLE' });
   });
 
   it('a truncated DICOM file is unreadable, not a crash', async () => {

@@ -3,7 +3,7 @@
  * first bytes, with the same header reader as the inspector. Runs inside the header worker; pure
  * apart from the read function it is given, so Node tests use it on real files too.
  */
-import { readHeaderFrom, sniffKind } from '../../lambdas/core/dicom';
+import { part10Refusal, readHeaderFrom, sniffKind } from '../../lambdas/core/dicom';
 import type { AttachmentType } from '../../lambdas/core/model';
 import type { DicomInfo, SkipReason } from './selection';
 import { blobReader, entryDataStart, entryReader, listZipEntries, type ReadFn, type ZipEntry } from './zip';
@@ -37,6 +37,9 @@ export async function classify(read: ReadFn, size: number): Promise<ScanResult> 
     // Reads within the first chunk are served from it: one file read per typical header.
     const cached: ReadFn = (start, end) => (end <= prefix.length ? Promise.resolve(prefix.subarray(start, end)) : read(start, end));
     const header = await readHeaderFrom(cached, size, HEADER_CHUNK);
+    // The inspector refuses these too; saying so before upload spares the whole session a rejection.
+    const refusal = part10Refusal(prefix, header);
+    if (refusal) return { kind: 'skip', reason: refusal };
     if (header.isDicomDir) return { kind: 'dicomdir' };
     if (!header.isDicom) return { kind: 'skip', reason: 'unsupported' };
     const f = header.fields;

@@ -6,6 +6,7 @@ import { evaluateSelection, type SelectionFile, type SelectionResult } from '../
 import type { AttachmentType, HeaderSummary, Limits, Violation } from '../../lambdas/core/model';
 import type { Language } from '../../lambdas/core/messages';
 import { addToStudyHeader, type StudyHeader } from '../../lambdas/core/study-header';
+import type { Part10Refusal } from '../../lambdas/core/dicom';
 
 /** The header fields the verify panel shows. PHI: kept in memory only, never logged or stored. */
 export type DicomInfo = Pick<
@@ -33,7 +34,8 @@ export interface SelectedItem {
   fileId?: string;
 }
 
-export type SkipReason = 'unsupported' | 'dicomdir' | 'unreadable' | 'no-study';
+/** A Part10Refusal is shown with the shared catalog's message (the inspector's reason for the same file). */
+export type SkipReason = 'unsupported' | 'dicomdir' | 'unreadable' | 'no-study' | Part10Refusal;
 
 export interface SkippedFile {
   name: string;

@@ -7,3 +7,4 @@ export { InvalidDicomError, type InvalidDicomReason } from './invalid-dicom-erro
 export { readDicomHeader } from './read-dicom-header';
 export { readHeaderFrom, type RangeReader } from './read-header-from';
 export { sniffKind } from './sniff-kind';
+export { part10Refusal, preambleExecutable, type Part10Refusal, type PreambleExecutable } from './part10';

@@ -6,8 +6,9 @@ export interface CodeStore {
   create(code: UploadCodeRecord, ttlEpochSeconds: number): Promise<void>;
   get(codeHash: string): Promise<UploadCodeRecord | undefined>;
   /**
-   * Marks the code revoked and, when its session is still OPEN, ends that session (EXPIRED), so a
-   * code sent to the wrong person stops working everywhere. False when no such code exists.
+   * Marks the code revoked and, when its session is still OPEN, ends that session (EXPIRED, with
+   * revokedAt), so a code sent to the wrong person stops working everywhere. Undefined when no
+   * such code exists; `endedSessionId` names the session it ended.
    */
-  revoke(codeHash: string, now: Date): Promise<boolean>;
+  revoke(codeHash: string, now: Date): Promise<{ endedSessionId?: string } | undefined>;
 }

@@ -5,6 +5,7 @@
 export type { Clock } from './clock';
 export type { DeliveryStore } from './delivery-store';
 export type { DeliveryObject, DeliveryTarget, StudyDeliveryOutcome, StudyDeliveryRequest } from './delivery-target';
+export type { CodeDirectory, CodeDirectoryEntry } from './code-directory';
 export type { CodeStore } from './code-store';
 export type { CompletionLock } from './completion-lock';
 export type { EventOutbox } from './event-outbox';

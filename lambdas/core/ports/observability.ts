@@ -9,6 +9,7 @@ export type MetricName =
   | 'SessionsRejected'
   | 'CodeRedemptionFailures'
   | 'CodesIssued'
+  | 'CodesRevoked'
   | 'FilesReserved'
   | 'BytesReserved'
   | 'BytesAccepted'

@@ -10,6 +10,8 @@ import type { Clock } from '../../../lambdas/core/ports';
 import { createCreateSessionHandler } from '../../../lambdas/handlers/create-session';
 import { createGetSessionHandler } from '../../../lambdas/handlers/get-session';
 import { createIssueUploadCodeHandler } from '../../../lambdas/handlers/issue-upload-code';
+import { createListUploadCodesHandler } from '../../../lambdas/handlers/list-upload-codes';
+import { createRevokeUploadCodeHandler } from '../../../lambdas/handlers/revoke-upload-code';
 import { createRemoveFileHandler } from '../../../lambdas/handlers/remove-file';
 import { createRequestUploadsHandler } from '../../../lambdas/handlers/request-uploads';
 import type { ApiHandler } from '../../../lambdas/runtime/http';
@@ -48,7 +50,7 @@ export interface ApiHarness {
   clients: AwsClients;
   deps: ApiDeps;
   clock: TestClock;
-  handlers: Record<'CreateSession' | 'GetSession' | 'RequestUploads' | 'RemoveFile' | 'IssueUploadCode', ApiHandler>;
+  handlers: Record<'CreateSession' | 'GetSession' | 'RequestUploads' | 'RemoveFile' | 'IssueUploadCode' | 'ListUploadCodes' | 'RevokeUploadCode', ApiHandler>;
   /** Routes a raw request like API Gateway: unknown routes are 404 without reaching a handler. */
   invoke<T = any>(call: ApiCall): Promise<ApiResponse<T>>;
   issueCode(body?: Record<string, unknown>): Promise<string>;
@@ -78,6 +80,8 @@ export async function startApi(label: string, options: { institution?: Instituti
     RequestUploads: createRequestUploadsHandler(deps),
     RemoveFile: createRemoveFileHandler(deps),
     IssueUploadCode: createIssueUploadCodeHandler(deps),
+    ListUploadCodes: createListUploadCodesHandler(deps),
+    RevokeUploadCode: createRevokeUploadCodeHandler(deps),
   };
 
   const routeTable = apiRoutes

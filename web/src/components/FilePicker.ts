@@ -1,6 +1,8 @@
 /** Step 1: the file and folder pickers, the drop zone, reading progress and the files left out. */
 import { h } from 'preact';
-import { t, type UiKey } from '../i18n';
+import { message } from '../../../lambdas/core/messages';
+import { currentLanguage, t, type UiKey } from '../i18n';
+import type { SkipReason } from '../selection';
 import { collectDropped } from '../picking';
 import { addPicked } from '../store/files';
 import * as s from '../store/state';
@@ -57,7 +59,7 @@ function SkippedFiles() {
     h(
       'ul',
       null,
-      skipped.slice(0, 100).map((f, i) => h('li', { key: i }, h('span', { class: 'file-name' }, f.path), ' — ', t(`skipped.${f.reason}` as UiKey))),
+      skipped.slice(0, 100).map((f, i) => h('li', { key: i }, h('span', { class: 'file-name' }, f.path), ' — ', skipText(f.reason))),
       skipped.length > 100 ? h('li', null, t('skipped.more', { count: skipped.length - 100 })) : null,
     ),
   );
@@ -87,4 +89,9 @@ export function FilePicker() {
     h('p', { id: 'scan-status', role: 'status', 'aria-live': 'polite', 'data-idle': busy ? 'false' : 'true', 'data-files': s.selection.size }, status),
     h(SkippedFiles, null),
   );
+}
+
+/** Files the inspector would refuse are named with its reason from the shared catalog. */
+function skipText(reason: SkipReason): string {
+  return reason === 'EXECUTABLE_PREAMBLE' || reason === 'NOT_PART10' ? message(reason, [], currentLanguage()) : t(`skipped.${reason}` as UiKey);
 }

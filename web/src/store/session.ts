@@ -120,6 +120,7 @@ export function errorText(error: unknown): string {
   const language = currentLanguage();
   if (error.status === 401 || error.status === 404) return message(error.code === 'UNAUTHORIZED' ? 'UNAUTHORIZED' : 'INVALID_CODE', [], language);
   if (error.status === 429) return message('RATE_LIMITED', [], language);
+  if (error.code === 'SESSION_REVOKED') return message('SESSION_REVOKED', [], language);
   return error.message;
 }
 
