@@ -124,6 +124,26 @@ export class UploadApi extends Construct {
           storage.bindFileRemover(fn);
         },
       },
+      ...Object.fromEntries(
+        (
+          [
+            ['RenewUploadUrl', 'renew-upload-url', 'signs a fresh upload URL for a declared file that has not arrived'],
+            ['SignParts', 'sign-parts', 'presigns the parts of a multipart upload'],
+            ['ListParts', 'list-parts', 'lists the parts S3 holds of a multipart upload'],
+            ['FinishUpload', 'finish-upload', 'completes a multipart upload'],
+          ] as const
+        ).map(([id, serviceName, description]): [string, RouteSettings] => [
+          id,
+          {
+            serviceName,
+            description,
+            bind: (fn) => {
+              table.bindReadWrite(fn);
+              storage.bindUploadSigner(fn);
+            },
+          },
+        ]),
+      ),
       CompleteSession: {
         serviceName: 'complete-session',
         description: 're-checks every rule and accepts or rejects the session',

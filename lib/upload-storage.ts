@@ -58,8 +58,8 @@ export class UploadStorage extends Construct {
         {
           allowedOrigins: [portalOrigin],
           allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
-          // The presigned PUT signs content-type and the tagging header; the SDK may add x-amz-* checksum headers.
-          allowedHeaders: ['content-type', 'content-md5', 'x-amz-*'],
+          // Presigned PUTs sign content-type, if-none-match, the SHA-256 checksum and the tagging header.
+          allowedHeaders: ['content-type', 'content-md5', 'if-none-match', 'x-amz-*'],
           exposedHeaders: ['ETag'],
           maxAge: 3000,
         },
@@ -102,11 +102,20 @@ export class UploadStorage extends Construct {
     fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);
   }
 
-  /** The request-uploads Lambda: presigns PUTs of declared files only, with the pending tag. */
+  /**
+   * The request-uploads and transfer Lambdas: presign PUTs and multipart parts of declared files only,
+   * with the pending tag; start, list, complete and abort their multipart uploads. SSE-KMS multipart
+   * uploads need kms:Decrypt as well (S3 decrypts the data key for each part and the completion).
+   */
   bindUploadSigner(fn: AppFunction): void {
     fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);
-    this.grantObjects(fn, ['s3:PutObject', 's3:PutObjectTagging'], FILES, 'presigns PUTs (with the pending retention tag) of declared files only');
-    this.grantKey(fn, ['kms:GenerateDataKey']);
+    this.grantObjects(
+      fn,
+      ['s3:PutObject', 's3:PutObjectTagging', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+      FILES,
+      'presigns PUTs and parts (with the pending retention tag) of declared files only, and lists, completes or aborts their multipart uploads',
+    );
+    this.grantKey(fn, ['kms:GenerateDataKey', 'kms:Decrypt']);
   }
 
   /** The inspector: ranged reads of the header, and deletion of undeclared or rejected objects. */
@@ -127,7 +136,7 @@ export class UploadStorage extends Construct {
   /** The remove-file Lambda: deletes one declared file's object. */
   bindFileRemover(fn: AppFunction): void {
     fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);
-    this.grantObjects(fn, ['s3:DeleteObject'], FILES, 'deletes a removed file\'s object, under sessions/*/files/ only');
+    this.grantObjects(fn, ['s3:DeleteObject', 's3:AbortMultipartUpload'], FILES, 'deletes a removed file\'s object or aborts its multipart upload, under sessions/*/files/ only');
   }
 
   /** The complete-session Lambda: writes the manifest, marks files accepted, cleans up a rejected session. */

@@ -11,11 +11,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 // s3rver has no types of its own.
 // @ts-expect-error untyped module
 import S3rver from 's3rver';
+import { S3Gate } from './s3-gate/gate';
+import type { S3rverStore } from './s3-gate/multipart';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 export const LOCAL_REGION = 'us-east-1';
@@ -224,7 +226,11 @@ export function removeIncompleteObjects(dir: string): number {
   return removed;
 }
 
-/** Starts s3rver on disk; `onEvent` receives its raw (not normalized) S3 event records and the request behind each. */
+/**
+ * Starts s3rver on disk behind the S3 gate (local/s3-gate): the endpoint is the gate's, s3rver
+ * itself listens on a loopback port nobody else is told. `onEvent` receives s3rver's raw (not
+ * normalized) S3 event records and the request behind each.
+ */
 export async function startS3rver(opts: {
   port?: number;
   dataDir: string;
@@ -235,8 +241,9 @@ export async function startS3rver(opts: {
   const port = opts.port ?? (await freePort());
   mkdirSync(opts.dataDir, { recursive: true });
   const incompleteObjectsRemoved = removeIncompleteObjects(opts.dataDir);
+  const innerPort = await freePort();
   const server = new S3rver({
-    port,
+    port: innerPort,
     address: '127.0.0.1',
     directory: opts.dataDir,
     silent: true,
@@ -261,22 +268,38 @@ export async function startS3rver(opts: {
     );
   }
   await server.run();
-  const httpServer = server.httpServer as Server;
+  const gate = createHttpServer(
+    { keepAliveTimeout: 5000 },
+    new S3Gate({
+      upstream: { host: '127.0.0.1', port: innerPort },
+      store: server.store as S3rverStore,
+      spoolDir: `${opts.dataDir.replace(/[\\/]+$/, '')}-incoming`,
+      credentials: [LOCAL_CREDENTIALS],
+    }).handle,
+  );
+  await new Promise<void>((resolve, reject) => {
+    gate.once('error', reject);
+    gate.listen(port, '127.0.0.1', () => resolve());
+  });
+  const closeServer = (http: Server) =>
+    new Promise<void>((resolve) => {
+      if (!http.listening) return resolve();
+      // Idle keep-alive sockets close at once; a transfer still running gets 5 s, then is cut.
+      const timer = setTimeout(() => http.closeAllConnections(), 5000);
+      http.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      http.closeIdleConnections();
+    });
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
     incompleteObjectsRemoved,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (!httpServer.listening) return resolve();
-        // Idle keep-alive sockets close at once; a transfer still running gets 5 s, then is cut.
-        const timer = setTimeout(() => httpServer.closeAllConnections(), 5000);
-        httpServer.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        httpServer.closeIdleConnections();
-      }),
+    stop: async () => {
+      await closeServer(gate);
+      await closeServer(server.httpServer as Server);
+    },
   };
 }
 

@@ -19,6 +19,10 @@ import { createCreateSessionHandler } from '../lambdas/handlers/create-session';
 import { createGetSessionHandler } from '../lambdas/handlers/get-session';
 import { createRequestUploadsHandler } from '../lambdas/handlers/request-uploads';
 import { createRemoveFileHandler } from '../lambdas/handlers/remove-file';
+import { createRenewUploadUrlHandler } from '../lambdas/handlers/renew-upload-url';
+import { createSignPartsHandler } from '../lambdas/handlers/sign-parts';
+import { createListPartsHandler } from '../lambdas/handlers/list-parts';
+import { createFinishUploadHandler } from '../lambdas/handlers/finish-upload';
 import { createCompleteSessionHandler } from '../lambdas/handlers/complete-session';
 import { createIssueUploadCodeHandler } from '../lambdas/handlers/issue-upload-code';
 import { createListUploadCodesHandler } from '../lambdas/handlers/list-upload-codes';
@@ -125,6 +129,10 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
       GetSession: metered('GetSession', createGetSessionHandler(api)),
       RequestUploads: metered('RequestUploads', createRequestUploadsHandler(api)),
       RemoveFile: metered('RemoveFile', createRemoveFileHandler(api)),
+      RenewUploadUrl: metered('RenewUploadUrl', createRenewUploadUrlHandler(api)),
+      SignParts: metered('SignParts', createSignPartsHandler(api)),
+      ListParts: metered('ListParts', createListPartsHandler(api)),
+      FinishUpload: metered('FinishUpload', createFinishUploadHandler(api)),
       CompleteSession: metered('CompleteSession', createCompleteSessionHandler({ authorize: inspection.authorize, completeSession: inspection.completeSession, observability })),
       IssueUploadCode: metered('IssueUploadCode', createIssueUploadCodeHandler(api)),
       ListUploadCodes: metered('ListUploadCodes', createListUploadCodesHandler(api)),

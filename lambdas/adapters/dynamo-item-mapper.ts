@@ -61,6 +61,8 @@ const OPTIONAL_FILE_FIELDS = [
   'detectedType',
   'etag',
   'inspectedAt',
+  'sha256',
+  'multipart',
 ] as const satisfies readonly (keyof FileRecord)[];
 
 export function fileRecordOf(item: FileItem): FileRecord {

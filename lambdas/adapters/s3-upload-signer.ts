@@ -1,7 +1,9 @@
 /**
- * Presigned PUT URLs (UploadSigner port). Content-Length, the pending retention tag (and Content-Type,
- * when declared) are signed headers, so S3 refuses a body of another size. The S3Client must be created with
- * requestChecksumCalculation 'WHEN_REQUIRED', or the URL would carry a checksum of an empty body.
+ * Presigned PUT URLs (UploadSigner port). Content-Length, Content-Type, `x-amz-checksum-sha256`,
+ * `If-None-Match: *` and the pending retention tag are signed headers: S3 refuses a body of another
+ * size or SHA-256, a replacement of an object that exists, and a request without any of them. The
+ * S3Client must be created with requestChecksumCalculation 'WHEN_REQUIRED', or the URL would carry
+ * a checksum of an empty body.
  *
  * The bucket's endpoint is resolved once through the SDK (getSignedUrl of a probe key); each URL is
  * then signed directly with S3RequestPresigner, skipping the per-command middleware stack, which
@@ -49,38 +51,56 @@ export class S3UploadSigner implements UploadSigner {
     return this.endpoint;
   }
 
-  async signPut(request: Parameters<UploadSigner['signPut']>[0]): Promise<{ url: string; headers: Record<string, string> }> {
+  /**
+   * Presigns `method` on `key` with `headers` signed. Headers named in `unhoistable` stay headers
+   * (S3 reads tagging, checksums and conditions from headers only); the rest of x-amz-* go in the query.
+   */
+  async presign(request: { method: string; key: string; query: Record<string, string>; headers: Record<string, string>; expiresInSeconds: number }): Promise<{ url: string; headers: Record<string, string> }> {
     const endpoint = await this.bucketEndpoint();
     const host = endpoint.port ? `${endpoint.hostname}:${endpoint.port}` : endpoint.hostname;
-    const headers: Record<string, string> = { host, 'content-length': String(request.contentLength) };
-    if (request.contentType) headers['content-type'] = request.contentType;
-    // Every upload starts as pending data: the bucket lifecycle expires it after retention.pendingDays
-    // unless the sweeper re-tags it accepted once its session is. A signed header, so the client cannot drop or change it.
-    headers['x-amz-tagging'] = retentionTagging('pending');
+    const headers: Record<string, string> = { host, ...request.headers };
     const signed = await this.presigner.presign(
       {
-        method: 'PUT',
+        method: request.method,
         protocol: endpoint.protocol,
         hostname: endpoint.hostname,
         ...(endpoint.port ? { port: endpoint.port } : {}),
         // Our keys are [A-Za-z0-9_-] segments joined by '/': nothing to escape.
         path: `${endpoint.pathPrefix}${request.key}`,
-        query: { 'x-id': 'PutObject' },
+        query: request.query,
         headers,
       },
       {
         expiresIn: request.expiresInSeconds,
-        signableHeaders: new Set(Object.keys(headers).filter((h) => h !== 'host')),
-        // S3 reads the tagging from the header only; hoisted into the query it would be ignored.
-        unhoistableHeaders: new Set(['x-amz-tagging']),
+        signableHeaders: new Set(Object.keys(request.headers)),
+        unhoistableHeaders: new Set(Object.keys(request.headers).filter((h) => h.startsWith('x-amz-'))),
       },
     );
     const url = new URL(`${signed.protocol}//${host}${signed.path}`);
     for (const [name, value] of Object.entries(signed.query ?? {})) {
       for (const v of Array.isArray(value) ? value : [value]) if (v !== null) url.searchParams.append(name, v);
     }
-    const clientHeaders: Record<string, string> = { 'x-amz-tagging': headers['x-amz-tagging'] };
-    if (request.contentType) clientHeaders['Content-Type'] = request.contentType;
+    // Browsers set Content-Length themselves and refuse it from scripts; it is signed all the same.
+    const { 'content-length': _length, ...clientHeaders } = request.headers;
     return { url: url.toString(), headers: clientHeaders };
+  }
+
+  signPut(request: Parameters<UploadSigner['signPut']>[0]): Promise<{ url: string; headers: Record<string, string> }> {
+    return this.presign({
+      method: 'PUT',
+      key: request.key,
+      query: { 'x-id': 'PutObject' },
+      headers: {
+        'content-length': String(request.contentLength),
+        'content-type': request.contentType,
+        // S3 refuses bytes of another SHA-256 and never replaces an object that exists.
+        'x-amz-checksum-sha256': request.sha256,
+        'if-none-match': '*',
+        // Every upload starts as pending data: the bucket lifecycle expires it after retention.pendingDays
+        // unless the sweeper re-tags it accepted once its session is.
+        'x-amz-tagging': retentionTagging('pending'),
+      },
+      expiresInSeconds: request.expiresInSeconds,
+    });
   }
 }

@@ -168,6 +168,8 @@ export async function judge(
     const prefix = await counting.read(0, Math.min(realSize, ATTACHMENT_SNIFF_BYTES));
     const kind = sniffKind(prefix);
     if (!(opts.allowedAttachmentTypes as readonly string[]).includes(kind)) return reject('ATTACHMENT_TYPE_MISMATCH', counting.bytesRead, { detectedType: kind });
+    // The object was stored with the Content-Type of the declared type: the bytes must be that type.
+    if (file.attachmentType && kind !== file.attachmentType) return reject('ATTACHMENT_TYPE_MISMATCH', counting.bytesRead, { detectedType: kind });
     return { status: 'VERIFIED', size: realSize, detectedType: kind, inspectionBytesRead: counting.bytesRead, inspectedAt: at };
   }
 

@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { deliverySchema } from './delivery-config';
 import { MAX_FILES_PER_REQUEST, MAX_SESSION_BYTES } from './limits';
 import type { AttachmentType, Limits } from './model';
+import { DEFAULT_MULTIPART_THRESHOLD_BYTES, MIN_PART_BYTES } from './transfers';
 
 const origin = z
   .string()
@@ -56,6 +57,10 @@ export const institutionSchema = z
         maxAttachmentsPerStudy: z.number().int().min(0).max(100).default(10),
         maxAttachmentBytes: bytes.max(MAX_SESSION_BYTES).default(50_000_000),
         allowedAttachmentTypes: z.array(z.enum(attachmentTypes)).default(['pdf', 'jpeg', 'png']),
+        multipartThresholdBytes: bytes
+          .min(MIN_PART_BYTES, `must be at least ${MIN_PART_BYTES} bytes (S3's smallest part)`)
+          .max(5 * 1024 ** 3, 'must be at most 5 GiB (S3\'s largest single PUT)')
+          .default(DEFAULT_MULTIPART_THRESHOLD_BYTES),
       })
       .strict(),
     codes: z
@@ -122,5 +127,6 @@ export function limitsFor(config: InstitutionConfig, codeMaxSessionBytes?: numbe
     maxAttachmentsPerStudy: config.limits.maxAttachmentsPerStudy,
     maxAttachmentBytes: config.limits.maxAttachmentBytes,
     allowedAttachmentTypes: [...config.limits.allowedAttachmentTypes] as AttachmentType[],
+    multipartThresholdBytes: config.limits.multipartThresholdBytes,
   };
 }

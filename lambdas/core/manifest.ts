@@ -13,6 +13,8 @@ export interface ManifestInstance {
   name: string;
   size: number;
   sopInstanceUid: string;
+  /** Base64 SHA-256 of the bytes, as declared and verified by S3 on arrival. */
+  sha256?: string;
   header: HeaderSummary;
 }
 
@@ -30,6 +32,7 @@ export interface ManifestAttachment {
   /** The type its magic bytes showed (pdf, jpeg, png). */
   type: string;
   contentType?: string;
+  sha256?: string;
 }
 
 export interface ManifestStudy {
@@ -102,7 +105,7 @@ export function buildManifest(input: ManifestInput): Manifest {
       seriesMap.set(seriesUid, series);
       entry.series.push(series);
     }
-    series.instances.push({ fileId: file.fileId, objectKey: file.objectKey, name: file.name, size: file.size, sopInstanceUid: header.sopInstanceUid ?? '', header });
+    series.instances.push({ fileId: file.fileId, objectKey: file.objectKey, name: file.name, size: file.size, sopInstanceUid: header.sopInstanceUid ?? '', ...(file.sha256 ? { sha256: file.sha256 } : {}), header });
     entry.bytes += file.size;
     dicomBytes += file.size;
   }
@@ -116,6 +119,7 @@ export function buildManifest(input: ManifestInput): Manifest {
       size: file.size,
       type: file.detectedType ?? 'other',
       ...(file.contentType ? { contentType: file.contentType } : {}),
+      ...(file.sha256 ? { sha256: file.sha256 } : {}),
     });
     entry.bytes += file.size;
     attachmentBytes += file.size;

@@ -52,6 +52,12 @@ export const en = {
   SESSION_REJECTED: 'The upload was rejected.',
   COMPLETION_IN_PROGRESS: 'The upload is being finished. Please wait a moment and try again.',
   NOTHING_TO_UPLOAD: 'Add at least one DICOM file before finishing the upload.',
+  FILE_ALREADY_RECEIVED: 'This file has already arrived.',
+  FILE_NOT_PENDING: 'This file is no longer waiting for its upload.',
+  FILE_WITHOUT_CHECKSUM: 'This file was added without its checksum. Remove it and add it again.',
+  NOT_MULTIPART: 'This file is not uploaded in parts; ask for its upload URL instead.',
+  UPLOAD_GONE: 'The upload of this file was abandoned. Remove the file and add it again.',
+  PARTS_MISMATCH: 'The parts sent do not make up the file.',
   INTERNAL: 'Something went wrong on our side. Please try again later.',
 } as const;
 

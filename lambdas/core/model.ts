@@ -1,4 +1,5 @@
 /** Domain types shared by the API, the inspector, local mode and the portal. No AWS imports. */
+import type { MultipartTransfer } from './transfers';
 import type { HeaderFields } from './dicom/types';
 import { ID_PATTERN_SOURCE } from './limits';
 import type { MessageCode } from './messages';
@@ -13,6 +14,8 @@ export interface Limits {
   maxAttachmentsPerStudy: number;
   maxAttachmentBytes: number;
   allowedAttachmentTypes: AttachmentType[];
+  /** Files of at least this size travel as multipart uploads (absent on sessions opened before it existed: the default). */
+  multipartThresholdBytes?: number;
 }
 
 export type SessionStatus = 'OPEN' | 'COMPLETING' | 'ACCEPTED' | 'REJECTED' | 'EXPIRED';
@@ -138,6 +141,10 @@ export interface FileRecord {
   sopInstanceUid?: string;
   contentType?: string;
   attachmentType?: AttachmentType;
+  /** Base64 SHA-256 the uploader declared; every write of the object is signed with it (absent on older files). */
+  sha256?: string;
+  /** Set once a multipart upload was started for the file. */
+  multipart?: MultipartTransfer;
   objectKey: string;
   status: FileStatus;
   reason?: RejectionReason;

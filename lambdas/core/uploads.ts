@@ -12,6 +12,8 @@ import { objectKeyFor, type AttachmentType, type FileKind, type FileRecord, type
 import { evaluateSelection, type SelectionFile } from './rules';
 import { MAX_RESERVATION_ATTEMPTS, ttlEpochSeconds } from './limits';
 import { pause } from './retry';
+import { grantTransfer, type UploadGrant } from './file-transfers';
+import type { MultipartRecorder, MultipartUploads } from './ports/multipart-uploads';
 import { authenticate, base64url, requireOpen } from './sessions';
 import type { Clock, Ids, ObjectRemover, ReservationStore, SecretHasher, SessionStore, StudyIncrement, UploadSigner } from './ports';
 
@@ -35,17 +37,15 @@ export interface UploadRequestFile {
   studyInstanceUid?: string;
   sopInstanceUid?: string;
   contentType?: string;
+  /** Base64 SHA-256 of the file's bytes: S3 refuses any others. */
+  sha256: string;
 }
 
-export interface PresignedUpload {
-  clientId: string;
-  fileId: string;
-  url: string;
-  method: 'PUT';
-  /** Headers the PUT must carry exactly (signed); the body must be exactly the declared size. */
-  headers: Record<string, string>;
-  expiresAt: string;
-}
+/**
+ * One declared file's grant: a presigned PUT whose `headers` the client must send exactly (signed;
+ * the body must be exactly the declared size and SHA-256), or a multipart upload.
+ */
+export type PresignedUpload = UploadGrant & { clientId: string };
 
 export type RequestUploads = (input: { sessionId: string; token: string; files: UploadRequestFile[] }) => Promise<{ uploads: PresignedUpload[] }>;
 
@@ -175,6 +175,7 @@ export function planReservation(
       ...(f.kind === 'dicom' ? { sopInstanceUid: f.sopInstanceUid } : {}),
       ...(f.contentType ? { contentType: f.contentType } : {}),
       ...(type && type !== 'other' ? { attachmentType: type } : {}),
+      sha256: f.sha256,
       objectKey: objectKeyFor(state.session.sessionId, fileId),
       status: 'RESERVED',
       createdAt,
@@ -198,13 +199,15 @@ export function makeRequestUploads(deps: {
   sessions: SessionStore;
   reservations: ReservationStore;
   signer: UploadSigner;
+  multipart: MultipartUploads;
+  recorder: MultipartRecorder;
   hasher: SecretHasher;
   ids: Ids;
   clock: Clock;
   institution: InstitutionConfig;
 }): RequestUploads {
-  const { sessions, reservations, signer, hasher, ids, clock, institution } = deps;
-  const expiresInSeconds = institution.session.uploadUrlExpirySeconds;
+  const { sessions, reservations, hasher, ids, clock, institution } = deps;
+  const transfers = { ...deps, expiresInSeconds: institution.session.uploadUrlExpirySeconds };
   return async ({ sessionId, token, files }) => {
     // Study totals by default; the file items only when the totals cannot stand for them, or to
     // name the duplicates after a DICOM file's item was refused (the rule then answers from the files).
@@ -226,13 +229,7 @@ export function makeRequestUploads(deps: {
         ttlEpochSeconds: ttlEpochSeconds(session.expiresAt, institution.retention.pendingDays),
       });
       if (outcome.ok) {
-        const expiresAt = new Date(now.getTime() + expiresInSeconds * 1000).toISOString();
-        const uploads = await Promise.all(
-          plan.files.map(async (f): Promise<PresignedUpload> => {
-            const signed = await signer.signPut({ key: f.objectKey, contentLength: f.size, contentType: f.contentType, expiresInSeconds });
-            return { clientId: f.clientId, fileId: f.fileId, url: signed.url, method: 'PUT', headers: signed.headers, expiresAt };
-          }),
-        );
+        const uploads = await Promise.all(plan.files.map(async (f): Promise<PresignedUpload> => ({ clientId: f.clientId, ...(await grantTransfer(transfers, f, session.limits)) })));
         return { uploads };
       }
       if (outcome.refusal === 'duplicate-sop') needFiles = true;
@@ -253,10 +250,11 @@ export function makeRemoveFile(deps: {
   sessions: SessionStore;
   reservations: ReservationStore;
   remover: ObjectRemover;
+  multipart: Pick<MultipartUploads, 'abort'>;
   hasher: SecretHasher;
   clock: Clock;
 }): RemoveFile {
-  const { sessions, reservations, remover, hasher, clock } = deps;
+  const { sessions, reservations, remover, multipart, hasher, clock } = deps;
   return async ({ sessionId, token, fileId }) => {
     for (let attempt = 1; ; attempt++) {
       const now = clock.now();
@@ -273,6 +271,8 @@ export function makeRemoveFile(deps: {
       }
       // Also on a repeated DELETE: an object that arrived after the first one is removed too.
       await remover.deleteObject(file.objectKey);
+      // Its parts are freed now rather than when the bucket lifecycle aborts the upload.
+      if (file.multipart) await multipart.abort({ key: file.objectKey, uploadId: file.multipart.uploadId });
       return;
     }
   };

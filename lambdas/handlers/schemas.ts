@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { ID_PATTERN, MAX_FILES_PER_REQUEST, MAX_SESSION_BYTES } from '../core/limits';
 import { FILES_CURSOR_PATTERN } from '../core/session-summary';
+import { MAX_PARTS, MAX_PARTS_PER_REQUEST, SHA256_BASE64_PATTERN } from '../core/transfers';
 
 /** Session and file ids as we issue them (base64url); anything else cannot exist. */
 export const idSchema = z.string().regex(ID_PATTERN, 'must be an id');
@@ -40,6 +41,9 @@ const contentType = z
   .max(100)
   .regex(/^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$/, 'must be a media type like application/pdf');
 
+/** A SHA-256 digest in base64, as S3's x-amz-checksum-sha256 takes it. */
+const sha256 = z.string().regex(SHA256_BASE64_PATTERN, 'must be the base64 SHA-256 of the bytes (44 characters)');
+
 const uploadFileSchema = z
   .strictObject({
     clientId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1–64 letters, digits or _ . : -'),
@@ -49,6 +53,7 @@ const uploadFileSchema = z
     studyInstanceUid: uid.optional(),
     sopInstanceUid: uid.optional(),
     contentType: contentType.optional(),
+    sha256,
   })
   .superRefine((file, ctx) => {
     if (file.kind === 'dicom' && !file.studyInstanceUid) ctx.addIssue({ code: 'custom', path: ['studyInstanceUid'], message: 'is required for a DICOM file' });
@@ -97,3 +102,20 @@ export const revokeUploadCodeSchema = z.union([
   z.strictObject({ reference: z.string().min(1).max(100) }),
   z.strictObject({ codeId: z.string().regex(/^[0-9a-f]{12}$/, 'must be the 12-digit code id that list shows') }),
 ]);
+
+const partNumber = z.number('must be a part number').int('must be a whole number').min(1).max(MAX_PARTS);
+
+export const signPartsSchema = z.strictObject({
+  parts: z
+    .array(z.strictObject({ partNumber, size: byteSize, sha256 }))
+    .min(1, 'must list at least one part')
+    .max(MAX_PARTS_PER_REQUEST, `must list at most ${MAX_PARTS_PER_REQUEST} parts per request`)
+    .refine((parts) => new Set(parts.map((p) => p.partNumber)).size === parts.length, 'must not list a part twice'),
+});
+
+export const finishUploadSchema = z.strictObject({
+  parts: z
+    .array(z.strictObject({ partNumber, etag: z.string().min(1).max(128).regex(/^"?[A-Za-z0-9+/=-]+"?$/, 'must be the ETag S3 answered for the part') }))
+    .min(1, 'must list every part')
+    .max(MAX_PARTS),
+});

@@ -14,6 +14,9 @@ import { S3UploadSigner } from '../adapters/s3-upload-signer';
 import { DynamoCodeDirectory } from '../adapters/dynamo-code-directory';
 import { makeIssueUploadCode, type IssueUploadCode } from '../core/codes';
 import { makeListUploadCodes, makeRevokeUploadCode, type ListUploadCodes, type RevokeUploadCode } from '../core/code-admin';
+import { S3MultipartUploads } from '../adapters/s3-multipart-uploads';
+import { DynamoMultipartRecorder } from '../adapters/dynamo-multipart-recorder';
+import { makeFinishUpload, makeListParts, makeRenewUploadUrl, makeSignParts, type FinishUpload, type ListParts, type RenewUploadUrl, type SignParts } from '../core/file-transfers';
 import type { Clock, SecretHasher } from '../core/ports';
 import { makeOpenSession, type OpenSession } from '../core/sessions';
 import { makeGetSessionSummary, type GetSessionSummary } from '../core/session-summary';
@@ -28,6 +31,10 @@ export interface ApiDeps {
   getSession: GetSessionSummary;
   requestUploads: RequestUploads;
   removeFile: RemoveFile;
+  renewUploadUrl: RenewUploadUrl;
+  signParts: SignParts;
+  listParts: ListParts;
+  finishUpload: FinishUpload;
   issueUploadCode: IssueUploadCode;
   listUploadCodes: ListUploadCodes;
   revokeUploadCode: RevokeUploadCode;
@@ -51,11 +58,18 @@ export function createApiDeps(config: AppConfig, clients: AwsClients, options: {
   const reservations = new DynamoReservationStore(dynamo, table);
   const bucket = { s3, bucketName: config.bucketName };
   const directory = new DynamoCodeDirectory(dynamo, table);
+  const signer = new S3UploadSigner(s3, config.bucketName);
+  const multipart = new S3MultipartUploads(s3, config.bucketName, signer);
+  const transfers = { sessions, hasher, clock, signer, multipart, recorder: new DynamoMultipartRecorder(dynamo, table), expiresInSeconds: institution.session.uploadUrlExpirySeconds };
   return {
     openSession: makeOpenSession({ codes, sessions, rateLimiter: new DynamoRateLimiter(dynamo, table), hasher, random, ids, clock, institution }),
     getSession: makeGetSessionSummary({ sessions, hasher, clock, institution }),
-    requestUploads: makeRequestUploads({ sessions, reservations, signer: new S3UploadSigner(s3, config.bucketName), hasher, ids, clock, institution }),
-    removeFile: makeRemoveFile({ sessions, reservations, remover: new S3ObjectRemover(bucket), hasher, clock }),
+    requestUploads: makeRequestUploads({ ...transfers, reservations, ids, institution }),
+    removeFile: makeRemoveFile({ sessions, reservations, remover: new S3ObjectRemover(bucket), multipart, hasher, clock }),
+    renewUploadUrl: makeRenewUploadUrl(transfers),
+    signParts: makeSignParts(transfers),
+    listParts: makeListParts(transfers),
+    finishUpload: makeFinishUpload(transfers),
     issueUploadCode: makeIssueUploadCode({ codes, hasher, random, clock, institution }),
     listUploadCodes: makeListUploadCodes({ directory, clock, institution }),
     revokeUploadCode: makeRevokeUploadCode({ codes, directory, remover: new S3ObjectRemover(bucket), hasher, clock, institution }),

@@ -11,6 +11,8 @@ import { DynamoReservationStore } from '../../lambdas/adapters/dynamo-reservatio
 import { DynamoSessionStore } from '../../lambdas/adapters/dynamo-session-store';
 import { NodeIds } from '../../lambdas/adapters/node-ids';
 import { Sha256SecretHasher } from '../../lambdas/adapters/node-secret-hasher';
+import { S3MultipartUploads } from '../../lambdas/adapters/s3-multipart-uploads';
+import { DynamoMultipartRecorder } from '../../lambdas/adapters/dynamo-multipart-recorder';
 import { S3UploadSigner } from '../../lambdas/adapters/s3-upload-signer';
 import { ConflictError } from '../../lambdas/core/errors';
 import type { ReservationStore } from '../../lambdas/core/ports';
@@ -135,10 +137,13 @@ describe('losing to a concurrent writer', () => {
       reserve: async (r) => (++calls <= times ? { ok: false, refusal: 'conflict' } : real.reserve(r)),
       release: (file, now) => real.release(file, now),
     };
+    const signer = new S3UploadSigner(s3, api.config.bucketName);
     const requestUploads = makeRequestUploads({
       sessions: new DynamoSessionStore(dynamo, api.config.tableName),
       reservations,
-      signer: new S3UploadSigner(s3, api.config.bucketName),
+      signer,
+      multipart: new S3MultipartUploads(s3, api.config.bucketName, signer),
+      recorder: new DynamoMultipartRecorder(dynamo, api.config.tableName),
       hasher: new Sha256SecretHasher(),
       ids: new NodeIds(),
       clock: api.clock,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../lambdas/adapters/table';
-import { ADMIN_TOKEN, attachmentFile, dicomFile, startApi, testUid, type ApiHarness } from './helpers/api';
+import { ADMIN_TOKEN, attachmentFile, dicomFile, startApi, testUid, UNSENT_SHA256, type ApiHarness } from './helpers/api';
 
 let api: ApiHarness;
 let victim: { sessionId: string; token: string };
@@ -54,6 +54,7 @@ const validFile = fc
     kind: fc.constantFrom('dicom', 'attachment'),
     studyInstanceUid: fc.constantFrom('1.2.3', '1.2.840.10008.1'),
     sop: fc.stringMatching(/^[1-9][0-9]{0,5}(\.[0-9]{1,5}){1,4}$/),
+    sha256: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((digest) => Buffer.from(digest).toString('base64')),
   })
   .map(({ sop, ...f }) => (f.kind === 'dicom' ? { ...f, sopInstanceUid: sop } : { ...f, contentType: 'application/pdf' }));
 
@@ -63,7 +64,7 @@ const hostileFile = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .tuple(validFile, fc.constantFrom('clientId', 'name', 'size', 'kind', 'studyInstanceUid', 'sopInstanceUid', 'contentType'), hostileValue)
+      .tuple(validFile, fc.constantFrom('clientId', 'name', 'size', 'kind', 'studyInstanceUid', 'sopInstanceUid', 'contentType', 'sha256'), hostileValue)
       .map(([file, field, value]) => ({ ...file, [field]: value })),
   },
   { weight: 1, arbitrary: fc.tuple(validFile, hostileValue).map(([file, extra]) => ({ ...file, extra })) },
@@ -183,7 +184,7 @@ describe('fuzz', () => {
 });
 
 describe('bad input is a 400 at the edge', () => {
-  const valid = () => ({ clientId: 'c1', name: 'IM0001.dcm', size: 100, kind: 'dicom', studyInstanceUid: '1.2.3', sopInstanceUid: `1.2.3.${Date.now()}.${Math.floor(Math.random() * 1e9)}` });
+  const valid = () => ({ clientId: 'c1', name: 'IM0001.dcm', size: 100, kind: 'dicom', studyInstanceUid: '1.2.3', sopInstanceUid: `1.2.3.${Date.now()}.${Math.floor(Math.random() * 1e9)}`, sha256: UNSENT_SHA256 });
   const upload = (rawBody: string | undefined, extra: { isBase64Encoded?: boolean; path?: string } = {}) =>
     api.invoke({ method: 'POST', path: extra.path ?? `/sessions/${attacker.sessionId}/uploads`, token: attacker.token, rawBody, isBase64Encoded: extra.isBase64Encoded });
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { objectKeyFor } from '../../lambdas/core/model';
-import { attachmentFile, dicomFile, startApi, testUid, type ApiHarness } from './helpers/api';
+import { attachmentFile, dicomFile, sha256Of, startApi, testUid, type ApiHarness } from './helpers/api';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, testInstitution } from './helpers/emulators';
 
 let api: ApiHarness;
@@ -45,6 +45,12 @@ describe('happy path', () => {
       attachmentFile(studyA, 3000, { name: 'photo.png', contentType: 'image/png' }),
     ];
     const second = [...Array.from({ length: 6 }, (_, i) => dicomFile(studyB, 5000 + i * 11)), attachmentFile(studyB, 777)];
+    // Each file declares the SHA-256 of the body it will send.
+    const bodies = new Map<string, Buffer>();
+    for (const file of [...first, ...second]) {
+      bodies.set(file.clientId, randomBytes(file.size));
+      file.sha256 = sha256Of(bodies.get(file.clientId)!);
+    }
 
     const uploads: { clientId: string; fileId: string; url: string; headers: Record<string, string>; size: number }[] = [];
     for (const batch of [first, second]) {
@@ -65,7 +71,7 @@ describe('happy path', () => {
 
     await Promise.all(
       uploads.map(async (u) => {
-        const put = await fetch(u.url, { method: 'PUT', headers: u.headers, body: randomBytes(u.size) });
+        const put = await fetch(u.url, { method: 'PUT', headers: u.headers, body: new Uint8Array(bodies.get(u.clientId)!) });
         expect(put.status).toBe(200);
       }),
     );
@@ -115,15 +121,15 @@ describe('presigned URL signing', () => {
         query: { 'x-id': 'PutObject' },
         headers: { host: url.host, 'content-length': String(contentLength), 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD', ...extraHeaders },
       },
-      { signingDate: new Date(date), expiresIn: Number(q['X-Amz-Expires']), signableHeaders: new Set(signable), unhoistableHeaders: new Set(['x-amz-tagging']) },
+      { signingDate: new Date(date), expiresIn: Number(q['X-Amz-Expires']), signableHeaders: new Set(signable), unhoistableHeaders: new Set(['x-amz-tagging', 'x-amz-checksum-sha256']) },
     );
     return presigned.query?.['X-Amz-Signature'];
   }
 
-  it('signs host and content-length (and content-type when declared), the exact key and the configured expiry', async () => {
+  it('signs host, content-length, the server-chosen content-type, the declared SHA-256 and If-None-Match, the exact key and the configured expiry', async () => {
     const { sessionId, token } = await api.openSession(await api.issueCode());
     const study = testUid();
-    const files = [dicomFile(study, 4321), attachmentFile(study, 999)];
+    const files = [dicomFile(study, 4321, { sha256: sha256Of(randomBytes(4321)) }), attachmentFile(study, 999, { sha256: sha256Of(randomBytes(999)) })];
     const res = await api.requestUploads(sessionId, token, files);
     expect(res.status).toBe(201);
 
@@ -135,24 +141,20 @@ describe('presigned URL signing', () => {
       expect(q.get('X-Amz-Expires')).toBe(String(urlExpirySeconds));
       expect(q.get('X-Amz-Algorithm')).toBe('AWS4-HMAC-SHA256');
       expect(q.has('x-amz-checksum-crc32')).toBe(false);
-      const signedHeaders = q.get('X-Amz-SignedHeaders')!.split(';');
-      expect(signedHeaders).toContain('host');
-      expect(signedHeaders).toContain('content-length');
-      expect(signedHeaders).toContain('x-amz-tagging');
-      const tagging = { 'x-amz-tagging': 'upload-state=pending' };
-      const contentType: Record<string, string> = declared.kind === 'attachment' ? { 'content-type': 'application/pdf', ...tagging } : { ...tagging };
-      if (declared.kind === 'attachment') {
-        expect(signedHeaders).toContain('content-type');
-        expect(upload.headers).toEqual({ 'Content-Type': 'application/pdf', ...tagging });
-      } else {
-        expect(upload.headers).toEqual(tagging);
-      }
-      // The retention tag is signed: another value gives another signature.
-      expect(await derive(url, declared.size, { ...contentType, 'x-amz-tagging': 'upload-state=accepted' })).not.toBe(q.get('X-Amz-Signature'));
-
-      expect(await derive(url, declared.size, contentType)).toBe(q.get('X-Amz-Signature'));
-      // The size is part of the signature: one byte more gives another signature.
-      expect(await derive(url, declared.size + 1, contentType)).not.toBe(q.get('X-Amz-Signature'));
+      expect(q.get('X-Amz-SignedHeaders')).toBe('content-length;content-type;host;if-none-match;x-amz-checksum-sha256;x-amz-tagging');
+      const headers = {
+        'content-type': declared.kind === 'attachment' ? 'application/pdf' : 'application/dicom',
+        'x-amz-checksum-sha256': declared.sha256 as string,
+        'if-none-match': '*',
+        'x-amz-tagging': 'upload-state=pending',
+      };
+      expect(upload.headers).toEqual(headers);
+      expect(await derive(url, declared.size, headers)).toBe(q.get('X-Amz-Signature'));
+      // Each of them is signed: another value gives another signature.
+      expect(await derive(url, declared.size, { ...headers, 'x-amz-tagging': 'upload-state=accepted' })).not.toBe(q.get('X-Amz-Signature'));
+      expect(await derive(url, declared.size, { ...headers, 'content-type': 'text/html' })).not.toBe(q.get('X-Amz-Signature'));
+      expect(await derive(url, declared.size, { ...headers, 'x-amz-checksum-sha256': sha256Of(new Uint8Array(1)) })).not.toBe(q.get('X-Amz-Signature'));
+      expect(await derive(url, declared.size + 1, headers)).not.toBe(q.get('X-Amz-Signature'));
     }
   });
 });

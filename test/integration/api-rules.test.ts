@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { formatBytes, message } from '../../lambdas/core/messages';
 import { objectKeyFor } from '../../lambdas/core/model';
-import { attachmentFile, dicomFile, startApi, testUid, type ApiHarness } from './helpers/api';
+import { attachmentFile, dicomFile, sha256Of, startApi, testUid, type ApiHarness } from './helpers/api';
 import { testInstitution } from './helpers/emulators';
 
 let api: ApiHarness;
@@ -173,7 +173,7 @@ describe('removing files', () => {
   it('releases the reservation exactly once and deletes an arrived object', async () => {
     const s = await session({ maxSessionBytes: 1000 });
     const study = testUid();
-    const [kept, removed] = await accepted(s, [dicomFile(study, 400), dicomFile(study, 600)]);
+    const [kept, removed] = await accepted(s, [dicomFile(study, 400), dicomFile(study, 600, { sha256: sha256Of(new Uint8Array(600)) })]);
     const put = await fetch(removed!.url, { method: 'PUT', headers: removed!.headers, body: new Uint8Array(600) });
     expect(put.status).toBe(200);
     const key = objectKeyFor(s.sessionId, removed!.fileId);

@@ -10,11 +10,11 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys, type SessionItem } from '../../lambdas/adapters/table';
 import type { Manifest } from '../../lambdas/core/manifest';
 import { en } from '../../lambdas/core/messages';
-import { manifestKeyFor } from '../../lambdas/core/model';
+import { manifestKeyFor, objectKeyFor } from '../../lambdas/core/model';
 import { createCompleteSessionHandler } from '../../lambdas/handlers/complete-session';
 import { createSweeperHandler } from '../../lambdas/handlers/sweeper';
 import { apiEvent, readResult } from './helpers/api-events';
-import { startApi, type ApiHarness } from './helpers/api';
+import { sha256Of, startApi, type ApiHarness } from './helpers/api';
 import {
   corpusBytes,
   declareCorpusDicom,
@@ -100,7 +100,7 @@ describe('the happy path through the real API', () => {
       { clientId: 'pdf', name: 'letter.pdf', size: pdf.length, kind: 'attachment', studyInstanceUid: studyA, contentType: 'application/pdf', bytes: pdf },
       { clientId: 'png', name: 'photo.png', size: png.length, kind: 'attachment', studyInstanceUid: studyB, contentType: 'image/png', bytes: png },
     ];
-    const requested = await api.requestUploads(session.sessionId, session.token, declared.map(({ bytes: _bytes, ...file }) => file));
+    const requested = await api.requestUploads(session.sessionId, session.token, declared.map(({ bytes, ...file }) => ({ ...file, sha256: sha256Of(bytes) })));
     expect(requested.status).toBe(201);
     const uploads = requested.body.uploads as { clientId: string; fileId: string; url: string; headers: Record<string, string> }[];
     expect(uploads).toHaveLength(declared.length);
@@ -176,8 +176,19 @@ describe('the happy path through the real API', () => {
     // Once applied, neither the event again nor the schedule tags anything.
     expect(await sweeper(acceptedEvent)).toMatchObject({ retentionApplied: 0, objectsTagged: 0 });
     expect((await sweeper()).objectsTagged).toBe(0);
+    // The replace-after-acceptance attack: the first file's URL (still within its expiry) with another
+    // DICOM image of the same size. S3 refuses to replace the object; nothing changes.
+    const target = uploads.find((u) => u.clientId === 'd0')!;
+    const original = declared.find((d) => d.clientId === 'd0')!.bytes;
+    const forged = Buffer.from(original);
+    forged[forged.length - 1] = forged[forged.length - 1]! ^ 0xff;
+    const replaced = await fetch(target.url, { method: 'PUT', headers: target.headers, body: new Uint8Array(forged) });
+    expect(replaced.status).toBe(412);
+    const kept = await api.bucket.s3.send(new GetObjectCommand({ Bucket: api.bucket.bucketName, Key: objectKeyFor(session.sessionId, target.fileId) }));
+    expect(sha256Of(await kept.Body!.transformToByteArray())).toBe(sha256Of(original));
+    expect((await api.getSession(session.sessionId, session.token)).body.status).toBe('ACCEPTED');
     // The session refuses further uploads.
-    const more = await api.requestUploads(session.sessionId, session.token, [{ ...declared[6], bytes: undefined, clientId: 'late', name: 'late.pdf' }].map(({ bytes: _b, ...f }) => f));
+    const more = await api.requestUploads(session.sessionId, session.token, [{ ...declared[6], bytes: undefined, clientId: 'late', name: 'late.pdf' }].map(({ bytes: _b, ...f }) => ({ ...f, sha256: sha256Of(pdf) })));
     expect(more.status).toBe(409);
 
     const events = rig.publisher.ofType('UploadSessionAccepted').filter((e) => e.sessionId === session.sessionId);

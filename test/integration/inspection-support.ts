@@ -19,7 +19,7 @@ import { buildInspectionUseCases } from '../../lambdas/runtime/inspection-deps';
 import { createInspectorHandler } from '../../lambdas/handlers/inspector';
 import { createObservability, type MetricName, type Observability } from '../../lambdas/runtime/observability';
 import { encodeS3EventKey } from '../../local/s3-events';
-import { startApi, type ApiHarness } from './helpers/api';
+import { startApi, UNSENT_SHA256, type ApiHarness } from './helpers/api';
 import { testInstitution, type TestBucket, type TestTable } from './helpers/emulators';
 import { CORPUS_ROOT, readOracle, type OracleEntry } from '../corpus';
 
@@ -269,6 +269,8 @@ export async function declareFile(rig: Rig, sessionId: string, declaration: Decl
         ...(declaration.studyInstanceUid ? { studyInstanceUid: declaration.studyInstanceUid } : {}),
         ...(declaration.sopInstanceUid ? { sopInstanceUid: declaration.sopInstanceUid } : {}),
         ...(declaration.kind === 'attachment' ? { contentType: CONTENT_TYPES[declaration.attachmentType ?? 'pdf'] } : {}),
+        // These tests write objects with the SDK, past the presigned URL that would enforce it.
+        sha256: UNSENT_SHA256,
       },
     ]);
     if (response.status !== 201) throw new Error(`the upload request was refused: ${response.status} ${JSON.stringify(response.body)}`);

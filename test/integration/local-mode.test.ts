@@ -6,6 +6,7 @@
  * `npm run codes -- create`, restart and read the same session back, stop, and check that no
  * process (the JVM included) is left behind.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -251,7 +252,7 @@ describe('local mode, end to end over HTTP', () => {
       { clientId: 'a0', name: 'report.pdf', size: pdf.length, kind: 'attachment', studyInstanceUid: ctFile!.studyInstanceUid, contentType: 'application/pdf', bytes: pdf },
       { clientId: 'a1', name: 'photo.png', size: png.length, kind: 'attachment', studyInstanceUid: mrFile!.studyInstanceUid, contentType: 'image/png', bytes: png },
     ];
-    const request = await api(base, 'POST', `/sessions/${sessionId}/uploads`, { files: declared.map(({ bytes: _bytes, ...f }) => f) }, token);
+    const request = await api(base, 'POST', `/sessions/${sessionId}/uploads`, { files: declared.map(({ bytes, ...f }) => ({ ...f, sha256: createHash('sha256').update(bytes).digest('base64') })) }, token);
     expect(request.status, JSON.stringify(request.json)).toBe(201);
     const uploads = request.json.uploads as { clientId: string; fileId: string; url: string; method: string; headers: Record<string, string> }[];
     expect(uploads).toHaveLength(declared.length);

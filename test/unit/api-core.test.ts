@@ -139,8 +139,8 @@ describe('upload planning', () => {
     const plan = planReservation(
       state(),
       [
-        { clientId: 'd1', name: 'Patient Name.dcm', size: 300, kind: 'dicom', studyInstanceUid: '1.2', sopInstanceUid: '1.2.1' },
-        { clientId: 'a1', name: 'report.pdf', size: 50, kind: 'attachment' },
+        { clientId: 'd1', name: 'Patient Name.dcm', size: 300, kind: 'dicom', studyInstanceUid: '1.2', sopInstanceUid: '1.2.1', sha256: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' },
+        { clientId: 'a1', name: 'report.pdf', size: 50, kind: 'attachment', sha256: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' },
       ],
       ids,
       new Date(),
@@ -149,11 +149,13 @@ describe('upload planning', () => {
     expect(plan.files.map((f) => f.studyInstanceUid)).toEqual(['1.2', '1.2']);
     expect(plan.files.map((f) => f.objectKey)).toEqual([`sessions/S/files/${plan.files[0]!.fileId}`, `sessions/S/files/${plan.files[1]!.fileId}`]);
     expect(plan.files[1]!.attachmentType).toBe('pdf');
+    // The declared checksum is kept: every signed write and the manifest use it.
+    expect(plan.files.map((f) => f.sha256)).toEqual(['47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=', '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=']);
     expect(plan).toMatchObject({ bytes: 350, dicomFiles: 1, attachments: 1 });
   });
 
   it('answers ATTACHMENT_WITHOUT_DICOM for an attachment naming a study when no DICOM is declared; ATTACHMENT_STUDY_UNKNOWN once one is', () => {
-    const alone = [{ clientId: 'a', name: 'report.pdf', size: 10, kind: 'attachment' as const, studyInstanceUid: '9.9' }];
+    const alone = [{ clientId: 'a', name: 'report.pdf', size: 10, kind: 'attachment' as const, studyInstanceUid: '9.9', sha256: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' }];
     const codesOf = (run: () => unknown) => {
       try {
         run();
@@ -170,7 +172,7 @@ describe('upload planning', () => {
 
   it('counts stored files but not removed ones', () => {
     const stored = { sessionId: 'S', fileId: 'F0', clientId: 'x', name: 'x', kind: 'dicom' as const, size: 900, studyInstanceUid: '1.2', sopInstanceUid: '1.2.9', objectKey: 'k', createdAt: '' };
-    const batch = [{ clientId: 'd', name: 'd', size: 101, kind: 'dicom' as const, studyInstanceUid: '1.3', sopInstanceUid: '1.3.1' }];
+    const batch = [{ clientId: 'd', name: 'd', size: 101, kind: 'dicom' as const, studyInstanceUid: '1.3', sopInstanceUid: '1.3.1', sha256: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=' }];
     expect(() => planReservation(state([{ ...stored, status: 'RESERVED' }]), batch, ids, new Date())).toThrow(RuleViolationError);
     expect(planReservation(state([{ ...stored, status: 'REMOVED' }]), batch, ids, new Date()).bytes).toBe(101);
   });

@@ -290,8 +290,14 @@ describe('attachment verdicts', () => {
     ['jpeg', jpeg],
     ['png', png],
   ] as const)('an allowed %s is verified with its detected type', async (type, bytes) => {
-    const { verdict } = await verdictOn(bytes, { kind: 'attachment', attachmentType: 'pdf' });
+    const { verdict } = await verdictOn(bytes, { kind: 'attachment', attachmentType: type });
     expect(verdict).toMatchObject({ status: 'VERIFIED', detectedType: type, inspectionBytesRead: bytes.length });
+  });
+
+  it('an allowed type other than the declared one → ATTACHMENT_TYPE_MISMATCH (it was stored with the declared Content-Type)', async () => {
+    const { verdict } = await verdictOn(png, { kind: 'attachment', attachmentType: 'pdf' });
+    expect(verdict).toMatchObject({ status: 'REJECTED', detectedType: 'png' });
+    expect(verdict.reason?.code).toBe('ATTACHMENT_TYPE_MISMATCH');
   });
 
   it.each([

@@ -1,9 +1,17 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ApiError, type UploadGrant, type UploadRequestFile } from '../../web/src/api';
 import { RateEstimator, UploadCancelledError, UploadFailedError, UploadManager, planBatches, type Transfer, type UploadJob } from '../../web/src/uploader';
 
+/** SHA-256 of the zero bytes every test job carries, so tests of batching and timing do no hashing. */
+const ZEROS_SHA256 = new Map<number, string>();
+function zerosSha256(size: number): string {
+  if (!ZEROS_SHA256.has(size)) ZEROS_SHA256.set(size, createHash('sha256').update(new Uint8Array(size)).digest('base64'));
+  return ZEROS_SHA256.get(size)!;
+}
+
 function job(i: number, study = 'S1', kind: 'dicom' | 'attachment' = 'dicom', size = 1000): UploadJob {
-  return { clientId: `c${i}`, name: `f${i}`, size, kind, studyInstanceUid: study, body: async () => new Blob([new Uint8Array(size)]) };
+  return { clientId: `c${i}`, name: `f${i}`, size, kind, studyInstanceUid: study, sha256: zerosSha256(size), body: async () => new Blob([new Uint8Array(size)]) };
 }
 
 /** An in-memory API with the contract of POST …/uploads and DELETE …/files/{id}. */
@@ -207,5 +215,16 @@ describe('RateEstimator', () => {
     r.add(2000, 2_000_000);
     expect(r.secondsLeft(10_000_000)).toBe(10);
     expect(r.secondsLeft(0)).toBe(0);
+  });
+
+  it('declares the SHA-256 of each body it had to hash, and refuses a multipart grant it cannot send', async () => {
+    const { api, requests } = fakeApi();
+    const bytes = new TextEncoder().encode('not zeros');
+    const unhashed: UploadJob = { clientId: 'h', name: 'h.dcm', size: bytes.length, kind: 'dicom', studyInstanceUid: 'S1', body: async () => new Blob([bytes]) };
+    await new UploadManager([unhashed], { sessionId: 's', api, transfer: async () => 200, maxDicomFilesAtOnce: 10, sleep: noSleep }).run();
+    expect(requests[0]![0]!.sha256).toBe(createHash('sha256').update(bytes).digest('base64'));
+
+    const multipartApi = { ...api, requestUploads: async (_s: string, files: UploadRequestFile[]) => ({ uploads: files.map((f) => ({ clientId: f.clientId, fileId: 'M', method: 'MULTIPART', url: '', headers: {}, expiresAt: new Date(Date.now() + 60_000).toISOString() })) }) };
+    await expect(new UploadManager([job(1)], { sessionId: 's', api: multipartApi, transfer: async () => 200, maxDicomFilesAtOnce: 10, sleep: noSleep }).run()).rejects.toBeInstanceOf(UploadFailedError);
   });
 });

@@ -63,6 +63,8 @@ export interface UploadRequestFile {
   studyInstanceUid: string;
   sopInstanceUid?: string;
   contentType?: string;
+  /** Base64 SHA-256 of the bytes: S3 refuses any others. */
+  sha256: string;
 }
 
 export interface UploadGrant {

@@ -7,7 +7,20 @@
 import { MAX_FILES_PER_REQUEST } from '../../lambdas/core/limits';
 import { ApiError, type ApiClient, type UploadGrant, type UploadRequestFile } from './api';
 
-export interface UploadJob extends UploadRequestFile {
+/**
+ * Base64 SHA-256 of a body, declared with the file. WebCrypto hashes a whole buffer, so this reads
+ * the file into memory once; files are hashed one at a time.
+ */
+export async function sha256Base64(body: Blob): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await body.arrayBuffer()));
+  let binary = '';
+  for (const byte of digest) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+export interface UploadJob extends Omit<UploadRequestFile, 'sha256'> {
+  /** Known already (e.g. from an earlier pass); otherwise the body is hashed before it is declared. */
+  sha256?: string;
   /** The bytes, produced only when the transfer starts (a ZIP entry is inflated then). */
   body: () => Promise<Blob>;
 }
@@ -221,7 +234,8 @@ export class UploadManager {
   }
 
   private async declare(batch: readonly UploadJob[]): Promise<Map<string, UploadGrant>> {
-    const files = batch.map(({ body: _body, ...file }) => file);
+    const files: UploadRequestFile[] = [];
+    for (const { body, ...file } of batch) files.push({ ...file, sha256: file.sha256 ?? (await sha256Base64(await body())) });
     const { uploads } = await this.deps.api.requestUploads(this.deps.sessionId, files);
     const grants = new Map(uploads.map((g) => [g.clientId, g]));
     for (const job of batch) {
@@ -245,6 +259,8 @@ export class UploadManager {
     const margin = this.deps.expiryMarginMs ?? 15_000;
     const signal = this.controller.signal;
     let grant = firstGrant;
+    // This transfer layer sends single PUTs only; files at or above the multipart threshold need parts.
+    if (grant.method !== 'PUT') throw new UploadFailedError(job.name, new Error(`unsupported transfer method ${grant.method}`));
     const body = await job.body();
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) throw new UploadCancelledError();

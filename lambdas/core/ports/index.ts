@@ -13,6 +13,7 @@ export type { EventPublisher } from './event-publisher';
 export type { FileVerdicts } from './file-verdicts';
 export type { Ids, RandomSource } from './ids';
 export type { ManifestWriter } from './manifest-writer';
+export type { CompletionOutcome, MultipartRecorder, MultipartUploads, StoredPart } from './multipart-uploads';
 export type { ObjectReader, ObjectStart } from './object-reader';
 export type { ObjectRemover } from './object-remover';
 export type { ObjectStreamer } from './object-streamer';

@@ -19,6 +19,10 @@ import { createObservability } from '../../../lambdas/runtime/observability';
 import { createApiDeps, type ApiDeps } from '../../../lambdas/runtime/api-deps';
 import { createAwsClients, type AwsClients } from '../../../lambdas/runtime/aws-clients';
 import type { AppConfig } from '../../../lambdas/runtime/config';
+import { createRenewUploadUrlHandler } from '../../../lambdas/handlers/renew-upload-url';
+import { createSignPartsHandler } from '../../../lambdas/handlers/sign-parts';
+import { createListPartsHandler } from '../../../lambdas/handlers/list-parts';
+import { createFinishUploadHandler } from '../../../lambdas/handlers/finish-upload';
 import { apiEvent, readResult, type ApiCall, type ApiResponse } from './api-events';
 import { createTestBucket, createTestTable, LOCAL_CREDENTIALS, testConfig, testInstitution, type TestBucket, type TestTable } from './emulators';
 
@@ -50,7 +54,7 @@ export interface ApiHarness {
   clients: AwsClients;
   deps: ApiDeps;
   clock: TestClock;
-  handlers: Record<'CreateSession' | 'GetSession' | 'RequestUploads' | 'RemoveFile' | 'IssueUploadCode' | 'ListUploadCodes' | 'RevokeUploadCode', ApiHandler>;
+  handlers: Record<'CreateSession' | 'GetSession' | 'RequestUploads' | 'RemoveFile' | 'IssueUploadCode' | 'ListUploadCodes' | 'RevokeUploadCode' | 'RenewUploadUrl' | 'SignParts' | 'ListParts' | 'FinishUpload', ApiHandler>;
   /** Routes a raw request like API Gateway: unknown routes are 404 without reaching a handler. */
   invoke<T = any>(call: ApiCall): Promise<ApiResponse<T>>;
   issueCode(body?: Record<string, unknown>): Promise<string>;
@@ -82,6 +86,10 @@ export async function startApi(label: string, options: { institution?: Instituti
     IssueUploadCode: createIssueUploadCodeHandler(deps),
     ListUploadCodes: createListUploadCodesHandler(deps),
     RevokeUploadCode: createRevokeUploadCodeHandler(deps),
+    RenewUploadUrl: createRenewUploadUrlHandler(deps),
+    SignParts: createSignPartsHandler(deps),
+    ListParts: createListPartsHandler(deps),
+    FinishUpload: createFinishUploadHandler(deps),
   };
 
   const routeTable = apiRoutes
@@ -149,10 +157,18 @@ export function testUid(root = '1.2.826.0.1.3680043.10.543'): string {
   return `${root}.${process.pid}.${Date.now() % 1_000_000}.${serial}`;
 }
 
-/** A declared DICOM file for upload requests. */
+/** Base64 SHA-256 of bytes, as a declaration carries it. */
+export function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('base64');
+}
+
+/** A well-formed checksum for files a test declares but never sends. */
+export const UNSENT_SHA256 = sha256Of(new Uint8Array(0));
+
+/** A declared DICOM file for upload requests (pass `sha256` of the body when the test sends one). */
 export function dicomFile(studyInstanceUid: string, size: number, overrides: Record<string, unknown> = {}) {
   const sop = testUid();
-  return { clientId: `c${sop.split('.').slice(-1)[0]}`, name: `IM${sop.slice(-6)}.dcm`, size, kind: 'dicom', studyInstanceUid, sopInstanceUid: sop, ...overrides };
+  return { clientId: `c${sop.split('.').slice(-1)[0]}`, name: `IM${sop.slice(-6)}.dcm`, size, kind: 'dicom', studyInstanceUid, sopInstanceUid: sop, sha256: UNSENT_SHA256, ...overrides };
 }
 
 /** A declared PDF attachment, linked to a study unless `studyInstanceUid` is undefined. */
@@ -164,6 +180,7 @@ export function attachmentFile(studyInstanceUid: string | undefined, size: numbe
     size,
     kind: 'attachment',
     contentType: 'application/pdf',
+    sha256: UNSENT_SHA256,
     ...(studyInstanceUid ? { studyInstanceUid } : {}),
     ...overrides,
   };
