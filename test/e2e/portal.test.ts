@@ -284,18 +284,23 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
       await page.keyboard.press('Enter');
       const choice = page.getByRole('group', { name: 'Choose the study for the selected files' });
       await choice.waitFor();
+      // Focus moves into the choice in the next frame: wait for it, as a person would see it.
+      const focusedChoice = () => page.waitForFunction(() => document.activeElement?.classList.contains('study-choice'));
+      await focusedChoice();
       expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('CT1 CompressedSamples · 2004-01-19 · e+1');
       await checkScreen(page, '08-link-choice');
       await page.keyboard.press('Escape');
       expect(await choice.count()).toBe(0);
-      expect(await page.evaluate(() => document.activeElement?.id)).toBe('link-selected');
+      await page.waitForFunction(() => document.activeElement?.id === 'link-selected');
       await page.keyboard.press('Enter');
       await choice.waitFor();
+      await focusedChoice();
       await page.keyboard.press('Tab');
       expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('MR1 CompressedSamples · 2004-08-26 · MR');
       await page.keyboard.press('Enter');
       await page.locator('.unlinked').waitFor({ state: 'detached' });
       // Focus follows the files to their study; the link is announced.
+      await page.waitForFunction(() => document.activeElement?.tagName === 'H3');
       expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('MR1 CompressedSamples · 2004-08-26 · MR');
       expect(await page.locator('#announcer').textContent()).toBe('2 files added to MR1 CompressedSamples · 2004-08-26 · MR.');
       expect(await mrCard.locator('.counts').textContent()).toContain('1 DICOM file, 2 non-DICOM files (');

@@ -1,5 +1,5 @@
 /** The portal's client for the HTTP API (DESIGN.md "HTTP API"). Errors keep the server's code and message. */
-import type { StudyHeader } from '../../lambdas/core/study-header';
+import type { SessionView } from '../../lambdas/core/sessions';
 import type { Limits, RejectionReason, SessionStatus, Violation } from '../../lambdas/core/model';
 
 export interface Institution {
@@ -42,8 +42,8 @@ export interface SessionState {
   limits: Limits;
   usage: Usage;
   files: SessionFile[];
-  /** Per study: totals, the header fields the inspector read, and (once delivery reports it) its delivery state. */
-  studies?: (Partial<StudyHeader> & { studyInstanceUid: string; bytes: number; dicomFiles: number; attachments: number; delivery?: { state: 'PENDING' | 'DELIVERED' | 'FAILED' } })[];
+  /** Per study: totals, the header fields the inspector read and, once delivery reports it, its delivery. */
+  studies?: SessionView['studies'];
   /** GET /sessions/{id} names them `rejection`; POST …/complete answers `reasons`. */
   rejection?: RejectionReason[];
   reasons?: RejectionReason[];
