@@ -238,8 +238,9 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
         const [, policy] = ofType(s(), 'AWS::IAM::Policy').find(([, p]) => refersTo(p.Properties.Roles, logicalId(s(), fn.role)))!;
         return (policy.Properties.PolicyDocument.Statement as any[]).some((st) => asArray(st.Action).includes('s3:PutObjectTagging') && refersTo(st.Resource, bucketId));
       });
-      // The signer signs the pending tag into each upload URL; only the sweeper re-tags afterwards.
-      expect(taggers.map(([name]) => name).sort()).toEqual(['RequestUploads', 'Sweeper']);
+      // The upload signers (a PUT, a part, a renewed URL, a multipart upload's start and finish) carry the
+      // pending tag; only the sweeper re-tags afterwards.
+      expect(taggers.map(([name]) => name).sort()).toEqual(['FinishUpload', 'ListParts', 'RenewUploadUrl', 'RequestUploads', 'SignParts', 'Sweeper']);
     });
   });
 
@@ -354,7 +355,7 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
       expect(onBucket).toEqual([
         {
           Effect: 'Allow',
-          Action: ['s3:PutObject', 's3:PutObjectTagging'],
+          Action: ['s3:PutObject', 's3:PutObjectTagging', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
           Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/sessions/*/files/*']] },
         },
       ]);
