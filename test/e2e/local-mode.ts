@@ -45,7 +45,7 @@ export interface LocalMode {
  */
 export async function startLocalMode(env: Record<string, string> = {}, options: { dataDir?: string } = {}): Promise<LocalMode> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'portal-e2e-'));
-  const child: ChildProcess = spawn('npx', ['tsx', 'local/start.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
