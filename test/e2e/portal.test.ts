@@ -636,20 +636,23 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
   });
 
   for (const width of [DESKTOP, PHONE]) {
-    it(`at ${width} px: a file altered on the way is REJECTED, and the result screen says why`, async () => {
+    it(`at ${width} px: a file declared with another study than its header is REJECTED, and the result screen says why`, async () => {
       const page = await openSession(await issueCode(mode), width);
       await addFiles(page, [CT, MR]);
-      // Every PUT arrives with other bytes than were declared: the inspector must catch it.
-      await page.route(/\/sessions\/[^/]+\/files\/[^/?]+/, (route) =>
-        route.request().method() === 'PUT' ? route.continue({ postData: Buffer.from('not the declared file') }) : route.continue(),
-      );
+      // Bytes altered on the way no longer reach the bucket (the signed checksum refuses them), so the
+      // lie is told in the declaration instead: the inspector must catch a header that disagrees with it.
+      await page.route(/\/api\/sessions\/[^/]+\/uploads$/, (route) => {
+        const body = JSON.parse(route.request().postData() ?? '{}') as { files?: { kind: string; studyInstanceUid?: string }[] };
+        for (const file of body.files ?? []) if (file.kind === 'dicom') file.studyInstanceUid = '1.2.826.0.1.3680043.2.1125.999';
+        return route.continue({ postData: JSON.stringify(body) });
+      });
       await giveConsentAndStart(page);
       expect(await resultStatus(page)).toBe('REJECTED');
       const reasons = page.locator('ul.reasons li');
       expect(await reasons.count()).toBeGreaterThan(0);
       const text = (await reasons.allTextContents()).join('\n');
       expect(text).toContain('CT_small.dcm');
-      expect(text).toContain('The uploaded file has a different size than the one that was declared.');
+      expect(text).toContain('The file belongs to a different study than the one it was added to.');
       // Whom to call, with the hospital's phone and e-mail.
       expect(await page.locator('section.result').getByRole('link', { name: '+31 20 555 0100' }).isVisible()).toBe(true);
       await checkScreen(page, '18-rejected');
