@@ -4,6 +4,7 @@
  * requests of 10 and PUTs them to their presigned URLs. Shared by the benches and the tests that need many files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { syntheticHeader } from './synthetic-dicom';
@@ -120,7 +121,7 @@ export async function uploadSyntheticFiles(
         return syntheticFile(index, index % opts.studies);
       });
       const declared = await callApi(apiUrl, 'POST', `/sessions/${session.sessionId}/uploads`, {
-        files: files.map((f, i) => ({ clientId: String(i), name: `${b}-${i}.dcm`, size: f.bytes.length, kind: 'dicom', studyInstanceUid: f.studyInstanceUid, sopInstanceUid: f.sopInstanceUid })),
+        files: files.map((f, i) => ({ clientId: String(i), name: `${b}-${i}.dcm`, size: f.bytes.length, kind: 'dicom', studyInstanceUid: f.studyInstanceUid, sopInstanceUid: f.sopInstanceUid, sha256: createHash('sha256').update(f.bytes).digest('base64') })),
       }, session.token);
       if (declared.status !== 201 && declared.status !== 200) {
         report.failures.push(`uploads ${declared.status} ${JSON.stringify(declared.body).slice(0, 200)}`);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { message } from '../../lambdas/core/messages';
-import { ADMIN_TOKEN, dicomFile, startApi, testUid, type ApiHarness } from './helpers/api';
+import { ADMIN_TOKEN, dicomFile, sha256Of, startApi, testUid, type ApiHarness } from './helpers/api';
 
 let api: ApiHarness;
 beforeAll(async () => {
@@ -23,7 +23,7 @@ const revoke = (body: unknown) => api.invoke({ method: 'POST', path: '/admin/upl
 /** Opens a session with `code` and puts one declared file's bytes into the bucket. */
 async function sessionWithUpload(code: string) {
   const s = await api.openSession(code);
-  const [upload] = (await api.requestUploads(s.sessionId, s.token, [dicomFile(testUid(), 16)])).body.uploads;
+  const [upload] = (await api.requestUploads(s.sessionId, s.token, [dicomFile(testUid(), 16, { sha256: sha256Of(new Uint8Array(16)) })])).body.uploads;
   const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: new Uint8Array(16) });
   expect(put.status).toBe(200);
   return s;
@@ -53,7 +53,7 @@ describe('admin: list and revoke upload codes', () => {
     expect(res.body).toEqual({ revoked: 1, sessionsEnded: 1, objectsDeleted: 1 });
     expect(await api.bucket.listKeys(`sessions/${s.sessionId}/`)).toEqual([]);
 
-    const refused = await api.requestUploads(s.sessionId, s.token, [dicomFile(testUid(), 16)]);
+    const refused = await api.requestUploads(s.sessionId, s.token, [dicomFile(testUid(), 16, { sha256: sha256Of(new Uint8Array(16)) })]);
     expect(refused.status).toBe(409);
     expect(refused.body.error).toEqual({ code: 'SESSION_REVOKED', message: message('SESSION_REVOKED') });
     expect((await api.invoke({ method: 'POST', path: '/sessions', body: { uploadCode: code }, sourceIp: '198.51.100.90' })).status).toBe(401);

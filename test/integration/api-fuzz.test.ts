@@ -143,7 +143,8 @@ const request: fc.Arbitrary<Request> = fc.oneof(
 describe('fuzz', () => {
   it('answers 1,200 hostile requests without a single 500 and leaves an unrelated session unchanged', async () => {
     const before = await partition(victim.sessionId);
-    expect(before.length).toBeGreaterThanOrEqual(5);
+    // The session, its study and its two files: an unchanged partition shows nothing was touched.
+    expect(before.length).toBeGreaterThanOrEqual(4);
     const statuses = new Map<number, number>();
 
     await fc.assert(

@@ -125,7 +125,8 @@ describe('every corpus DICOM file', () => {
         const isDicomDir = attrs.MediaStorageSOPClassUID === '1.2.840.10008.1.3.10';
         // MR_truncated.dcm: a whole header, but the file ends inside its Pixel Data.
         const truncated = entry.file === 'test_files/MR_truncated.dcm';
-        const expectation = isDicomDir ? 'DICOMDIR_NOT_ALLOWED' : truncated ? 'DICOM_TRUNCATED' : attrs.StudyInstanceUID && attrs.SOPInstanceUID ? 'VERIFIED' : 'NOT_DICOM';
+        // Part 10 only: a dataset without preamble and file meta is refused with its own reason.
+        const expectation = entry.kind === 'dicom-no-preamble' ? 'NOT_PART10' : isDicomDir ? 'DICOMDIR_NOT_ALLOWED' : truncated ? 'DICOM_TRUNCATED' : attrs.StudyInstanceUID && attrs.SOPInstanceUID ? 'VERIFIED' : 'NOT_DICOM';
         const got = verdict.status === 'VERIFIED' ? 'VERIFIED' : verdict.reason?.code;
         if (got !== expectation) failures.push(`${entry.file}: ${got}, expected ${expectation}`);
         if (got === 'VERIFIED') {

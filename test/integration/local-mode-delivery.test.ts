@@ -4,6 +4,7 @@
  * session accepted while it runs is delivered in the background. Driven over HTTP only, checked in
  * GET /sessions/{id} and in Orthanc's REST API.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +41,7 @@ async function acceptedSession(mode: LocalMode, reference: string, file: string,
     { clientId: 'd', name: 'IM1', size: bytes.length, kind: 'dicom', studyInstanceUid, sopInstanceUid: String(entry.attributes.SOPInstanceUID), bytes },
     { clientId: 'a', name: attachment.name, size: attachment.bytes.length, kind: 'attachment', studyInstanceUid, contentType: attachment.contentType, bytes: attachment.bytes },
   ];
-  const uploads = await call(mode.apiUrl, 'POST', `/sessions/${sessionId}/uploads`, { files: declared.map(({ bytes: _b, ...f }) => f) }, token);
+  const uploads = await call(mode.apiUrl, 'POST', `/sessions/${sessionId}/uploads`, { files: declared.map(({ bytes, ...f }) => ({ ...f, sha256: createHash('sha256').update(bytes).digest('base64') })) }, token);
   expect(uploads.status, JSON.stringify(uploads.json)).toBe(201);
   for (const u of uploads.json.uploads as { clientId: string; url: string; headers: Record<string, string> }[]) {
     const put = await fetch(u.url, { method: 'PUT', headers: u.headers, body: Buffer.from(declared.find((d) => d.clientId === u.clientId)!.bytes) });
