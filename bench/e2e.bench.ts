@@ -25,6 +25,7 @@
  * BENCH_CPU_PROF=<dir> keeps local mode's V8 CPU profiles.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -145,15 +146,17 @@ async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: strin
 
   const requestBatch = async (batch: DatasetEntry[], b: number) => {
     const requestStarted = performance.now();
+    // The declaration carries each file's SHA-256, which the signed PUT then proves (the portal hashes while reading).
     const body = {
-      files: batch.map((f, i) => ({
+      files: await Promise.all(batch.map(async (f, i) => ({
         clientId: `${b}-${i}`,
         name: `${b}-${i}.dcm`,
         size: f.size,
         kind: 'dicom',
         studyInstanceUid: f.studyInstanceUid,
         sopInstanceUid: f.sopInstanceUid,
-      })),
+        sha256: createHash('sha256').update(await readFile(f.path)).digest('base64'),
+      }))),
     };
     const answer = (await json(await fetch(`${info.apiUrl}/sessions/${session.sessionId}/uploads`, { method: 'POST', headers: auth, body: JSON.stringify(body) }))).body;
     timings.requests.push(performance.now() - requestStarted);
