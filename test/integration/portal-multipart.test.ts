@@ -132,6 +132,7 @@ describe('the portal uploader, multipart', () => {
       now: () => Date.now(),
       expiryMarginMs: 15_000,
       onProgress: (b) => progress.push(b),
+      hash: async (part) => (await hashBlob(part, { withParts: false })).sha256,
     };
     await sendMultipart(grant, new Blob([bytes]), hashes.parts, deps);
     expect(attempts).toEqual([1, 3, 3, 4, 4]);

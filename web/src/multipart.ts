@@ -6,7 +6,6 @@
  */
 import { MAX_PARTS_PER_REQUEST, partSizeOf } from '../../lambdas/core/transfers';
 import type { ApiClient, PartGrant, UploadGrant } from './api';
-import { sha256Base64 } from './hashing';
 
 /** One PUT to a presigned URL; resolves with the status and the ETag S3 answered, rejects on network errors. */
 export type PutBody = (
@@ -29,6 +28,8 @@ export interface MultipartDeps {
   now: () => number;
   expiryMarginMs: number;
   onProgress: (sentBytes: number) => void;
+  /** Base64 SHA-256 of a part whose hash was not computed with the file's. */
+  hash: (part: Blob) => Promise<string>;
 }
 
 /** Base64 SHA-256 of each part, computed while the file was hashed; undefined parts are hashed when signed. */
@@ -159,7 +160,7 @@ class PartSigner {
     for (const partNumber of partNumbers) {
       const start = (partNumber - 1) * this.plan.partSize;
       const size = partSizeOf(this.plan, this.plan.size, partNumber);
-      const sha256 = this.hashes?.[partNumber - 1] ?? (await sha256Base64(this.body.slice(start, start + size)));
+      const sha256 = this.hashes?.[partNumber - 1] ?? (await this.deps.hash(this.body.slice(start, start + size)));
       parts.push({ partNumber, size, sha256 });
     }
     const { parts: signed } = await this.deps.api.signParts(this.deps.sessionId, this.plan.fileId, parts);

@@ -6,7 +6,7 @@
  */
 import { MAX_FILES_PER_REQUEST } from '../../lambdas/core/limits';
 import { ApiError, type ApiClient, type UploadGrant, type UploadRequestFile } from './api';
-import { hashBlob } from './hashing';
+import { inlineHasher, type Hasher } from './hasher';
 import { sendMultipart, type PutBody } from './multipart';
 
 export interface UploadJob extends Omit<UploadRequestFile, 'sha256'> {
@@ -36,6 +36,8 @@ export interface UploadDeps {
   transfer: Transfer;
   /** PUTs one part and reports its ETag (multipart uploads). */
   putPart?: PutBody;
+  /** Hashes bodies before they are declared: the hash worker in the browser. */
+  hash?: Hasher;
   /** DESIGN.md: at most this many DICOM files per upload request and in flight. */
   maxDicomFilesAtOnce: number;
   maxAttempts?: number;
@@ -261,7 +263,7 @@ export class UploadManager {
         files.push({ ...file, sha256: file.sha256 });
         continue;
       }
-      const hashes = await hashBlob(await body());
+      const hashes = await (this.deps.hash ?? inlineHasher)(await body());
       if (hashes.parts) this.partHashes.set(file.clientId, hashes.parts);
       files.push({ ...file, sha256: hashes.sha256 });
     }
@@ -343,6 +345,7 @@ export class UploadManager {
         now: this.now,
         expiryMarginMs: this.deps.expiryMarginMs ?? 15_000,
         onProgress: (bytes) => this.progress(job, bytes),
+        hash: async (part) => (await (this.deps.hash ?? inlineHasher)(part, { withParts: false })).sha256,
       });
     } catch (error) {
       if (signal.aborted) throw new UploadCancelledError();
