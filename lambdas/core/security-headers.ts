@@ -22,12 +22,13 @@ export const HSTS_MAX_AGE_SECONDS = 2 * 365 * 24 * 3600;
  * The portal's Content-Security-Policy. No inline script or style: the portal's build loads its
  * script and stylesheet from files, and sets styles through the DOM (CSSOM), never `style` attributes
  * in markup. It talks only to itself, the API and the uploads bucket (`connectSources`); its header
- * worker loads from its own origin (Vite emits it as a file).
+ * and hash workers load from its own origin (Vite emits them as files). `'wasm-unsafe-eval'` lets the
+ * hash worker compile hash-wasm's WebAssembly; it allows no JavaScript eval.
  */
 export function portalContentSecurityPolicy(connectSources: readonly string[], options: { upgradeInsecureRequests?: boolean } = {}): string {
   return [
     "default-src 'self'",
-    "script-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "font-src 'self'",

@@ -67,6 +67,7 @@ export interface UploadRequestFile {
   sha256: string;
 }
 
+/** A presigned PUT (`url`, `headers`, `expiresAt`) or, for `method: "MULTIPART"`, the multipart upload's plan. */
 export interface UploadGrant {
   clientId: string;
   fileId: string;
@@ -74,6 +75,22 @@ export interface UploadGrant {
   method: string;
   headers: Record<string, string>;
   expiresAt: string;
+  uploadId?: string;
+  partSize?: number;
+  partCount?: number;
+}
+
+export interface PartGrant {
+  partNumber: number;
+  url: string;
+  headers: Record<string, string>;
+  expiresAt: string;
+}
+
+export interface HeldPart {
+  partNumber: number;
+  size: number;
+  etag: string;
 }
 
 export interface CompleteRequest {
@@ -97,6 +114,8 @@ export class ApiError extends Error {
     return this.details?.violations ?? [];
   }
 }
+
+const fileRoute = (sessionId: string, fileId: string) => `/sessions/${encodeURIComponent(sessionId)}/files/${encodeURIComponent(fileId)}`;
 
 export type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -137,6 +156,25 @@ export class ApiClient {
 
   removeFile(sessionId: string, fileId: string): Promise<unknown> {
     return this.call('DELETE', `/sessions/${encodeURIComponent(sessionId)}/files/${encodeURIComponent(fileId)}`);
+  }
+
+  /** Presigned URLs for parts of a multipart upload (at most MAX_PARTS_PER_REQUEST a call). */
+  signParts(sessionId: string, fileId: string, parts: { partNumber: number; size: number; sha256: string }[]): Promise<{ parts: PartGrant[] }> {
+    return this.call('POST', `${fileRoute(sessionId, fileId)}/parts`, { parts });
+  }
+
+  /** The parts S3 holds for a multipart upload: what a resumed upload need not send again. */
+  listParts(sessionId: string, fileId: string): Promise<{ parts: HeldPart[] }> {
+    return this.call('GET', `${fileRoute(sessionId, fileId)}/parts`);
+  }
+
+  finishUpload(sessionId: string, fileId: string, parts: { partNumber: number; etag: string }[]): Promise<{ fileId: string; status: string }> {
+    return this.call('POST', `${fileRoute(sessionId, fileId)}/finish`, { parts });
+  }
+
+  /** The file's grant again: a fresh presigned PUT, or its multipart upload. */
+  renewUpload(sessionId: string, fileId: string): Promise<Omit<UploadGrant, 'clientId'>> {
+    return this.call('POST', `${fileRoute(sessionId, fileId)}/upload-url`);
   }
 
   complete(sessionId: string, body: CompleteRequest): Promise<SessionState> {

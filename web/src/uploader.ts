@@ -6,17 +6,8 @@
  */
 import { MAX_FILES_PER_REQUEST } from '../../lambdas/core/limits';
 import { ApiError, type ApiClient, type UploadGrant, type UploadRequestFile } from './api';
-
-/**
- * Base64 SHA-256 of a body, declared with the file. WebCrypto hashes a whole buffer, so this reads
- * the file into memory once; files are hashed one at a time.
- */
-export async function sha256Base64(body: Blob): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await body.arrayBuffer()));
-  let binary = '';
-  for (const byte of digest) binary += String.fromCharCode(byte);
-  return btoa(binary);
-}
+import { inlineHasher, type Hasher } from './hasher';
+import { sendMultipart, type PutBody } from './multipart';
 
 export interface UploadJob extends Omit<UploadRequestFile, 'sha256'> {
   /** Known already (e.g. from an earlier pass); otherwise the body is hashed before it is declared. */
@@ -40,8 +31,13 @@ export interface UploadProgress {
 
 export interface UploadDeps {
   sessionId: string;
-  api: Pick<ApiClient, 'requestUploads' | 'removeFile'>;
+  /** The multipart routes are needed only when a grant says MULTIPART. */
+  api: Pick<ApiClient, 'requestUploads' | 'removeFile'> & Partial<Pick<ApiClient, 'signParts' | 'listParts' | 'finishUpload'>>;
   transfer: Transfer;
+  /** PUTs one part and reports its ETag (multipart uploads). */
+  putPart?: PutBody;
+  /** Hashes bodies before they are declared: the hash worker in the browser. */
+  hash?: Hasher;
   /** DESIGN.md: at most this many DICOM files per upload request and in flight. */
   maxDicomFilesAtOnce: number;
   maxAttempts?: number;
@@ -127,6 +123,29 @@ const defaultSleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', () => (clearTimeout(timer), reject(new UploadCancelledError())), { once: true });
   });
 
+/** The transfers allowed at once, shared by the lanes and the extra parts of multipart files. */
+class Slots {
+  used = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  tryAcquire(): boolean {
+    if (this.used >= this.limit) return false;
+    this.used++;
+    return true;
+  }
+
+  async acquire(): Promise<void> {
+    while (!this.tryAcquire()) await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    this.used--;
+    this.waiting.shift()?.();
+  }
+}
+
 export class UploadManager {
   private readonly controller = new AbortController();
   private readonly batches: UploadJob[][];
@@ -135,9 +154,11 @@ export class UploadManager {
   private readonly declared = new Map<string, string>();
   private readonly sent = new Map<string, number>();
   private readonly done = new Set<string>();
+  /** clientId → each part's SHA-256, computed in the same read as the file's, for files large enough for parts. */
+  private readonly partHashes = new Map<string, string[]>();
   private readonly estimator = new RateEstimator();
   private requesting?: Promise<void>;
-  private inFlight = 0;
+  private readonly slots: Slots;
   private peakInFlight = 0;
   private failure?: unknown;
   private cancelled = false;
@@ -151,6 +172,7 @@ export class UploadManager {
     this.batches = planBatches(jobs, deps.maxDicomFilesAtOnce);
     this.now = deps.now ?? (() => Date.now());
     this.sleep = deps.sleep ?? defaultSleep;
+    this.slots = new Slots(Math.max(1, deps.maxDicomFilesAtOnce));
   }
 
   /** The most transfers that were ever running at once (the tests hold us to the limit). */
@@ -190,15 +212,16 @@ export class UploadManager {
       if (this.controller.signal.aborted) return;
       const next = await this.take();
       if (!next) return;
-      this.inFlight++;
-      this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+      // A multipart file may hold slots that idle lanes lent it: wait for one to come back.
+      await this.slots.acquire();
+      this.peakInFlight = Math.max(this.peakInFlight, this.slots.used);
       try {
         await this.send(next.job, next.grant);
       } catch (error) {
         if (!(error instanceof UploadCancelledError)) this.fail(error);
         return;
       } finally {
-        this.inFlight--;
+        this.slots.release();
       }
     }
   }
@@ -235,7 +258,15 @@ export class UploadManager {
 
   private async declare(batch: readonly UploadJob[]): Promise<Map<string, UploadGrant>> {
     const files: UploadRequestFile[] = [];
-    for (const { body, ...file } of batch) files.push({ ...file, sha256: file.sha256 ?? (await sha256Base64(await body())) });
+    for (const { body, ...file } of batch) {
+      if (file.sha256) {
+        files.push({ ...file, sha256: file.sha256 });
+        continue;
+      }
+      const hashes = await (this.deps.hash ?? inlineHasher)(await body());
+      if (hashes.parts) this.partHashes.set(file.clientId, hashes.parts);
+      files.push({ ...file, sha256: hashes.sha256 });
+    }
     const { uploads } = await this.deps.api.requestUploads(this.deps.sessionId, files);
     const grants = new Map(uploads.map((g) => [g.clientId, g]));
     for (const job of batch) {
@@ -259,7 +290,7 @@ export class UploadManager {
     const margin = this.deps.expiryMarginMs ?? 15_000;
     const signal = this.controller.signal;
     let grant = firstGrant;
-    // This transfer layer sends single PUTs only; files at or above the multipart threshold need parts.
+    if (grant.method === 'MULTIPART') return this.sendParts(job, grant);
     if (grant.method !== 'PUT') throw new UploadFailedError(job.name, new Error(`unsupported transfer method ${grant.method}`));
     const body = await job.body();
     for (let attempt = 1; ; attempt++) {
@@ -273,14 +304,7 @@ export class UploadManager {
         if (signal.aborted) throw new UploadCancelledError();
         networkError = error;
       }
-      if (status !== undefined && status >= 200 && status < 300) {
-        this.progress(job, job.size);
-        this.declared.delete(job.clientId);
-        this.uploaded.set(job.clientId, grant.fileId);
-        this.done.add(job.clientId);
-        this.report();
-        return;
-      }
+      if (status !== undefined && status >= 200 && status < 300) return this.finished(job, grant);
       this.progress(job, 0);
       // 400/403 from S3 on a presigned URL means it expired or no longer matches: get a new one.
       const expired = status === 403 || status === 400;
@@ -291,6 +315,43 @@ export class UploadManager {
       if (expired) grant = await this.regrant(job, grant);
       else await this.sleep((this.deps.baseDelayMs ?? 500) * 2 ** (attempt - 1) * (0.75 + Math.random() / 2), signal);
     }
+  }
+
+  private finished(job: UploadJob, grant: UploadGrant): void {
+    this.progress(job, job.size);
+    this.declared.delete(job.clientId);
+    this.partHashes.delete(job.clientId);
+    this.uploaded.set(job.clientId, grant.fileId);
+    this.done.add(job.clientId);
+    this.report();
+  }
+
+  /** A multipart file: its lane sends one part and borrows free transfer slots for more. */
+  private async sendParts(job: UploadJob, grant: UploadGrant): Promise<void> {
+    const { signParts, listParts, finishUpload } = this.deps.api;
+    if (!signParts || !listParts || !finishUpload) throw new UploadFailedError(job.name, new Error('this client cannot send parts'));
+    const api = { signParts: signParts.bind(this.deps.api), listParts: listParts.bind(this.deps.api), finishUpload: finishUpload.bind(this.deps.api) };
+    const signal = this.controller.signal;
+    try {
+      await sendMultipart(grant, await job.body(), this.partHashes.get(job.clientId), {
+        sessionId: this.deps.sessionId,
+        api,
+        put: this.deps.putPart ?? xhrPut,
+        signal,
+        borrowSlot: () => this.slots.tryAcquire() && ((this.peakInFlight = Math.max(this.peakInFlight, this.slots.used)), true),
+        releaseSlot: () => this.slots.release(),
+        maxAttempts: this.deps.maxAttempts ?? 3,
+        backoff: (attempt) => this.sleep((this.deps.baseDelayMs ?? 500) * 2 ** (attempt - 1) * (0.75 + Math.random() / 2), signal),
+        now: this.now,
+        expiryMarginMs: this.deps.expiryMarginMs ?? 15_000,
+        onProgress: (bytes) => this.progress(job, bytes),
+        hash: async (part) => (await (this.deps.hash ?? inlineHasher)(part, { withParts: false })).sha256,
+      });
+    } catch (error) {
+      if (signal.aborted) throw new UploadCancelledError();
+      throw error instanceof ApiError ? error : new UploadFailedError(job.name, error);
+    }
+    this.finished(job, grant);
   }
 
   private async releaseUnfinished(): Promise<void> {
@@ -331,20 +392,22 @@ export class UploadManager {
   }
 }
 
-/** Browser transfer with XMLHttpRequest: fetch() still cannot report upload progress. */
-export const xhrTransfer: Transfer = (grant, body, onProgress, signal) =>
+/** Browser PUT with XMLHttpRequest (fetch() still cannot report upload progress); the bucket's CORS exposes ETag. */
+export const xhrPut: PutBody = (target, body, onProgress, signal) =>
   new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open(grant.method || 'PUT', grant.url);
-    for (const [name, value] of Object.entries(grant.headers ?? {})) {
+    xhr.open('PUT', target.url);
+    for (const [name, value] of Object.entries(target.headers ?? {})) {
       // The browser sets these itself and refuses them from scripts.
       if (!/^(content-length|host)$/i.test(name)) xhr.setRequestHeader(name, value);
     }
     xhr.upload.onprogress = (event) => onProgress(event.loaded);
-    xhr.onload = () => resolve(xhr.status);
+    xhr.onload = () => resolve({ status: xhr.status, etag: xhr.getResponseHeader('etag') ?? undefined });
     xhr.onerror = () => reject(new Error('network error'));
     xhr.ontimeout = () => reject(new Error('timeout'));
     xhr.onabort = () => reject(new UploadCancelledError());
     signal.addEventListener('abort', () => xhr.abort(), { once: true });
     xhr.send(body);
   });
+
+export const xhrTransfer: Transfer = async (grant, body, onProgress, signal) => (await xhrPut(grant, body, onProgress, signal)).status;

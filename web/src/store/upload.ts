@@ -5,6 +5,7 @@
 import { batch } from '@preact/signals';
 import { ApiError } from '../api';
 import { t, type UiKey } from '../i18n';
+import { workerHasher } from '../hasher';
 import { UploadCancelledError, UploadFailedError, UploadManager, xhrTransfer, type UploadJob, type UploadProgress } from '../uploader';
 import type { Evaluation } from '../selection';
 import { commitRemovedStudy } from './files';
@@ -65,6 +66,7 @@ export async function startUpload(): Promise<void> {
     sessionId: current.sessionId,
     api: s.apiClient(),
     transfer: xhrTransfer,
+    hash: workerHasher,
     maxDicomFilesAtOnce: current.limits.maxDicomFilesAtOnce,
     onProgress: showProgress,
   });
