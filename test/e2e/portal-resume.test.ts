@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { syntheticHeader } from '../../bench/synthetic-dicom';
-import { CORPUS, issueCode, launchChromium, readManifest, startLocalMode, type LocalMode } from './local-mode';
+import { uiCatalogs } from '../../web/src/i18n';
+import { CORPUS, NARROW_WIDTHS, axeProblems, issueCode, launchChromium, readManifest, sidewaysOverflow, startLocalMode, type LocalMode } from './local-mode';
 
 /** 23,170² 16-bit pixels: 1.07 GB of pixel data behind a real header. */
 const SIDE = 23_170;
@@ -173,7 +174,16 @@ describe('resume in Chromium', { timeout: 600_000 }, () => {
     await page.reload();
     proxy.restore();
     await page.getByRole('heading', { name: '1. Select images' }).waitFor();
-    expect(await page.locator('p.awaited').textContent()).toContain('1 file had not finished sending');
+    // What the page says of the file that had not finished, in each language, readable at every width.
+    const awaited = page.locator('p.awaited');
+    for (const language of ['nl', 'de', 'fr', 'en'] as const) {
+      await page.locator('#language').selectOption(language);
+      await page.locator(`html[lang="${language}"]`).waitFor();
+      const catalog = uiCatalogs[language];
+      expect(await awaited.textContent()).toBe(`${catalog['resume.awaited#one'].replace('{count}', '1')} ${catalog['resume.leftOut']}`);
+      for (const width of NARROW_WIDTHS) expect(await sidewaysOverflow(page, width), `${language} at ${width} px`).toBe(0);
+    }
+    expect(await axeProblems(page)).toEqual([]);
 
     const singlePutsBefore = proxy.singlePuts;
     phase('reloaded');
