@@ -6,7 +6,7 @@ import { batch } from '@preact/signals';
 import { ApiError } from '../api';
 import { t, type UiKey } from '../i18n';
 import { workerHasher } from '../hasher';
-import { UploadCancelledError, UploadFailedError, UploadManager, xhrTransfer, type UploadJob, type UploadProgress } from '../uploader';
+import type { UploadJob, UploadManager, UploadProgress } from '../uploader';
 import type { Evaluation } from '../selection';
 import { commitRemovedStudy } from './files';
 import { errorText, forgetSession } from './session';
@@ -66,6 +66,15 @@ export async function startUpload(): Promise<void> {
     s.screen.value = 'uploading';
   });
   await leaveOutAwaited(current.sessionId);
+  let transfers: typeof import('../uploader');
+  try {
+    // The transfer layer loads when an upload starts, so the page a patient first sees does not carry it.
+    transfers = await import('../uploader');
+  } catch (error) {
+    backToSelect(() => (s.serverError.value = errorText(error)));
+    return;
+  }
+  const { UploadCancelledError, UploadFailedError, UploadManager, xhrTransfer } = transfers;
   manager = new UploadManager(jobsFor(evaluation), {
     sessionId: current.sessionId,
     api: s.apiClient(),
