@@ -6,7 +6,7 @@
  * holds and skips the small one, recognised by its SHA-256. The bytes are counted on their way into
  * the gate (a proxy that Chromium sends everything through), not in the page.
  */
-import { closeSync, copyFileSync, ftruncateSync, linkSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, ftruncateSync, linkSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -103,7 +103,7 @@ beforeAll(async () => {
   ftruncateSync(fd, bigSize);
   closeSync(fd);
   copyFileSync(join(CORPUS, 'CT_small.dcm'), join(first, 'ct.dcm'));
-  smallSize = (await import('node:fs')).statSync(join(first, 'ct.dcm')).size;
+  smallSize = statSync(join(first, 'ct.dcm')).size;
   // The folder added after the reload: the same large file, the small one under another name.
   linkSync(join(first, 'large.dcm'), join(again, 'large.dcm'));
   copyFileSync(join(first, 'ct.dcm'), join(again, 'renamed-copy.dcm'));
