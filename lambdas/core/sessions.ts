@@ -168,7 +168,8 @@ export function makeOpenSession(deps: {
   }
 }
 
-export type SessionFileView = Pick<FileRecord, 'fileId' | 'clientId' | 'name' | 'kind' | 'size' | 'studyInstanceUid' | 'status' | 'reason'>;
+/** `sha256` lets a reloaded portal recognise a file added again by its bytes, whatever its name. */
+export type SessionFileView = Pick<FileRecord, 'fileId' | 'clientId' | 'name' | 'kind' | 'size' | 'studyInstanceUid' | 'status' | 'reason' | 'sha256'>;
 
 export interface SessionView {
   sessionId: string;
@@ -207,6 +208,7 @@ export function sessionView(state: SessionState, institution: InstitutionConfig,
         size: f.size,
         studyInstanceUid: f.studyInstanceUid,
         status: f.status,
+        ...(f.sha256 ? { sha256: f.sha256 } : {}),
         ...(f.reason ? { reason: f.reason } : {}),
       })),
     studies: state.studies

@@ -581,12 +581,14 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
 
     const page = await openSession(await issueCode(mode));
     // The first PUT is refused as S3 refuses an expired URL, the second fails once with a 503:
-    // the portal must ask the API for a fresh URL (DELETE + declare again) and retry with backoff.
+    // the portal must ask the API for a fresh URL (POST …/upload-url) and retry with backoff.
     let puts = 0;
     const refusedFileIds: string[] = [];
     const deletedFileIds: string[] = [];
+    const renewedFileIds: string[] = [];
     await page.route(/\/sessions\/[^/]+\/files\/[^/?]+/, (route) => {
       if (route.request().method() === 'DELETE') deletedFileIds.push(/\/files\/([^/?]+)/.exec(route.request().url())![1]!);
+      if (route.request().method() === 'POST' && route.request().url().endsWith('/upload-url')) renewedFileIds.push(/\/files\/([^/?]+)/.exec(route.request().url())![1]!);
       if (route.request().method() !== 'PUT') return route.continue();
       puts++;
       if (puts === 1) {
@@ -605,9 +607,10 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
     const manifest = await readManifest(mode, sessionId);
     expect(new Set(manifestSops(manifest))).toEqual(new Set([...expected.sops, '1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322']));
     expect(puts).toBe(expected.files + 1 + 2);
-    // The refused declaration was removed and declared again (a DICOM file's id derives from its image, so the new
-    // declaration carries the same id), and the image is in the manifest once.
-    expect(deletedFileIds).toContain(refusedFileIds[0]);
+    // The refused URL was renewed for the same declaration, which was neither removed nor declared again,
+    // and the image is in the manifest once.
+    expect(renewedFileIds).toEqual([refusedFileIds[0]]);
+    expect(deletedFileIds).toEqual([]);
     const fileIds = manifest.studies.flatMap((s: any) => s.series.flatMap((se: any) => se.instances.map((i: any) => i.fileId)));
     expect(fileIds.filter((id: string) => id === refusedFileIds[0]).length).toBeLessThanOrEqual(1);
     await page.context().close();

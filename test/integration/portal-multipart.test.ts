@@ -26,9 +26,10 @@ beforeAll(async () => {
 afterAll(() => api?.close());
 
 /** The portal's ApiClient, its requests routed to the handlers as API Gateway would. */
-function portalClient(token: string): ApiClient {
+function portalClient(token: string, calls?: string[]): ApiClient {
   const fetchFn: FetchFn = async (input, init) => {
     const url = new URL(input);
+    calls?.push(`${init?.method ?? 'GET'} ${url.pathname.replace(/^.*\/files\/[^/]+/, '…')}`);
     const answer = await api.invoke({
       method: (init?.method ?? 'GET') as 'GET' | 'POST' | 'DELETE',
       path: url.pathname,
@@ -143,7 +144,7 @@ describe('the portal uploader, multipart', () => {
     await expect(client.listParts(s.sessionId, grant.fileId)).rejects.toMatchObject({ status: 409 });
   });
 
-  it('gives up on a part after three refusals and reports it, and the file is not stored', async () => {
+  it('gives up on a part after three refusals and reports it; the file is not stored and stays declared for the next attempt', async () => {
     const s = await api.openSession(await api.issueCode());
     const bytes = randomBytes(PREFERRED_PART_BYTES + MiB);
     const tries: string[] = [];
@@ -153,6 +154,7 @@ describe('the portal uploader, multipart', () => {
       transfer: nodeTransfer,
       putPart: async (t, b, p, sig) => (tries.push(new URL(t.url).searchParams.get('partNumber')!), nodePut({ ...t, headers: { ...t.headers, 'x-amz-checksum-sha256': sha256Of(randomBytes(8)) } }, b, p, sig)),
       maxDicomFilesAtOnce: 2,
+      maxAttempts: 3,
       sleep: async () => undefined,
     });
     await expect(m.run()).rejects.toThrow(/could not upload/);
@@ -161,6 +163,52 @@ describe('the portal uploader, multipart', () => {
     expect(tries.length).toBeLessThanOrEqual(6);
     expect(m.uploaded.size).toBe(0);
     const view = await api.getSession(s.sessionId, s.token);
-    expect(view.body.files).toEqual([]);
+    expect(view.body.files.map((f: { fileId: string; status: string }) => [f.fileId, f.status])).toEqual([[[...m.unsent.values()][0], 'RESERVED']]);
+    expect(view.body.usage.receivedBytes).toBe(0);
+  });
+
+  it('after a reload: a declared single-PUT file gets a fresh URL and a half-sent multipart file continues from its parts; GET names each declared file’s SHA-256', async () => {
+    const s = await api.openSession(await api.issueCode());
+    const client = portalClient(s.token);
+    const study = testUid();
+    const big = randomBytes(3 * PREFERRED_PART_BYTES + 77);
+    const small = randomBytes(3000);
+    const [bigHashes, smallSha] = [await hashBlob(new Blob([big])), sha256Of(small)];
+    const declare = (bytes: Buffer, sha256: string) => {
+      const { sha256: _unsent, ...declared } = dicomFile(study, bytes.length);
+      return { ...(declared as Omit<UploadRequestFile, 'sha256'>), sha256 };
+    };
+    const { uploads } = await client.requestUploads(s.sessionId, [declare(big, bigHashes.sha256), declare(small, smallSha)]);
+    const [bigGrant, smallGrant] = uploads as [UploadGrant, UploadGrant];
+    // Before the reload: part 1 of the large file arrived; the small file's URL was never used.
+    const [part1] = (await client.signParts(s.sessionId, bigGrant.fileId, [{ partNumber: 1, size: PREFERRED_PART_BYTES, sha256: bigHashes.parts![0]! }])).parts;
+    expect((await nodePut(part1!, new Blob([big.subarray(0, PREFERRED_PART_BYTES)]), () => undefined, new AbortController().signal)).status).toBe(200);
+
+    const view = (await api.getSession(s.sessionId, s.token)).body;
+    const shaOf = new Map(view.files.map((f: { fileId: string; sha256: string }) => [f.fileId, f.sha256]));
+    expect(shaOf.get(bigGrant.fileId)).toBe(bigHashes.sha256);
+    expect(shaOf.get(smallGrant.fileId)).toBe(smallSha);
+
+    const calls: string[] = [];
+    const parts: number[] = [];
+    const m = new UploadManager(
+      [
+        { ...jobFor(big, study), sha256: bigHashes.sha256, fileId: bigGrant.fileId },
+        { ...jobFor(small, study), sha256: smallSha, fileId: smallGrant.fileId },
+      ],
+      {
+        sessionId: s.sessionId,
+        api: portalClient(s.token, calls),
+        transfer: nodeTransfer,
+        putPart: (t, b, p, sig) => (parts.push(Number(new URL(t.url).searchParams.get('partNumber'))), nodePut(t, b, p, sig)),
+        maxDicomFilesAtOnce: 2,
+      },
+    );
+    await m.run();
+    expect(calls.filter((c) => c.endsWith('/uploads'))).toEqual([]);
+    expect(calls.filter((c) => c === 'POST …/upload-url')).toHaveLength(2);
+    expect(parts.sort()).toEqual([2, 3, 4]);
+    expect(await storedSha256(s.sessionId, bigGrant.fileId)).toBe(sha256Of(big));
+    expect(await storedSha256(s.sessionId, smallGrant.fileId)).toBe(smallSha);
   });
 });

@@ -22,6 +22,9 @@ function multipartApi() {
         }),
       }),
       removeFile: async () => ({}),
+      renewUpload: async (): Promise<never> => {
+        throw new Error('not renewed in these tests');
+      },
       listParts: async () => ({ parts: [] }),
       signParts: async (_s: string, _f: string, parts: { partNumber: number; size: number; sha256: string }[]) => {
         signed.push(...parts.map((p) => p.partNumber));

@@ -14,21 +14,30 @@ function job(i: number, study = 'S1', kind: 'dicom' | 'attachment' = 'dicom', si
   return { clientId: `c${i}`, name: `f${i}`, size, kind, studyInstanceUid: study, sha256: zerosSha256(size), body: async () => new Blob([new Uint8Array(size)]) };
 }
 
-/** An in-memory API with the contract of POST …/uploads and DELETE …/files/{id}. */
-function fakeApi(opts: { expiresInMs?: number; now?: () => number } = {}) {
+/** An in-memory API with the contract of POST …/uploads, POST …/files/{id}/upload-url and DELETE …/files/{id}. */
+function fakeApi(opts: { expiresInMs?: number; now?: () => number; arrived?: Set<string>; known?: Set<string> } = {}) {
   const requests: UploadRequestFile[][] = [];
   const removed: string[] = [];
+  const renewed: string[] = [];
   let nextFile = 1;
   const now = opts.now ?? (() => Date.now());
+  const expiresAt = () => new Date(now() + (opts.expiresInMs ?? 300_000)).toISOString();
   return {
     requests,
     removed,
+    renewed,
     api: {
+      renewUpload: async (_sessionId: string, fileId: string) => {
+        renewed.push(fileId);
+        if (opts.arrived?.has(fileId)) throw new ApiError(409, 'FILE_ALREADY_RECEIVED', 'This file has already arrived.');
+        if (opts.known && !opts.known.has(fileId)) throw new ApiError(404, 'NOT_FOUND', 'Not found');
+        return { fileId, url: `http://s3/${fileId}?renewed=${renewed.length}`, method: 'PUT', headers: {}, expiresAt: expiresAt() };
+      },
       requestUploads: async (_sessionId: string, files: UploadRequestFile[]) => {
         requests.push(files);
         return {
           uploads: files.map(
-            (f): UploadGrant => ({ clientId: f.clientId, fileId: `F${nextFile++}`, url: `http://s3/${f.clientId}`, method: 'PUT', headers: {}, expiresAt: new Date(now() + (opts.expiresInMs ?? 300_000)).toISOString() }),
+            (f): UploadGrant => ({ clientId: f.clientId, fileId: `F${nextFile++}`, url: `http://s3/${f.clientId}`, method: 'PUT', headers: {}, expiresAt: expiresAt() }),
           ),
         };
       },
@@ -127,34 +136,103 @@ describe('UploadManager', () => {
     expect(delays[1]!).toBeGreaterThan(delays[0]!);
   });
 
-  it('gives up after maxAttempts and releases what was declared but not sent', async () => {
+  it('gives up after maxAttempts and keeps what was declared but not sent, so the next attempt continues it', async () => {
     const { api, removed } = fakeApi();
     const transfer: Transfer = async (g) => (g.clientId === 'c1' ? 500 : 200);
     const m = new UploadManager([job(1), job(2)], { sessionId: 's', api, transfer, maxDicomFilesAtOnce: 1, maxAttempts: 3, sleep: noSleep });
     await expect(m.run()).rejects.toBeInstanceOf(UploadFailedError);
-    // c1 failed (F1 released); c2 was granted in the prefetched batch but never sent (released too).
-    expect(removed).toContain('F1');
+    expect(removed).toEqual([]);
     expect(m.uploaded.has('c1')).toBe(false);
+    // c1 failed, c2 was granted in the prefetched batch but never sent: both stay declared.
+    expect(Object.fromEntries(m.unsent)).toEqual({ c1: 'F1', c2: 'F2' });
   });
 
-  it('replaces an expired URL: removes the declaration and declares the file again', async () => {
-    const { api, removed, requests } = fakeApi();
+  it('releases a declaration whose bytes S3 refused (400), so it is declared afresh next time', async () => {
+    const { api, removed } = fakeApi();
+    const m = new UploadManager([job(1)], { sessionId: 's', api, transfer: async () => 400, maxDicomFilesAtOnce: 1, sleep: noSleep });
+    const error = await m.run().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UploadFailedError);
+    expect((error as UploadFailedError).refused).toBe(true);
+    expect(removed).toEqual(['F1']);
+    expect(m.unsent.size).toBe(0);
+  });
+
+  it('renews an expired URL with POST …/upload-url: no removal, no second declaration', async () => {
+    const { api, removed, requests, renewed } = fakeApi();
     const urls: string[] = [];
     const transfer: Transfer = async (g) => {
-      urls.push(g.fileId);
-      return g.fileId === 'F1' ? 403 : 200;
+      urls.push(g.url);
+      return urls.length === 1 ? 403 : 200;
     };
     const m = new UploadManager([job(1)], { sessionId: 's', api, transfer, maxDicomFilesAtOnce: 10, sleep: noSleep });
     await m.run();
-    expect(urls).toEqual(['F1', 'F2']);
-    expect(removed).toEqual(['F1']);
-    expect(requests).toHaveLength(2);
-    expect(m.uploaded.get('c1')).toBe('F2');
+    expect(urls).toEqual(['http://s3/c1', 'http://s3/F1?renewed=1']);
+    expect(renewed).toEqual(['F1']);
+    expect(removed).toEqual([]);
+    expect(requests).toHaveLength(1);
+    expect(m.uploaded.get('c1')).toBe('F1');
+  });
+
+  it('a 412 on a retried PUT means an earlier try arrived: the file counts as sent, once', async () => {
+    const { api } = fakeApi();
+    let tries = 0;
+    const transfer: Transfer = async () => (++tries === 1 ? Promise.reject(new Error('connection reset')) : 412);
+    const m = new UploadManager([job(1)], { sessionId: 's', api, transfer, maxDicomFilesAtOnce: 1, sleep: noSleep });
+    await m.run();
+    expect(tries).toBe(2);
+    expect(m.uploaded.get('c1')).toBe('F1');
+  });
+
+  it('continues files declared before (a reload): renewed, not declared again; one that arrived meanwhile is done; one removed elsewhere is declared afresh', async () => {
+    const { api, requests, renewed } = fakeApi({ arrived: new Set(['OLD2']), known: new Set(['OLD1', 'OLD2']) });
+    const sentTo: string[] = [];
+    const jobs = [{ ...job(1), fileId: 'OLD1' }, { ...job(2), fileId: 'OLD2' }, { ...job(3), fileId: 'GONE' }, job(4)];
+    const m = new UploadManager(jobs, { sessionId: 's', api, transfer: async (g) => (sentTo.push(g.fileId), 200), maxDicomFilesAtOnce: 10, sleep: noSleep });
+    await m.run();
+    expect(renewed.sort()).toEqual(['GONE', 'OLD1', 'OLD2']);
+    expect(requests.map((r) => r.map((f) => f.clientId).sort())).toEqual(expect.arrayContaining([['c4'], ['c3']]));
+    expect(requests.flat()).toHaveLength(2);
+    expect(sentTo).not.toContain('OLD2');
+    expect(m.uploaded.get('c1')).toBe('OLD1');
+    expect(m.uploaded.get('c2')).toBe('OLD2');
+    expect(m.uploaded.size).toBe(4);
+  });
+
+  it('rides out a network drop: API calls and transfers are tried again with growing waits, after the browser is back online', async () => {
+    const { api, requests } = fakeApi();
+    let down = 3;
+    const flaky = {
+      ...api,
+      requestUploads: async (sessionId: string, files: UploadRequestFile[]) => {
+        if (down-- > 0) throw new ApiError(0, 'NETWORK', 'Failed to fetch');
+        return api.requestUploads(sessionId, files);
+      },
+    };
+    const delays: number[] = [];
+    let onlineWaits = 0;
+    let puts = 0;
+    const m = new UploadManager([job(1)], {
+      sessionId: 's',
+      api: flaky,
+      transfer: async () => (++puts < 3 ? Promise.reject(new Error('network error')) : 200),
+      maxDicomFilesAtOnce: 1,
+      baseDelayMs: 100,
+      maxDelayMs: 250,
+      sleep: async (ms) => void delays.push(ms),
+      online: async () => void onlineWaits++,
+    });
+    await m.run();
+    expect(requests).toHaveLength(1);
+    expect(puts).toBe(3);
+    expect(delays).toHaveLength(5);
+    expect(onlineWaits).toBe(5);
+    expect(delays[1]!).toBeGreaterThan(delays[0]!);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(250 * 1.25);
   });
 
   it('does not start with a URL that expires before the transfer could finish', async () => {
     let clock = 1_000_000;
-    const { api, removed } = fakeApi({ expiresInMs: 300_000, now: () => clock });
+    const { api, removed, renewed } = fakeApi({ expiresInMs: 300_000, now: () => clock });
     const used: string[] = [];
     const slow = job(1);
     // The file waited in the queue (or inflated from a ZIP) until its URL was nearly stale.
@@ -163,17 +241,18 @@ describe('UploadManager', () => {
       sessionId: 's',
       api,
       now: () => clock,
-      transfer: async (g) => (used.push(g.fileId), 200),
+      transfer: async (g) => (used.push(g.url), 200),
       maxDicomFilesAtOnce: 10,
       expiryMarginMs: 15_000,
       sleep: noSleep,
     });
     await m.run();
-    expect(used).toEqual(['F2']);
-    expect(removed).toEqual(['F1']);
+    expect(used).toEqual(['http://s3/F1?renewed=1']);
+    expect(renewed).toEqual(['F1']);
+    expect(removed).toEqual([]);
   });
 
-  it('cancel stops transfers and releases declared files', async () => {
+  it('cancel stops transfers and keeps what was declared, for the next attempt', async () => {
     const { api, removed } = fakeApi();
     let started = 0;
     let release: () => void = () => undefined;
@@ -189,7 +268,8 @@ describe('UploadManager', () => {
     await gate;
     m.cancel();
     await expect(run).rejects.toBeInstanceOf(UploadCancelledError);
-    expect(removed.sort()).toEqual(['F1', 'F2', 'F3', 'F4', 'F5']);
+    expect(removed).toEqual([]);
+    expect([...m.unsent.values()].sort()).toEqual(['F1', 'F2', 'F3', 'F4', 'F5']);
   });
 
   it('a 422 from the API reaches the caller with the server’s violations', async () => {
@@ -199,6 +279,9 @@ describe('UploadManager', () => {
         throw new ApiError(422, 'RULE_VIOLATION', 'rule', { violations: [violation] });
       },
       removeFile: async () => ({}),
+      renewUpload: async (): Promise<never> => {
+        throw new Error('nothing to renew');
+      },
     };
     const m = new UploadManager([job(1)], { sessionId: 's', api, transfer: async () => 200, maxDicomFilesAtOnce: 10, sleep: noSleep });
     const error = await m.run().catch((e: unknown) => e);

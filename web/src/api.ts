@@ -33,6 +33,8 @@ export interface SessionFile {
   size: number;
   studyInstanceUid?: string;
   status: string;
+  /** The SHA-256 it was declared with: a reloaded portal recognises the same file added again by it. */
+  sha256?: string;
   reason?: string;
 }
 

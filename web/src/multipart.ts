@@ -5,7 +5,7 @@
  * A dropped connection or a reload costs only the parts that were in flight.
  */
 import { MAX_PARTS_PER_REQUEST, partSizeOf } from '../../lambdas/core/transfers';
-import type { ApiClient, PartGrant, UploadGrant } from './api';
+import { ApiError, type ApiClient, type PartGrant, type UploadGrant } from './api';
 
 /** One PUT to a presigned URL; resolves with the status and the ETag S3 answered, rejects on network errors. */
 export type PutBody = (
@@ -78,7 +78,12 @@ export async function sendMultipart(grant: UploadGrant, body: Blob, hashes: Part
   };
   await runParts(missing, sendPart, deps);
   const parts = [...etags.entries()].sort(([a], [b]) => a - b).map(([partNumber, etag]) => ({ partNumber, etag }));
-  await deps.api.finishUpload(deps.sessionId, plan.fileId, parts);
+  try {
+    await deps.api.finishUpload(deps.sessionId, plan.fileId, parts);
+  } catch (error) {
+    // An earlier finish completed the upload and only its answer was lost (a drop): the file is there.
+    if (!(error instanceof ApiError && error.code === 'FILE_ALREADY_RECEIVED')) throw error;
+  }
 }
 
 /** Runs the lane's own part and, while slots can be borrowed, more parts beside it. */

@@ -30,8 +30,12 @@ export interface SelectedItem {
   sourceKey: string;
   /** A file of a resumed session that already reached the server; not uploaded again. */
   uploaded?: boolean;
-  /** The server's id once declared and sent, so removing it also removes it on the server. */
+  /** The server's id once declared, so removing it also removes it on the server, and sending it continues that declaration. */
   fileId?: string;
+  /** Base64 SHA-256 of the bytes: the server's for a file of a reloaded session, else once computed. */
+  sha256?: string;
+  /** Each part's SHA-256 when computed with the file's (large files). */
+  partHashes?: readonly string[];
 }
 
 /** A Part10Refusal is shown with the shared catalog's message (the inspector's reason for the same file). */
@@ -82,6 +86,13 @@ export class Selection {
     if (this.keys.has(item.sourceKey)) return false;
     this.keys.add(item.sourceKey);
     this.items.set(item.id, item);
+    return true;
+  }
+
+  /** Counts a source as selected (a file added again and recognised as one listed); false when it was already. */
+  claim(sourceKey: string): boolean {
+    if (this.keys.has(sourceKey)) return false;
+    this.keys.add(sourceKey);
     return true;
   }
 

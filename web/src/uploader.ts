@@ -1,17 +1,24 @@
 /**
  * The upload manager: declares files in batches of at most `maxDicomFilesAtOnce` DICOM files,
- * keeps at most that many transfers in flight, retries failed transfers with backoff, asks for a
- * new URL when one expired, reports progress per study, and can be cancelled. Declared files that
- * never finished are removed again, so their reservations are released.
+ * keeps at most that many transfers in flight, retries failed transfers and API calls with backoff
+ * (waiting out an offline browser), renews an expired URL (POST …/upload-url), reports progress per
+ * study, and can be cancelled. A file declared before (a reload, an earlier attempt) is continued,
+ * not declared again. Declared files that did not finish stay declared, so the next attempt resumes
+ * them; only a file whose bytes S3 refused is released.
  */
 import { MAX_FILES_PER_REQUEST } from '../../lambdas/core/limits';
 import { ApiError, type ApiClient, type UploadGrant, type UploadRequestFile } from './api';
 import { inlineHasher, type Hasher } from './hasher';
-import { sendMultipart, type PutBody } from './multipart';
+import { PartFailedError, sendMultipart, type PutBody } from './multipart';
+import { DEFAULT_RETRY, backoffMs, isTransientStatus, retryingApi, untilOnline, type RetryPolicy } from './transfer-retry';
 
 export interface UploadJob extends Omit<UploadRequestFile, 'sha256'> {
   /** Known already (e.g. from an earlier pass); otherwise the body is hashed before it is declared. */
   sha256?: string;
+  /** Each part's SHA-256, when the body was hashed with its parts already. */
+  partHashes?: readonly string[];
+  /** Declared already (a file of a reloaded session, or of an earlier attempt): its grant is renewed, not declared again. */
+  fileId?: string;
   /** The bytes, produced only when the transfer starts (a ZIP entry is inflated then). */
   body: () => Promise<Blob>;
 }
@@ -32,7 +39,7 @@ export interface UploadProgress {
 export interface UploadDeps {
   sessionId: string;
   /** The multipart routes are needed only when a grant says MULTIPART. */
-  api: Pick<ApiClient, 'requestUploads' | 'removeFile'> & Partial<Pick<ApiClient, 'signParts' | 'listParts' | 'finishUpload'>>;
+  api: Pick<ApiClient, 'requestUploads' | 'removeFile' | 'renewUpload'> & Partial<Pick<ApiClient, 'signParts' | 'listParts' | 'finishUpload'>>;
   transfer: Transfer;
   /** PUTs one part and reports its ETag (multipart uploads). */
   putPart?: PutBody;
@@ -40,12 +47,16 @@ export interface UploadDeps {
   hash?: Hasher;
   /** DESIGN.md: at most this many DICOM files per upload request and in flight. */
   maxDicomFilesAtOnce: number;
+  /** Tries of one transfer or API call (DEFAULT_RETRY otherwise). */
   maxAttempts?: number;
   baseDelayMs?: number;
+  maxDelayMs?: number;
   /** A URL expiring within this margin is replaced before it is used. */
   expiryMarginMs?: number;
   now?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Resolves when the network is back (the browser's `online` event); at once by default outside a browser. */
+  online?: (signal: AbortSignal) => Promise<void>;
   onProgress?: (progress: UploadProgress) => void;
 }
 
@@ -60,6 +71,8 @@ export class UploadFailedError extends Error {
   constructor(
     readonly fileName: string,
     override readonly cause?: unknown,
+    /** S3 refused the bytes themselves: trying the same declaration again cannot help. */
+    readonly refused = false,
   ) {
     super(`could not upload ${fileName}`);
     this.name = 'UploadFailedError';
@@ -70,10 +83,14 @@ export class UploadFailedError extends Error {
 const GRANTED_AHEAD_BATCHES = 2;
 
 
-/** Splits jobs into upload requests: per study, ≤ max DICOM files each; attachments ride with their study's first request. */
+/**
+ * Splits the jobs still to declare into upload requests: per study, ≤ max DICOM files each;
+ * attachments ride with their study's first request. Jobs declared already need no request.
+ */
 export function planBatches(jobs: readonly UploadJob[], maxDicomFilesAtOnce: number): UploadJob[][] {
   const byStudy = new Map<string, { dicom: UploadJob[]; attachments: UploadJob[] }>();
   for (const job of jobs) {
+    if (job.fileId) continue;
     let s = byStudy.get(job.studyInstanceUid);
     if (!s) byStudy.set(job.studyInstanceUid, (s = { dicom: [], attachments: [] }));
     (job.kind === 'dicom' ? s.dicom : s.attachments).push(job);
@@ -149,13 +166,14 @@ class Slots {
 export class UploadManager {
   private readonly controller = new AbortController();
   private readonly batches: UploadJob[][];
-  private readonly ready: { job: UploadJob; grant: UploadGrant }[] = [];
+  /** Granted files, and files declared before whose grant is renewed when they start. */
+  private readonly ready: { job: UploadJob; grant?: UploadGrant }[] = [];
   /** clientId → fileId of files declared and not yet sent. */
   private readonly declared = new Map<string, string>();
   private readonly sent = new Map<string, number>();
   private readonly done = new Set<string>();
   /** clientId → each part's SHA-256, computed in the same read as the file's, for files large enough for parts. */
-  private readonly partHashes = new Map<string, string[]>();
+  private readonly partHashes = new Map<string, readonly string[]>();
   private readonly estimator = new RateEstimator();
   private requesting?: Promise<void>;
   private readonly slots: Slots;
@@ -164,6 +182,7 @@ export class UploadManager {
   private cancelled = false;
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly retry: RetryPolicy;
 
   constructor(
     private readonly jobs: readonly UploadJob[],
@@ -173,6 +192,18 @@ export class UploadManager {
     this.now = deps.now ?? (() => Date.now());
     this.sleep = deps.sleep ?? defaultSleep;
     this.slots = new Slots(Math.max(1, deps.maxDicomFilesAtOnce));
+    this.retry = {
+      maxAttempts: deps.maxAttempts ?? DEFAULT_RETRY.maxAttempts,
+      baseDelayMs: deps.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs,
+      maxDelayMs: deps.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
+    };
+    // Files declared before go first: their reservations are held already, and a part-sent one continues.
+    for (const job of jobs) {
+      if (!job.fileId) continue;
+      this.declared.set(job.clientId, job.fileId);
+      if (job.partHashes) this.partHashes.set(job.clientId, job.partHashes);
+      this.ready.push({ job });
+    }
   }
 
   /** The most transfers that were ever running at once (the tests hold us to the limit). */
@@ -183,19 +214,21 @@ export class UploadManager {
   /** clientId → fileId of every file that reached the bucket. */
   readonly uploaded = new Map<string, string>();
 
+  /** clientId → fileId of files declared and not sent: still reserved, so the next attempt continues them. */
+  get unsent(): ReadonlyMap<string, string> {
+    return this.declared;
+  }
+
   async run(): Promise<void> {
     this.report();
     const lanes = Array.from({ length: Math.max(1, this.deps.maxDicomFilesAtOnce) }, () => this.lane());
     const results = await Promise.allSettled(lanes);
     const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
-    if (this.failure || failed || this.controller.signal.aborted) {
-      await this.releaseUnfinished();
-      if (this.failure || failed) throw this.failure ?? failed!.reason;
-      throw new UploadCancelledError();
-    }
+    if (this.failure || failed) throw this.failure ?? failed!.reason;
+    if (this.controller.signal.aborted) throw new UploadCancelledError();
   }
 
-  /** Stops every transfer; run() then removes what was declared but not sent and rejects. */
+  /** Stops every transfer; run() then rejects. What was declared stays declared, for the next attempt. */
   cancel(): void {
     this.cancelled = true;
     this.controller.abort();
@@ -205,6 +238,19 @@ export class UploadManager {
     if (this.cancelled) return;
     this.failure ??= error;
     this.controller.abort();
+  }
+
+  /** Waits before try `attempt + 1`: backoff, then until the browser is online again. */
+  private async pause(attempt: number): Promise<void> {
+    const signal = this.controller.signal;
+    await this.sleep(backoffMs(attempt, this.retry), signal);
+    await (this.deps.online ?? untilOnline)(signal);
+    if (signal.aborted) throw new UploadCancelledError();
+  }
+
+  /** An API call, tried again after a network drop or a server fault. */
+  private call<T>(request: () => Promise<T>): Promise<T> {
+    return retryingApi(request, (attempt) => this.pause(attempt), this.retry.maxAttempts);
   }
 
   private async lane(): Promise<void> {
@@ -218,6 +264,7 @@ export class UploadManager {
       try {
         await this.send(next.job, next.grant);
       } catch (error) {
+        if (error instanceof UploadFailedError && error.refused) await this.release(next.job);
         if (!(error instanceof UploadCancelledError)) this.fail(error);
         return;
       } finally {
@@ -226,14 +273,14 @@ export class UploadManager {
     }
   }
 
-  /** The next granted file, requesting the next batch when the ready queue runs dry. */
-  private async take(): Promise<{ job: UploadJob; grant: UploadGrant } | undefined> {
+  /** The next file to send, requesting the next batch when the ready queue runs dry. */
+  private async take(): Promise<{ job: UploadJob; grant?: UploadGrant } | undefined> {
     for (;;) {
       const next = this.ready.shift();
       if (next) {
         // Ask for the next batch as soon as the current one starts, so the upload request runs while
         // it transfers and lanes do not wait on the API. At most one request at a time and about two
-        // batches granted ahead, no more: URLs expire (a near-expiry one is replaced in send()).
+        // batches granted ahead, no more: URLs expire (a near-expiry one is renewed in send()).
         if (this.ready.length < GRANTED_AHEAD_BATCHES * Math.max(1, this.deps.maxDicomFilesAtOnce)) void this.requestNext();
         return next;
       }
@@ -258,8 +305,9 @@ export class UploadManager {
 
   private async declare(batch: readonly UploadJob[]): Promise<Map<string, UploadGrant>> {
     const files: UploadRequestFile[] = [];
-    for (const { body, ...file } of batch) {
+    for (const { body, partHashes, fileId: _declared, ...file } of batch) {
       if (file.sha256) {
+        if (partHashes) this.partHashes.set(file.clientId, partHashes);
         files.push({ ...file, sha256: file.sha256 });
         continue;
       }
@@ -267,7 +315,7 @@ export class UploadManager {
       if (hashes.parts) this.partHashes.set(file.clientId, hashes.parts);
       files.push({ ...file, sha256: hashes.sha256 });
     }
-    const { uploads } = await this.deps.api.requestUploads(this.deps.sessionId, files);
+    const { uploads } = await this.call(() => this.deps.api.requestUploads(this.deps.sessionId, files));
     const grants = new Map(uploads.map((g) => [g.clientId, g]));
     for (const job of batch) {
       const grant = grants.get(job.clientId);
@@ -277,25 +325,43 @@ export class UploadManager {
     return grants;
   }
 
-  /** A fresh URL for one file: the old declaration is removed (releasing its bytes) and declared again. */
-  private async regrant(job: UploadJob, old: UploadGrant): Promise<UploadGrant> {
-    await this.deps.api.removeFile(this.deps.sessionId, old.fileId);
-    this.declared.delete(job.clientId);
-    const grants = await this.declare([job]);
-    return grants.get(job.clientId)!;
+  /**
+   * A fresh grant for a declared file (POST …/upload-url): a new presigned PUT, or its multipart
+   * upload. Undefined when the file arrived meanwhile. A declaration the server no longer has (removed
+   * elsewhere) is made again.
+   */
+  private async renew(job: UploadJob): Promise<UploadGrant | undefined> {
+    const fileId = this.declared.get(job.clientId) ?? job.fileId!;
+    try {
+      return { ...(await this.call(() => this.deps.api.renewUpload(this.deps.sessionId, fileId))), clientId: job.clientId };
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'FILE_ALREADY_RECEIVED') return void this.finished(job, fileId);
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+      this.declared.delete(job.clientId);
+      return (await this.declare([job])).get(job.clientId);
+    }
   }
 
-  private async send(job: UploadJob, firstGrant: UploadGrant): Promise<void> {
-    const maxAttempts = this.deps.maxAttempts ?? 5;
+  /** Removes a declaration whose bytes S3 refused, so the next attempt declares the file afresh. */
+  private async release(job: UploadJob): Promise<void> {
+    const fileId = this.declared.get(job.clientId);
+    if (!fileId) return;
+    this.declared.delete(job.clientId);
+    await this.deps.api.removeFile(this.deps.sessionId, fileId).catch(() => undefined);
+  }
+
+  private async send(job: UploadJob, firstGrant?: UploadGrant): Promise<void> {
     const margin = this.deps.expiryMarginMs ?? 15_000;
     const signal = this.controller.signal;
-    let grant = firstGrant;
+    let grant = firstGrant ?? (await this.renew(job));
+    if (!grant) return;
     if (grant.method === 'MULTIPART') return this.sendParts(job, grant);
     if (grant.method !== 'PUT') throw new UploadFailedError(job.name, new Error(`unsupported transfer method ${grant.method}`));
     const body = await job.body();
     for (let attempt = 1; ; attempt++) {
       if (signal.aborted) throw new UploadCancelledError();
-      if (Date.parse(grant.expiresAt) - this.now() < margin) grant = await this.regrant(job, grant);
+      if (Date.parse(grant.expiresAt) - this.now() < margin) grant = (await this.renew(job)) ?? grant;
+      if (this.done.has(job.clientId)) return;
       let status: number | undefined;
       let networkError: unknown;
       try {
@@ -304,24 +370,26 @@ export class UploadManager {
         if (signal.aborted) throw new UploadCancelledError();
         networkError = error;
       }
-      if (status !== undefined && status >= 200 && status < 300) return this.finished(job, grant);
+      // 412: an object is at this key already. Every URL for it signs the declared SHA-256, so it holds
+      // these bytes: an earlier try arrived and only its answer was lost.
+      if (status !== undefined && ((status >= 200 && status < 300) || status === 412)) return this.finished(job, grant.fileId);
       this.progress(job, 0);
-      // 400/403 from S3 on a presigned URL means it expired or no longer matches: get a new one.
-      const expired = status === 403 || status === 400;
-      const transient = status === undefined || status === 0 || status === 408 || status === 429 || status >= 500;
-      if ((!expired && !transient) || attempt >= maxAttempts) {
-        throw new UploadFailedError(job.name, networkError ?? new Error(`HTTP ${status}`));
+      // 403 from S3 on a presigned URL means it expired: renew it.
+      const expired = status === 403;
+      if ((!expired && !isTransientStatus(status)) || attempt >= this.retry.maxAttempts) {
+        throw new UploadFailedError(job.name, networkError ?? new Error(`HTTP ${status}`), !expired && !isTransientStatus(status));
       }
-      if (expired) grant = await this.regrant(job, grant);
-      else await this.sleep((this.deps.baseDelayMs ?? 500) * 2 ** (attempt - 1) * (0.75 + Math.random() / 2), signal);
+      if (expired) grant = (await this.renew(job)) ?? grant;
+      else await this.pause(attempt);
+      if (this.done.has(job.clientId)) return;
     }
   }
 
-  private finished(job: UploadJob, grant: UploadGrant): void {
+  private finished(job: UploadJob, fileId: string): void {
     this.progress(job, job.size);
     this.declared.delete(job.clientId);
     this.partHashes.delete(job.clientId);
-    this.uploaded.set(job.clientId, grant.fileId);
+    this.uploaded.set(job.clientId, fileId);
     this.done.add(job.clientId);
     this.report();
   }
@@ -330,18 +398,23 @@ export class UploadManager {
   private async sendParts(job: UploadJob, grant: UploadGrant): Promise<void> {
     const { signParts, listParts, finishUpload } = this.deps.api;
     if (!signParts || !listParts || !finishUpload) throw new UploadFailedError(job.name, new Error('this client cannot send parts'));
-    const api = { signParts: signParts.bind(this.deps.api), listParts: listParts.bind(this.deps.api), finishUpload: finishUpload.bind(this.deps.api) };
+    const { sessionId } = this.deps;
+    const api = {
+      signParts: (...a: Parameters<typeof signParts>) => this.call(() => signParts.apply(this.deps.api, a)),
+      listParts: (...a: Parameters<typeof listParts>) => this.call(() => listParts.apply(this.deps.api, a)),
+      finishUpload: (...a: Parameters<typeof finishUpload>) => this.call(() => finishUpload.apply(this.deps.api, a)),
+    };
     const signal = this.controller.signal;
     try {
       await sendMultipart(grant, await job.body(), this.partHashes.get(job.clientId), {
-        sessionId: this.deps.sessionId,
+        sessionId,
         api,
         put: this.deps.putPart ?? xhrPut,
         signal,
         borrowSlot: () => this.slots.tryAcquire() && ((this.peakInFlight = Math.max(this.peakInFlight, this.slots.used)), true),
         releaseSlot: () => this.slots.release(),
-        maxAttempts: this.deps.maxAttempts ?? 3,
-        backoff: (attempt) => this.sleep((this.deps.baseDelayMs ?? 500) * 2 ** (attempt - 1) * (0.75 + Math.random() / 2), signal),
+        maxAttempts: this.retry.maxAttempts,
+        backoff: (attempt) => this.pause(attempt),
         now: this.now,
         expiryMarginMs: this.deps.expiryMarginMs ?? 15_000,
         onProgress: (bytes) => this.progress(job, bytes),
@@ -349,16 +422,10 @@ export class UploadManager {
       });
     } catch (error) {
       if (signal.aborted) throw new UploadCancelledError();
-      throw error instanceof ApiError ? error : new UploadFailedError(job.name, error);
+      if (error instanceof ApiError) throw error;
+      throw new UploadFailedError(job.name, error, error instanceof PartFailedError && error.status !== undefined && !isTransientStatus(error.status) && error.status !== 403);
     }
-    this.finished(job, grant);
-  }
-
-  private async releaseUnfinished(): Promise<void> {
-    await Promise.allSettled(
-      [...this.declared.values()].map((fileId) => this.deps.api.removeFile(this.deps.sessionId, fileId)),
-    );
-    this.declared.clear();
+    this.finished(job, grant.fileId);
   }
 
   private progress(job: UploadJob, bytes: number): void {

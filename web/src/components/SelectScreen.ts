@@ -15,6 +15,7 @@ export function SelectScreen() {
     h('h1', { id: 'screen-title', tabIndex: -1, class: 'visually-hidden' }, t('select.screenTitle')),
     h(InstitutionCard, { institution: session.institution }),
     h(ResumeNotice, null),
+    h(AwaitedNotice, null),
     s.notice.value ? h('p', { class: 'notice', role: 'status' }, s.notice.value) : null,
     h(FilePicker, null),
     s.selection.size > 0 || s.removedStudy.value ? h(VerifyPanel, null) : null,
@@ -51,4 +52,11 @@ function ResumeNotice() {
     h('h2', { id: 'resume-title' }, t('resume.title')),
     h('ul', null, h('li', null, t('resume.kept', { count: resumed.uploadedFiles })), h('li', null, t('resume.lost')), h('li', null, t('resume.todo'))),
   );
+}
+
+/** After a reload: files declared and not (all) sent, which continue when added again. */
+function AwaitedNotice() {
+  const count = s.awaited.value.length;
+  if (count === 0) return null;
+  return h('p', { class: 'notice awaited', role: 'status' }, t('resume.awaited', { count }), ' ', t('resume.leftOut'));
 }

@@ -10,6 +10,7 @@ import { HeaderScanner } from '../scanner';
 import type { SelectedItem } from '../selection';
 import { entryBlob } from '../zip';
 import { studyLabel } from '../format';
+import { addOrRecognise } from './recognise';
 import * as s from './state';
 
 let scanner: HeaderScanner | undefined;
@@ -94,21 +95,12 @@ function accept(id: string, name: string, path: string, size: number, sourceKey:
     s.selection.skip({ name, path, reason: result.kind === 'skip' ? result.reason : result.kind === 'dicomdir' ? 'dicomdir' : 'unsupported' });
     return;
   }
-  // The same file from a resumed session is already on the server: keep that one, now with its header.
-  const studyUid = result.kind === 'dicom' ? result.dicom.studyInstanceUid : undefined;
-  const already = s.selection
-    .all()
-    .find((i) => i.uploaded && i.name === name && i.size === size && (studyUid === undefined || i.dicom?.studyInstanceUid === studyUid));
-  if (already) {
-    if (result.kind === 'dicom') already.dicom = result.dicom;
-    s.resumeNotice.value = undefined;
-    return;
-  }
   const item: SelectedItem =
     result.kind === 'dicom'
       ? { id, name, path, size, kind: 'dicom', dicom: result.dicom, contentType: 'application/dicom', sourceKey }
       : { id, name, path, size, kind: 'attachment', attachmentType: result.attachmentType, contentType: result.contentType, sourceKey };
-  if (s.selection.add(item)) s.bodies.set(id, body);
+  // The scan is not over while a file is hashed to tell whether the reloaded session holds it already.
+  addOrRecognise(item, body, (busy) => (busy ? countScanned(1, 0) : (countScanned(0, 1), scheduleChange())));
 }
 
 /** Removes files; those already on the server are removed there too. */

@@ -5,7 +5,7 @@
 import { batch, effect } from '@preact/signals';
 import { message } from '../../../lambdas/core/messages';
 import { definedFields } from '../../../lambdas/core/study-header';
-import { ApiClient, ApiError, type CreatedSession, type SessionState } from '../api';
+import { ApiClient, ApiError, type CreatedSession, type SessionFile, type SessionState } from '../api';
 import { currentLanguage, detectLanguage, setLanguage, t } from '../i18n';
 import * as s from './state';
 import { nextClientId } from './files';
@@ -84,7 +84,10 @@ export function resume(view: SessionState): void {
   }
   for (const study of view.studies ?? []) s.selection.knownStudies.set(study.studyInstanceUid, definedFields(study));
   let uploaded = 0;
+  const awaited: s.AwaitedFile[] = [];
   for (const file of view.files ?? []) {
+    // Declared and not (all) sent: kept declared, so the same file added again continues it.
+    if (file.status === 'RESERVED') awaited.push(awaitedFile(file));
     if (file.status !== 'RECEIVED' && file.status !== 'VERIFIED') continue;
     uploaded++;
     s.selection.add({
@@ -96,23 +99,25 @@ export function resume(view: SessionState): void {
       sourceKey: `server:${file.fileId}`,
       uploaded: true,
       fileId: file.fileId,
+      ...(file.sha256 ? { sha256: file.sha256 } : {}),
       ...(file.kind === 'dicom' ? { dicom: { studyInstanceUid: file.studyInstanceUid ?? '' } } : { linkedStudy: file.studyInstanceUid }),
     });
   }
-  // Declared but never sent: the next upload declares them again, so these are released first.
-  staleFileIds.push(...(view.files ?? []).filter((f) => f.status === 'RESERVED').map((f) => f.fileId));
   const draft = read<{ contact?: { email: string; phone: string }; comments?: Record<string, string> }>(DRAFT_KEY);
   batch(() => {
     if (draft?.contact) s.contact.value = draft.contact;
     if (draft?.comments) s.comments.value = draft.comments;
-    s.resumeNotice.value = uploaded > 0 ? { uploadedFiles: uploaded } : undefined;
+    s.resumeNotice.value = uploaded > 0 || awaited.length > 0 ? { uploadedFiles: uploaded } : undefined;
+    s.awaited.value = awaited;
     s.selectionChanged();
     s.screen.value = 'select';
   });
 }
 
-/** Files a resumed session had declared but not received: removed before the next upload. */
-export const staleFileIds: string[] = [];
+function awaitedFile(file: SessionFile): s.AwaitedFile {
+  const { fileId, name, size, kind, studyInstanceUid, sha256 } = file;
+  return { fileId, name, size, kind, ...(studyInstanceUid ? { studyInstanceUid } : {}), ...(sha256 ? { sha256 } : {}) };
+}
 
 /** The message for an API error in the chosen language when the catalog has its code. */
 export function errorText(error: unknown): string {

@@ -24,6 +24,16 @@ export interface ResumeNotice {
   uploadedFiles: number;
 }
 
+/** A file declared before a reload whose bytes had not all arrived: it continues when the same file is added again. */
+export interface AwaitedFile {
+  fileId: string;
+  name: string;
+  size: number;
+  kind: 'dicom' | 'attachment';
+  studyInstanceUid?: string;
+  sha256?: string;
+}
+
 /** A removed study, kept until the user undoes it or moves on. */
 export interface RemovedStudy {
   label: string;
@@ -47,6 +57,8 @@ export const selectionVersion = signal(0);
 export const scanning = signal({ total: 0, done: 0 });
 export const notice = signal<string | undefined>(undefined);
 export const resumeNotice = signal<ResumeNotice | undefined>(undefined);
+/** Declarations of a reloaded session still waiting for their file; those not added again are left out at the start. */
+export const awaited = signal<readonly AwaitedFile[]>([]);
 
 export const comments = signal<Record<string, string>>({});
 export const contact = signal({ email: '', phone: '' });

@@ -6,10 +6,10 @@ import { batch } from '@preact/signals';
 import { ApiError } from '../api';
 import { t, type UiKey } from '../i18n';
 import { workerHasher } from '../hasher';
-import { UploadCancelledError, UploadFailedError, UploadManager, xhrTransfer, type UploadJob, type UploadProgress } from '../uploader';
+import type { UploadJob, UploadManager, UploadProgress } from '../uploader';
 import type { Evaluation } from '../selection';
 import { commitRemovedStudy } from './files';
-import { errorText, forgetSession, staleFileIds } from './session';
+import { errorText, forgetSession } from './session';
 import * as s from './state';
 
 let manager: UploadManager | undefined;
@@ -34,6 +34,10 @@ function jobsFor(evaluation: Evaluation): UploadJob[] {
       studyInstanceUid: s.selection.studyOf(item, evaluation.autoLinks)!,
       ...(item.dicom?.sopInstanceUid ? { sopInstanceUid: item.dicom.sopInstanceUid } : {}),
       ...(item.contentType ? { contentType: item.contentType } : {}),
+      ...(item.sha256 ? { sha256: item.sha256 } : {}),
+      ...(item.partHashes ? { partHashes: item.partHashes } : {}),
+      // Declared already (before a reload, or by an attempt that stopped): continued, not declared again.
+      ...(item.fileId ? { fileId: item.fileId } : {}),
       body: s.bodies.get(item.id)!,
     });
   }
@@ -61,7 +65,16 @@ export async function startUpload(): Promise<void> {
     s.uploading.value = true;
     s.screen.value = 'uploading';
   });
-  await Promise.allSettled(staleFileIds.splice(0).map((fileId) => s.apiClient().removeFile(current.sessionId, fileId)));
+  await leaveOutAwaited(current.sessionId);
+  let transfers: typeof import('../uploader');
+  try {
+    // The transfer layer loads when an upload starts, so the page a patient first sees does not carry it.
+    transfers = await import('../uploader');
+  } catch (error) {
+    backToSelect(() => (s.serverError.value = errorText(error)));
+    return;
+  }
+  const { UploadCancelledError, UploadFailedError, UploadManager, xhrTransfer } = transfers;
   manager = new UploadManager(jobsFor(evaluation), {
     sessionId: current.sessionId,
     api: s.apiClient(),
@@ -100,10 +113,34 @@ function backToSelect(say: () => void): void {
   });
 }
 
+/**
+ * Declarations of a reloaded session whose file was not added again are what the user chose to
+ * leave out: released before the upload (the notice said so), so completion does not wait for them.
+ */
+async function leaveOutAwaited(sessionId: string): Promise<void> {
+  const left = s.awaited.value;
+  if (left.length === 0) return;
+  s.awaited.value = [];
+  await Promise.allSettled(left.map((file) => s.apiClient().removeFile(sessionId, file.fileId)));
+}
+
+/** What the attempt achieved: files sent are uploaded; files declared and not sent keep their declaration for the next attempt. */
 function markUploaded(): void {
-  for (const [clientId, fileId] of manager?.uploaded ?? []) {
+  if (!manager) return;
+  for (const [clientId, fileId] of manager.uploaded) {
     const item = s.selection.get(clientId);
     if (item) Object.assign(item, { uploaded: true, fileId });
+  }
+  for (const item of s.selection.all()) {
+    if (item.uploaded) continue;
+    const fileId = manager.unsent.get(item.id);
+    if (fileId) item.fileId = fileId;
+    else if (item.fileId) {
+      // Released (S3 refused its bytes): declared afresh, and hashed again, next time.
+      delete item.fileId;
+      delete item.sha256;
+      delete item.partHashes;
+    }
   }
   manager = undefined;
 }
