@@ -40,8 +40,11 @@ function* folder(path: string, seen: Set<string>): Generator<FileToInspect> {
   }
   // Code-unit order, as Array.prototype.sort orders plain names.
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // join(path, name) for every entry, normalizing the folder once: a name holds no '/' and is never '.' or '..', so
+  // it only appends (path.join per file took a third of the listing's time).
+  const prefix = join(path, 'x').slice(0, -1);
   for (const entry of entries) {
-    const child = join(path, entry.name);
+    const child = prefix + entry.name;
     if (entry.isFile()) yield { path: child, regular: true };
     else if (entry.isDirectory()) yield* folder(child, seen);
     else yield* filesUnder([child], seen);

@@ -34,9 +34,9 @@ type Line = Record<string, unknown> & { file: string; headerBytes: number; error
 /** Runs the CLI as `npm run inspect` does (package.json's script, without npm's own start-up). */
 async function runCli(...paths: string[]): Promise<{ stdout: string; exitCode: number }> {
   const script = (JSON.parse(readFileSync(join(PROJECT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.inspect!;
-  const [command, entry] = script.split(' ');
+  const [command, ...args] = script.split(' ');
   expect(command).toBe('node');
-  return promisify(execFile)(process.execPath, [join(PROJECT, entry!), ...paths], { cwd: PROJECT, maxBuffer: 16 << 20 }).then(
+  return promisify(execFile)(process.execPath, [...args, ...paths], { cwd: PROJECT, maxBuffer: 16 << 20 }).then(
     (out) => ({ stdout: out.stdout, exitCode: 0 }),
     (error: { stdout: string; code: number }) => ({ stdout: error.stdout, exitCode: error.code }),
   );
