@@ -17,7 +17,7 @@ export interface BatchResult {
  * Worker threads beside the main thread, which inspects too: one per core the load average leaves idle beyond the
  * main thread's, at most 3. A busy machine gets none: there each isolate's JIT warm-up and the threads' contention
  * for the cores cost more than the split work saves (measured on a shared 2-core machine: one worker beside the main
- * thread used 40% more CPU over 20,000 files, and finished later).
+ * thread used 40–50% more CPU over 20,000 files, and finished later).
  */
 export function workersFor(cores = availableParallelism(), load = loadavg()[0]!): number {
   return Math.max(0, Math.min(3, Math.round(cores - load) - 1));
