@@ -4,16 +4,20 @@
  *   ours      `npm run inspect -- <folder>` (and the bundled entry under plain `node`, without npm's own start-up);
  *   pydicom   a Python process that walks the same folder in the same order and prints the same fields as JSON lines,
  *             from dcmread(path, stop_before_pixels=True) (`apt-get install -y python3-pydicom`, for /usr/bin/python3).
- * Each is run ROUNDS times, alternating; the median wall time is printed. Target: ours ≥ 10× faster than pydicom.
+ * Each is run ROUNDS times, alternating; the median wall and CPU times are printed, with the load average before and
+ * after (the machine may be shared). Target: ours ≥ 10× faster than pydicom.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { workersFor } from '../scripts/inspect/worker-pool';
 import { ensureSyntheticDataset } from './synthetic-dicom';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FILES = Number(process.env.BENCH_FILES ?? 20_000);
-const ROUNDS = 3;
+const ROUNDS = 5;
 const DIR = join(ROOT, '.bench-cache', `inspect-cli-${FILES}`);
 
 const PYDICOM_CLI = `
@@ -73,22 +77,29 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 ensureSyntheticDataset(DIR, { files: FILES, studies: 20, rows: 16, columns: 16 }, (line) => console.log(line));
 const target = DIR;
 const hasPydicom = spawnSync('/usr/bin/python3', ['-c', 'import pydicom'], { encoding: 'utf8' }).status === 0;
+/** package.json's `inspect` line, run without npm: `node <flags> scripts/inspect.mjs`. */
+const [, ...nodeArgs] = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.inspect!.split(' ');
 // Build the bundle outside the timed runs (what a second `npm run inspect` finds).
-timed('node', ['scripts/inspect.mjs', join(ROOT, 'test/corpus/pydicom/test_files/CT_small.dcm')]);
+timed('node', [...nodeArgs, join(ROOT, 'test/corpus/pydicom/test_files/CT_small.dcm')]);
 
+const loadBefore = loadavg();
+const workersBefore = workersFor();
 const results: Record<'npm' | 'node' | 'pydicom', Run[]> = { npm: [], node: [], pydicom: [] };
 for (let round = 0; round < ROUNDS; round++) {
   results.npm.push(timed('npm', ['run', '-s', 'inspect', '--', target]));
-  results.node.push(timed('node', ['scripts/inspect.mjs', target]));
+  results.node.push(timed('node', [...nodeArgs, target]));
   if (hasPydicom) results.pydicom.push(timed('/usr/bin/python3', ['-c', PYDICOM_CLI, target]));
 }
 
 const fmt = (runs: Run[]) =>
   `${median(runs.map((r) => r.seconds)).toFixed(2).padStart(6)} s (CPU ${median(runs.map((r) => r.cpu)).toFixed(2)} s)`;
 const describe = (runs: Run[]) => `${runs[0]!.lines} lines, ${runs[0]!.errors} with an error`;
-console.log(`bench:inspect-cli: ${FILES} synthetic DICOM files of ${16 * 16 * 2 + 400} bytes or so, whole processes, median of ${ROUNDS}`);
+const loadAfter = loadavg();
+const load = (l: number[]) => l.map((n) => n.toFixed(2)).join(' ');
+console.log(`bench:inspect-cli: ${FILES} synthetic DICOM files of ${statSync(join(DIR, '00000.dcm')).size} bytes, whole processes, median of ${ROUNDS}`);
+console.log(`  machine: ${availableParallelism()} cores, load average ${load(loadBefore)} before, ${load(loadAfter)} after; the CLI starts ${workersBefore} worker thread(s) at the first load, ${workersFor()} at the last`);
 console.log(`  ours     npm run inspect              ${fmt(results.npm)}   (${describe(results.npm)})`);
-console.log(`  ours     node scripts/inspect.mjs     ${fmt(results.node)}   (npm's own start-up left out)`);
+console.log(`  ours     node ${nodeArgs.join(' ').padEnd(23)} ${fmt(results.node)}   (npm's own start-up left out)`);
 if (!hasPydicom) {
   console.log('  pydicom  not available: apt-get install -y python3-pydicom (for /usr/bin/python3)');
 } else {

@@ -3,7 +3,8 @@
  * headerBytes is the header's prefix in 4 KiB steps (the bytes a reader in 4 KiB steps needs), whatever the disk read.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { InvalidDicomError, readHeaderFrom, sniffKind, type CompleteHeader } from '../../lambdas/core/dicom';
+import { InvalidDicomError, readHeaderFromSync, sniffKind, type CompleteHeader } from '../../lambdas/core/dicom';
+import type { FileToInspect } from './files-under';
 
 /** The unit headerBytes counts in: it stays within 4 KiB of the header's real end. */
 const CHUNK = 4 * 1024;
@@ -92,41 +93,48 @@ function headerLine(file: string, header: CompleteHeader, bytesRead: number): In
 
 /**
  * Inspects one file; every failure becomes a line with `error`. `buffer` (FIRST_READ_BYTES long) holds the first read
- * and is the caller's to reuse once this resolves. Reads past it, for a longer header, go to the file. The reads are
- * synchronous: each worker thread inspects one file at a time, and a direct system call costs far less than a hop
- * through libuv's thread pool.
+ * and is the caller's to reuse once this returns. Reads past it, for a longer header, go to the file. Everything is
+ * synchronous: each thread inspects one file at a time, and a direct system call costs far less than a hop through
+ * libuv's thread pool. A regular file costs open, one read and close: a read that stops short of the buffer has
+ * reached the end (Linux fills a read from a regular file as far as the file goes), so no second read or fstat is
+ * needed to learn the size. Pipes and devices are read until they end or fill the buffer.
  */
-export async function inspectFile(file: string, buffer: Uint8Array): Promise<InspectLine> {
-  const line = emptyLine(file);
+export function inspectFile(file: FileToInspect, buffer: Uint8Array): InspectLine {
   let fd: number | undefined;
   try {
-    fd = openSync(file, 'r');
-    const first = readAll(fd, buffer, 0);
+    fd = openSync(file.path, 'r');
+    const first = file.regular ? readSync(fd, buffer, 0, buffer.length, 0) : readAll(fd, buffer, 0);
     const size = first < buffer.length ? first : fstatSync(fd).size;
-    let firstBytes: Uint8Array = new Uint8Array(0);
-    const handle = fd;
-    const readRange = async (start: number, end: number): Promise<Uint8Array> => {
-      const bytes = end <= first ? buffer.subarray(start, end) : readPast(handle, start, end);
-      line.headerBytes += bytes.length;
-      if (start === 0) firstBytes = bytes;
-      return bytes;
-    };
-    try {
-      const header = await readHeaderFrom(readRange, size, CHUNK);
-      return headerLine(file, header, line.headerBytes);
-    } catch (error) {
-      if (!(error instanceof InvalidDicomError)) throw error;
-      const kind = sniffKind(firstBytes);
-      line.kind = kind === 'zip' ? 'other' : kind;
-      if (kind === 'dicom' || kind === 'other' || kind === 'zip') line.error = `${error.reason}: ${error.message}`;
-      return line;
-    }
+    return readLine(file.path, fd, buffer.subarray(0, first), size);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-    line.error = `UNREADABLE: ${code}`;
+    const line = emptyLine(file.path);
+    line.error = `UNREADABLE: ${(error as NodeJS.ErrnoException).code ?? 'EIO'}`;
     return line;
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The line for a file of `size` bytes whose first bytes are `first`; reads past them from `fd` when the header asks. */
+function readLine(file: string, fd: number, first: Uint8Array, size: number): InspectLine {
+  let headerBytes = 0;
+  let firstBytes = first.subarray(0, 0);
+  const readRange = (start: number, end: number): Uint8Array => {
+    const bytes = end <= first.length ? first.subarray(start, end) : readPast(fd, start, end);
+    headerBytes += bytes.length;
+    if (start === 0) firstBytes = bytes;
+    return bytes;
+  };
+  try {
+    return headerLine(file, readHeaderFromSync(readRange, size, CHUNK), headerBytes);
+  } catch (error) {
+    if (!(error instanceof InvalidDicomError)) throw error;
+    const line = emptyLine(file);
+    line.headerBytes = headerBytes;
+    const kind = sniffKind(firstBytes);
+    line.kind = kind === 'zip' ? 'other' : kind;
+    if (kind === 'dicom' || kind === 'other' || kind === 'zip') line.error = `${error.reason}: ${error.message}`;
+    return line;
   }
 }
 

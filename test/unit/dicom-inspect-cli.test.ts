@@ -4,7 +4,7 @@
  * header. Its output over the corpus is byte-identical to the CLI's output before it read in parallel
  * (test/fixtures/inspect-corpus.jsonl, written by the sequential reader in 4 KiB steps).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -34,9 +34,9 @@ type Line = Record<string, unknown> & { file: string; headerBytes: number; error
 /** Runs the CLI as `npm run inspect` does (package.json's script, without npm's own start-up). */
 async function runCli(...paths: string[]): Promise<{ stdout: string; exitCode: number }> {
   const script = (JSON.parse(readFileSync(join(PROJECT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.inspect!;
-  const [command, entry] = script.split(' ');
+  const [command, ...args] = script.split(' ');
   expect(command).toBe('node');
-  return promisify(execFile)(process.execPath, [join(PROJECT, entry!), ...paths], { cwd: PROJECT, maxBuffer: 16 << 20 }).then(
+  return promisify(execFile)(process.execPath, [...args, ...paths], { cwd: PROJECT, maxBuffer: 16 << 20 }).then(
     (out) => ({ stdout: out.stdout, exitCode: 0 }),
     (error: { stdout: string; code: number }) => ({ stdout: error.stdout, exitCode: error.code }),
   );
@@ -154,5 +154,19 @@ describe('npm run inspect', () => {
     expect(lines.at(-1)).toMatchObject({ error: 'UNREADABLE: ENOENT' });
     expect(lines.slice(0, -1).every((line) => line.studyInstanceUid === '2.25.7' && line.error === null)).toBe(true);
     expect(exitCode).toBe(1);
+  });
+
+  it('stops quietly, exit code 0, when its reader closes the pipe (`| head`)', async () => {
+    const root = join(scratch, 'piped');
+    mkdirSync(root);
+    const one = part10([...explicit(0x0020000d, 'UI', '2.25.8')]); // StudyInstanceUID
+    for (let i = 0; i < 2000; i++) writeFileSync(join(root, `${String(i).padStart(4, '0')}.dcm`), one); // 1.4 MB of lines, past the first write
+    const child = spawn(process.execPath, [join(PROJECT, 'scripts/inspect.mjs'), root], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const exitCode = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(exitCode).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 /** readHeaderFrom: the ranged-read loop reads what the header needs, not what the file holds. */
 import { describe, expect, it } from 'vitest';
-import { InvalidDicomError, readHeaderFrom } from '../../lambdas/core/dicom';
+import { InvalidDicomError, readHeaderFrom, readHeaderFromSync } from '../../lambdas/core/dicom';
 import { explicit, part10, us } from './dicom-fixtures';
 
 function countingReader(file: Uint8Array) {
@@ -69,5 +69,33 @@ describe('readHeaderFrom', () => {
     const error = await readHeaderFrom(countingReader(file).read, file.length + 500).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidDicomError);
     expect((error as InvalidDicomError).reason).toBe('TRUNCATED');
+  });
+});
+
+describe('readHeaderFromSync', () => {
+  const syncReader = (file: Uint8Array) => {
+    const reads: Array<[number, number]> = [];
+    return { reads, read: (start: number, end: number) => (reads.push([start, end]), file.subarray(start, end)) };
+  };
+
+  it('makes the same reads and returns the same header as readHeaderFrom', async () => {
+    for (const file of [imageWith(100, 3_000_000), imageWith(150_000, 1_000_000)]) {
+      const asyncReader = countingReader(file);
+      const expected = await readHeaderFrom(asyncReader.read, file.length, 4096);
+      const reader = syncReader(file);
+      expect(readHeaderFromSync(reader.read, file.length, 4096)).toEqual(expected);
+      expect(reader.reads).toEqual(asyncReader.reads);
+    }
+  });
+
+  it('throws the same reasons: too large, truncated, shorter than stated', () => {
+    const large = imageWith(300_000, 10);
+    expect(() => readHeaderFromSync(syncReader(large).read, large.length, 65536, 100_000)).toThrow(
+      expect.objectContaining({ reason: 'HEADER_TOO_LARGE' }),
+    );
+    const cut = imageWith(100, 10).subarray(0, 200);
+    expect(() => readHeaderFromSync(syncReader(cut).read, cut.length)).toThrow(expect.objectContaining({ reason: 'TRUNCATED' }));
+    const file = imageWith(100, 10);
+    expect(() => readHeaderFromSync(syncReader(file).read, file.length + 500)).toThrow(expect.objectContaining({ reason: 'TRUNCATED' }));
   });
 });

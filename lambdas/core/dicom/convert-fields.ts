@@ -1,6 +1,6 @@
 import { u16 } from './bytes';
 import { charsetsFor, decodeLatin1, decodeText } from './decode-text';
-import type { FieldSpec } from './tags';
+import { FIELD_BY_TAG, type FieldSpec } from './tags';
 import type { HeaderFields, NumericField } from './types';
 
 const BACKSLASH = 0x5c;
@@ -8,6 +8,7 @@ const EQUALS = 0x3d;
 const CARET = 0x5e;
 const NAME_DELIMITERS = [CARET];
 const TEXT_DELIMITERS = [0x0d, 0x0a, 0x09, 0x0c];
+const SPECIFIC_CHARACTER_SET = FIELD_BY_TAG.get(0x00080005)!;
 
 export interface ConvertedFields {
   fields: HeaderFields;
@@ -20,11 +21,8 @@ export function convertFields(raw: Map<FieldSpec, Uint8Array>, littleEndian: boo
   const fields: HeaderFields = {};
   const invalidValues: Partial<Record<NumericField, string>> = {};
   const warnings: string[] = [];
-  let charsets: string[] | undefined;
-  for (const [spec, bytes] of raw) {
-    if (spec.field === 'specificCharacterSet') charsets = charsetsFor(stripTrailing(decodeLatin1(bytes)));
-  }
-  charsets ??= charsetsFor(inheritedCharacterSet);
+  const characterSet = raw.get(SPECIFIC_CHARACTER_SET);
+  const charsets = charsetsFor(characterSet === undefined ? inheritedCharacterSet : stripTrailing(decodeLatin1(characterSet)));
   for (const [spec, bytes] of raw) {
     switch (spec.kind) {
       case 'UI':
@@ -34,7 +32,7 @@ export function convertFields(raw: Map<FieldSpec, Uint8Array>, littleEndian: boo
         break;
       case 'LO':
       case 'SH':
-        setString(fields, spec.field, splitValues(bytes).map((value) => stripTrailing(decodeText(value, charsets, TEXT_DELIMITERS))).join('\\'));
+        setString(fields, spec.field, decodeTextValues(bytes, charsets));
         break;
       case 'PN':
         setString(fields, spec.field, decodePersonName(bytes, charsets));
@@ -74,35 +72,51 @@ function stripTrailing(text: string): string {
   return end === text.length ? text : text.slice(0, end);
 }
 
-function splitValues(bytes: Uint8Array): Uint8Array[] {
-  const values: Uint8Array[] = [];
+/** LO and SH: each value (split at '\\') decoded with the charsets, its padding dropped. */
+function decodeTextValues(bytes: Uint8Array, charsets: string[]): string {
+  let out = '';
   let start = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i] === BACKSLASH) {
-      values.push(bytes.subarray(start, i));
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] === BACKSLASH) {
+      if (start > 0) out += '\\';
+      out += stripTrailing(decodeText(bytes.subarray(start, i), charsets, TEXT_DELIMITERS));
       start = i + 1;
     }
   }
-  values.push(bytes.subarray(start));
-  return values;
+  return out;
 }
 
-/** pydicom's PN: one trailing pad byte dropped, values split at '\', groups at '=', empty trailing groups dropped. */
+/**
+ * pydicom's PN: one trailing pad byte dropped, values split at '\\', groups at '=', empty trailing groups dropped.
+ * Plain loops rather than split/map/join: this runs for every file, and the compiled code stays small and stable.
+ */
 function decodePersonName(bytes: Uint8Array, charsets: string[]): string {
   const last = bytes[bytes.length - 1];
   const trimmed = last === 0x20 || last === 0 ? bytes.subarray(0, bytes.length - 1) : bytes;
-  return splitValues(trimmed)
-    .map((value) => {
-      const groups: string[] = [];
-      let start = 0;
-      for (let i = 0; i <= value.length; i++) {
-        if (i === value.length || value[i] === EQUALS) {
-          groups.push(decodeText(value.subarray(start, i), charsets, NAME_DELIMITERS));
-          start = i + 1;
-        }
-      }
-      while (groups.length > 0 && groups[groups.length - 1] === '') groups.pop();
-      return groups.join('=');
-    })
-    .join('\\');
+  let out = '';
+  let start = 0;
+  for (let i = 0; i <= trimmed.length; i++) {
+    if (i === trimmed.length || trimmed[i] === BACKSLASH) {
+      if (start > 0) out += '\\';
+      out += personNameValue(trimmed.subarray(start, i), charsets);
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+/** One PN value: its groups (split at '=') decoded and joined, without the empty groups at its end. */
+function personNameValue(value: Uint8Array, charsets: string[]): string {
+  let joined = '';
+  let upToLastNonEmpty = '';
+  let start = 0;
+  for (let i = 0; i <= value.length; i++) {
+    if (i === value.length || value[i] === EQUALS) {
+      const group = decodeText(value.subarray(start, i), charsets, NAME_DELIMITERS);
+      joined = start === 0 ? group : `${joined}=${group}`;
+      if (group !== '') upToLastNonEmpty = joined;
+      start = i + 1;
+    }
+  }
+  return upToLastNonEmpty;
 }

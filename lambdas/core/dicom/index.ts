@@ -5,6 +5,6 @@
 export type { CompleteHeader, HeaderFields, HeaderResult, NeedMoreBytes, NumericField, SniffedKind } from './types';
 export { InvalidDicomError, type InvalidDicomReason } from './invalid-dicom-error';
 export { readDicomHeader } from './read-dicom-header';
-export { readHeaderFrom, type RangeReader } from './read-header-from';
+export { readHeaderFrom, readHeaderFromSync, type RangeReader, type SyncRangeReader } from './read-header-from';
 export { sniffKind } from './sniff-kind';
 export { part10Refusal, preambleExecutable, type Part10Refusal, type PreambleExecutable } from './part10';

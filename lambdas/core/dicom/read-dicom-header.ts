@@ -100,7 +100,7 @@ function complete(
   context: Context,
   headerBytes = walked.stop,
 ): CompleteHeader {
-  const raw: RawFields = metaRaw.size === 0 ? walked.raw : new Map([...metaRaw, ...walked.raw]);
+  const raw: RawFields = metaRaw.size === 0 ? walked.raw : mergedFields(metaRaw, walked.raw);
   const { fields, invalidValues, warnings } = convertFields(raw, littleEndian);
   const header: CompleteHeader = {
     status: 'complete',
@@ -122,6 +122,13 @@ function complete(
     header.warnings.push('PIXEL_DATA_MISSING');
   }
   return header;
+}
+
+/** The file meta group's fields, then the dataset's (a dataset's value replaces the meta group's in its place). */
+function mergedFields(meta: RawFields, dataset: RawFields): RawFields {
+  const merged = new Map(meta);
+  for (const [spec, bytes] of dataset) merged.set(spec, bytes);
+  return merged;
 }
 
 /** Where (0002,0000) FileMetaInformationGroupLength says the meta group ends; 0 when it is absent. */
