@@ -17,7 +17,7 @@ import { appConfig, ConfigError, type AppConfig } from './config';
 import type { DeliveryDeps } from '../handlers/delivery';
 import { buildDeliverAcceptedSession, dicomwebTarget, type DeliveryInfrastructure } from './delivery-deps';
 import { once } from './lazy';
-import { awsClients, eventPublisher, observability } from './wiring';
+import { auditDeps, awsClients, eventPublisher, observability } from './wiring';
 
 /** Some study of the session failed for now, or another run holds it: the SQS record is retried. */
 export class DeliveryIncompleteError extends Error {
@@ -86,5 +86,5 @@ export function createAwsDeliveryDeps(config: AppConfig, infra: DeliveryInfrastr
 export const deliveryDeps = once(() => {
   const config = appConfig();
   const { dynamo, s3 } = awsClients();
-  return createAwsDeliveryDeps(config, { doc: dynamo, tableName: config.tableName, s3, bucketName: config.bucketName, publisher: eventPublisher(), observability: observability() });
+  return { ...createAwsDeliveryDeps(config, { doc: dynamo, tableName: config.tableName, s3, bucketName: config.bucketName, publisher: eventPublisher(), observability: observability() }), audit: auditDeps().audit };
 });

@@ -27,3 +27,4 @@ export type { FilesPage, SessionFilePages } from './session-file-pages';
 export type { SessionStore } from './session-store';
 export type { SweepQueue } from './sweep-queue';
 export type { UploadSigner } from './upload-signer';
+export type { AuditLog, ClientAddressHasher } from './audit-log';
