@@ -49,6 +49,8 @@ export class UploadApi extends Construct {
   readonly functions: Record<string, AppFunction> = {};
   /** Attach to the hospital staff's role or group: may call the admin routes (issue upload codes), nothing else. */
   readonly issueCodesPolicy: iam.ManagedPolicy;
+  /** Keys the audit trail's client address hashes; read only by the routes that see a client. */
+  readonly addressKey: ClientAddressKey;
 
   constructor(scope: Construct, id: string, props: UploadApiProps) {
     super(scope, id);
@@ -100,7 +102,7 @@ export class UploadApi extends Construct {
     }
 
     // The API functions that see a client hash its address into the audit trail with this key.
-    const addressKey = new ClientAddressKey(this, 'ClientAddressKey');
+    const addressKey = (this.addressKey = new ClientAddressKey(this, 'ClientAddressKey'));
     const audited = new Set(['CreateSession', 'RequestUploads', 'RemoveFile', 'CompleteSession']);
     // Grants per route: what each use case touches, nothing more.
     const settings: Record<string, RouteSettings> = {

@@ -56,6 +56,10 @@ describe('admin: list and revoke upload codes', () => {
     const refused = await api.requestUploads(s.sessionId, s.token, [dicomFile(testUid(), 16, { sha256: sha256Of(new Uint8Array(16)) })]);
     expect(refused.status).toBe(409);
     expect(refused.body.error).toEqual({ code: 'SESSION_REVOKED', message: message('SESSION_REVOKED') });
+    // GET says it was revoked, not merely expired.
+    const view = await api.getSession(s.sessionId, s.token);
+    expect(view.status).toBe(200);
+    expect(view.body).toMatchObject({ status: 'EXPIRED', revokedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) });
     expect((await api.invoke({ method: 'POST', path: '/sessions', body: { uploadCode: code }, sourceIp: '198.51.100.90' })).status).toBe(401);
     const listed = (await list()).find((c) => c.reference === 'REF-REVOKE');
     expect(listed).toMatchObject({ status: 'REVOKED', sessionStatus: 'EXPIRED' });
