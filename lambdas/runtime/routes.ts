@@ -33,4 +33,5 @@ export const workerEntries = {
   inspector: 'inspector.ts',
   sweeper: 'sweeper.ts',
   delivery: 'delivery.ts',
+  malwareScan: 'malware-scan.ts',
 } as const;

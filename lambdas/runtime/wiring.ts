@@ -53,7 +53,15 @@ export const eventPublisher = once((): EventPublisher => {
 const inspectionUseCases = once(() => {
   const config = appConfig();
   const { dynamo, s3 } = awsClients();
-  return buildInspectionUseCases({ doc: dynamo, tableName: config.tableName, s3, bucketName: config.bucketName, publisher: eventPublisher(), observability: observability() });
+  return buildInspectionUseCases({
+    doc: dynamo,
+    tableName: config.tableName,
+    s3,
+    bucketName: config.bucketName,
+    publisher: eventPublisher(),
+    observability: observability(),
+    malwareScanRequired: config.institution.malwareProtection,
+  });
 });
 
 export const inspectorDeps = once(() => ({ inspectObject: inspectionUseCases().inspectObject, observability: observability(), audit: auditDeps().audit }));
@@ -61,4 +69,5 @@ export const completeSessionDeps = once(() => {
   const { authorize, completeSession } = inspectionUseCases();
   return { authorize, completeSession, observability: observability(), audit: auditDeps().audit };
 });
+export const malwareScanDeps = once(() => ({ recordMalwareScan: inspectionUseCases().recordMalwareScan, bucketName: appConfig().bucketName, observability: observability() }));
 export const sweeperDeps = once(() => ({ sweep: inspectionUseCases().sweep, observability: observability() }));
