@@ -52,7 +52,7 @@ const codesCli = (...args: string[]) =>
 
 describe('audit trail', () => {
   it('records a session\'s life in order, by code, with no patient data, and the CLI prints it', async () => {
-    const file = 'test_files/CT_small.dcm';
+    const file = 'charset_files/chrI2.dcm';
     const entry = readOracle().find((e) => e.file === file)!;
     const studyInstanceUid = String(entry.attributes.StudyInstanceUID);
     await deleteStudy(studyInstanceUid);
@@ -65,7 +65,7 @@ describe('audit trail', () => {
     const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('base64');
     const declared = [
       { clientId: 'd', name: 'IM1', size: bytes.length, kind: 'dicom', studyInstanceUid, sopInstanceUid: String(entry.attributes.SOPInstanceUID), sha256: sha(bytes) },
-      { clientId: 'a', name: 'CompressedSamples CT1 letter.pdf', size: pdf.length, kind: 'attachment', studyInstanceUid, contentType: 'application/pdf', sha256: sha(pdf) },
+      { clientId: 'a', name: 'Hong Gildong letter.pdf', size: pdf.length, kind: 'attachment', studyInstanceUid, contentType: 'application/pdf', sha256: sha(pdf) },
     ];
     const uploads = await call('POST', `/sessions/${sessionId}/uploads`, { files: declared }, token);
     expect(uploads.status, JSON.stringify(uploads.json)).toBe(201);
@@ -100,12 +100,12 @@ describe('audit trail', () => {
     const text = JSON.stringify(records);
     expect(text).not.toContain(code.replace(/-/g, ''));
     expect(text).not.toContain('127.0.0.1');
-    for (const phi of ['CompressedSamples', '1CT1', 'IM1', 'letter.pdf', String(entry.attributes.SOPInstanceUID)]) expect(text).not.toContain(phi);
+    for (const phi of ['Hong', 'Gildong', '洪', 'I2EXAMPLE', 'IM1', 'letter.pdf', String(entry.attributes.SOPInstanceUID)]) expect(text).not.toContain(phi);
 
     const printed = (await codesCli('audit', 'REF-AUDIT-1')).stdout;
     for (const event of ['CODE_ISSUED', 'CODE_REDEEMED', 'FILES_DECLARED', 'FILE_REMOVED', 'FILES_INSPECTED', 'SESSION_ACCEPTED', 'STUDY_DELIVERED']) expect(printed).toContain(event);
     expect(printed).toContain(codeId);
-    expect(printed).not.toContain('CompressedSamples');
+    expect(printed).not.toMatch(/Hong|Gildong|I2EXAMPLE/);
     // The code itself, typed in full, finds the same records without travelling to the API.
     expect((await codesCli('audit', code)).stdout.split('\n').length).toBe(printed.split('\n').length);
   }, 180_000);
