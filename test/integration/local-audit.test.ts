@@ -127,6 +127,15 @@ describe('audit trail', () => {
       ['CODE_REVOKED', 'hospital admin'],
     ]);
     expect((await codesCli('audit', 'REF-AUDIT-2')).stdout).toContain('CODE_REVOKED');
+
+    // For the hospital only, and only the three ways of asking.
+    expect((await call('GET', '/admin/audit?reference=REF-AUDIT-2')).status).toBe(401);
+    expect((await call('GET', '/admin/audit?reference=REF-AUDIT-2', undefined, 'not-the-admin-token-but-long-enough')).status).toBe(401);
+    for (const query of ['', 'codeId=XYZ', 'securityDay=yesterday', 'reference=A&codeId=abcdefabcdef']) {
+      const res = await call('GET', `/admin/audit?${query}`, undefined, mode.adminToken);
+      expect(res.status, query).toBe(400);
+      expect(res.json.error.code).toBe('INVALID_REQUEST');
+    }
   }, 60_000);
 });
 
