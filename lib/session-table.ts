@@ -7,7 +7,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../lambdas/adapters/table';
+import { AUDIT_KEY_PREFIX, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../lambdas/adapters/table';
 import type { AppFunction } from './app-function';
 import { acknowledge, customerManagedKey } from './defaults';
 
@@ -55,5 +55,20 @@ export class SessionTable extends Construct {
     const actions = [...READ_ACTIONS, ...WRITE_ACTIONS, ...(options.scan ? ['dynamodb:Scan'] : [])];
     fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources: [this.table.tableArn] }));
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: KEY_WRITE_ACTIONS, resources: [this.key.keyArn] }));
+    fn.addToRolePolicy(denyAuditChanges(this.table.tableArn));
   }
+}
+
+/**
+ * The audit trail is append-only: no function may update or delete an audit item. IAM cannot require
+ * PutItem's attribute_not_exists condition, so the adapter (dynamo-audit-log.ts) is the one that
+ * never replaces a record; DynamoDB's own TTL deletion is not an IAM call and still ends them.
+ */
+export function denyAuditChanges(tableArn: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    effect: iam.Effect.DENY,
+    actions: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+    resources: [tableArn],
+    conditions: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': [`${AUDIT_KEY_PREFIX}*`] } },
+  });
 }

@@ -16,6 +16,7 @@ import { Construct } from 'constructs';
 import type { InstitutionConfig } from '../lambdas/core/institution';
 import { apiRoutes, type ApiRoute } from '../lambdas/runtime/routes';
 import { AppFunction } from './app-function';
+import { ClientAddressKey } from './client-address-key';
 import { acknowledge, API_THROTTLE, encryptedLogGroup } from './defaults';
 import type { PortalEvents } from './events';
 import type { SessionTable } from './session-table';
@@ -48,6 +49,8 @@ export class UploadApi extends Construct {
   readonly functions: Record<string, AppFunction> = {};
   /** Attach to the hospital staff's role or group: may call the admin routes (issue upload codes), nothing else. */
   readonly issueCodesPolicy: iam.ManagedPolicy;
+  /** Keys the audit trail's client address hashes; read only by the routes that see a client. */
+  readonly addressKey: ClientAddressKey;
 
   constructor(scope: Construct, id: string, props: UploadApiProps) {
     super(scope, id);
@@ -98,6 +101,9 @@ export class UploadApi extends Construct {
       };
     }
 
+    // The API functions that see a client hash its address into the audit trail with this key.
+    const addressKey = (this.addressKey = new ClientAddressKey(this, 'ClientAddressKey'));
+    const audited = new Set(['CreateSession', 'RequestUploads', 'RemoveFile', 'CompleteSession']);
     // Grants per route: what each use case touches, nothing more.
     const settings: Record<string, RouteSettings> = {
       CreateSession: {
@@ -176,6 +182,12 @@ export class UploadApi extends Construct {
           storage.bindCodeRevoker(fn);
         },
       },
+      ReadAuditTrail: {
+        serviceName: 'read-audit-trail',
+        description: 'reads the audit trail of a code or a day\'s security events (hospital side, IAM-authorized)',
+        reservedConcurrentExecutions: 2,
+        bind: (fn) => table.bindRead(fn),
+      },
     };
 
     const iamAuthorizer = new HttpIamAuthorizer();
@@ -193,6 +205,7 @@ export class UploadApi extends Construct {
         reservedConcurrentExecutions: setting.reservedConcurrentExecutions,
         });
       setting.bind(fn);
+      if (audited.has(route.id)) addressKey.bindReader(fn);
       this.functions[route.id] = fn;
       const [httpRoute] = this.httpApi.addRoutes({
         path: route.path,

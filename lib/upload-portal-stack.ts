@@ -3,6 +3,7 @@
  * from a validated institution config; each construct owns its resources, grants and nag reasons.
  */
 import { MalwareProtection } from './malware-protection';
+import { MalwareScanResults } from './malware-scan-results';
 import { CfnElement, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct, IConstruct } from 'constructs';
 import type { InstitutionConfig } from '../lambdas/core/institution';
@@ -43,6 +44,8 @@ export class UploadPortalStack extends Stack {
   readonly delivery?: Delivery;
   /** Present when the institution turns on GuardDuty Malware Protection for S3. */
   readonly malwareProtection?: MalwareProtection;
+  /** With malware protection: the scan results' queue and the Lambda that records them. */
+  readonly malwareScanResults?: MalwareScanResults;
   /** Every Lambda, by display name (the route id, Inspector, Sweeper). */
   readonly functions: Record<string, AppFunction>;
 
@@ -74,11 +77,17 @@ export class UploadPortalStack extends Stack {
     });
     const { delivery } = institution;
     if (delivery) this.delivery = new Delivery(this, 'Delivery', { institution: { ...institution, delivery }, storage: this.storage, table: this.table, events: this.events, logsKey: logs });
+    if (this.malwareProtection) {
+      this.malwareScanResults = new MalwareScanResults(this, 'MalwareScanResults', { institution, storage: this.storage, table: this.table, events: this.events, logsKey: logs });
+      // Delivery checks each object's scan tag; the sweeper keeps it when it tags accepted files.
+      for (const fn of [this.sweeper.sweeper, ...(this.delivery ? [this.delivery.deliverer] : [])]) this.storage.bindTagReader(fn);
+    }
     this.functions = {
       ...this.api.functions,
       Inspector: this.inspection.inspector,
       Sweeper: this.sweeper.sweeper,
       ...(this.delivery ? { Delivery: this.delivery.deliverer } : {}),
+      ...(this.malwareScanResults ? { MalwareScan: this.malwareScanResults.recorder } : {}),
     };
     // config.ts validates BUCKET_NAME in every Lambda; functions without S3 access get the name, never a grant.
     for (const fn of Object.values(this.functions)) {
@@ -100,6 +109,7 @@ export class UploadPortalStack extends Stack {
         InspectionDLQ: this.inspection.deadLetterQueue,
         SweeperDLQ: this.sweeper.deadLetterQueue,
         ...(this.delivery ? { DeliveryDLQ: this.delivery.deadLetterQueue } : {}),
+        ...(this.malwareScanResults ? { MalwareScanDLQ: this.malwareScanResults.deadLetterQueue } : {}),
       },
     });
     if (this.delivery) this.monitoring.dashboard.addWidgets(...this.delivery.dashboardRow((name, period) => this.monitoring.business(name, period)));

@@ -169,6 +169,18 @@ export class UploadStorage extends Construct {
     this.grantKey(fn, ['kms:Decrypt']);
   }
 
+  /** With GuardDuty on: the scan-result Lambda deletes the objects of a session a flagged file rejected. */
+  bindScanRecorder(fn: AppFunction): void {
+    fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);
+    this.grantObjects(fn, ['s3:DeleteObject'], SESSION_DATA, 'deletes the objects of a session that a file flagged by the malware scan rejected, under sessions/ only');
+    this.grantList(fn);
+  }
+
+  /** With GuardDuty on: reading files' tags (delivery checks the scan tag; the sweeper keeps it when it re-tags). */
+  bindTagReader(fn: AppFunction): void {
+    this.grantObjects(fn, ['s3:GetObjectTagging'], FILES, 'reads the files\' tags (GuardDuty\'s scan result), under sessions/*/files/ only');
+  }
+
   /** HealthImaging delivery: stages a study's copies for the import job and reads the job's results. */
   bindImportStager(fn: AppFunction): void {
     this.grantObjects(fn, ['s3:PutObject'], STAGED_INPUTS, 'stages copies of accepted files for an import job, under deliveries/*/input/ only');

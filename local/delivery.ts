@@ -4,6 +4,7 @@
  * delivered (a stop in the middle, a PACS that was down) are picked up again at start and with
  * every sweep. Only when DELIVERY_DICOMWEB_URL named a PACS (local/settings.ts).
  */
+import type { AuditTrail } from '../lambdas/core/audit';
 import type { InstitutionConfig } from '../lambdas/core/institution';
 import { buildDeliverAcceptedSession, dicomwebTarget, type DeliveryInfrastructure } from '../lambdas/runtime/delivery-deps';
 
@@ -13,7 +14,7 @@ export interface LocalDelivery {
   idle(): Promise<void>;
 }
 
-export function buildLocalDelivery(opts: DeliveryInfrastructure & { institution: InstitutionConfig }): LocalDelivery | undefined {
+export function buildLocalDelivery(opts: DeliveryInfrastructure & { institution: InstitutionConfig; audit?: AuditTrail }): LocalDelivery | undefined {
   const config = opts.institution.delivery;
   if (config?.type !== 'dicomweb') return undefined;
   const { logger } = opts.observability;
@@ -28,6 +29,7 @@ export function buildLocalDelivery(opts: DeliveryInfrastructure & { institution:
       .then(async () => {
         queued.delete(sessionId);
         const result = await deliverAcceptedSession(sessionId);
+        await opts.audit?.deliveries(sessionId);
         if (result.delivered || result.failed || result.retryable) logger.info('Delivered a session to the PACS', { sessionId, ...result });
       })
       .catch((error: unknown) => logger.error('Delivery failed; the next sweep tries again', { sessionId, errorName: (error as Error)?.name }));

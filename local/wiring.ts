@@ -5,6 +5,7 @@
  * UploadSessionAccepted event invokes the sweeper for that session (asynchronously, one at a time),
  * and, when DELIVERY_DICOMWEB_URL names a PACS, the delivery (./delivery.ts).
  */
+import { createHmac } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { InstitutionConfig } from '../lambdas/core/institution';
@@ -27,6 +28,7 @@ import { createCompleteSessionHandler } from '../lambdas/handlers/complete-sessi
 import { createIssueUploadCodeHandler } from '../lambdas/handlers/issue-upload-code';
 import { createListUploadCodesHandler } from '../lambdas/handlers/list-upload-codes';
 import { createRevokeUploadCodeHandler } from '../lambdas/handlers/revoke-upload-code';
+import { createReadAuditTrailHandler } from '../lambdas/handlers/read-audit-trail';
 import { createInspectorHandler } from '../lambdas/handlers/inspector';
 import { createSweeperHandler, type SweeperEvent } from '../lambdas/handlers/sweeper';
 import { buildLocalDelivery } from './delivery';
@@ -79,6 +81,8 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
     s3Endpoint: opts.s3Endpoint,
     s3ForcePathStyle: true,
     localAdminTokenHash: opts.adminTokenHash,
+    // Keyed by the admin token (only this machine holds it), so the hashes stay the same across restarts.
+    localClientAddressKey: createHmac('sha256', opts.adminTokenHash).update('client-address').digest('hex'),
     logFormat: 'pretty',
   };
   const { observability } = opts;
@@ -119,7 +123,7 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
     observability,
   });
   const sweeper = createSweeperHandler({ sweep: inspection.sweep, observability });
-  const delivery = buildLocalDelivery({ institution: opts.institution, doc: clients.dynamo, tableName: opts.tableName, s3: clients.s3, bucketName: opts.bucketName, publisher, observability });
+  const delivery = buildLocalDelivery({ institution: opts.institution, doc: clients.dynamo, tableName: opts.tableName, s3: clients.s3, bucketName: opts.bucketName, publisher, observability, audit: api.audit });
   const meteredSweeper = meter.meterInvocations('Sweeper', sweeper);
   const metered = (name: string, handler: ApiHandler) => meter.meterInvocations(name, handler);
 
@@ -133,12 +137,13 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
       SignParts: metered('SignParts', createSignPartsHandler(api)),
       ListParts: metered('ListParts', createListPartsHandler(api)),
       FinishUpload: metered('FinishUpload', createFinishUploadHandler(api)),
-      CompleteSession: metered('CompleteSession', createCompleteSessionHandler({ authorize: inspection.authorize, completeSession: inspection.completeSession, observability })),
+      CompleteSession: metered('CompleteSession', createCompleteSessionHandler({ authorize: inspection.authorize, completeSession: inspection.completeSession, observability, audit: api.audit })),
       IssueUploadCode: metered('IssueUploadCode', createIssueUploadCodeHandler(api)),
       ListUploadCodes: metered('ListUploadCodes', createListUploadCodesHandler(api)),
       RevokeUploadCode: metered('RevokeUploadCode', createRevokeUploadCodeHandler(api)),
+      ReadAuditTrail: metered('ReadAuditTrail', createReadAuditTrailHandler(api)),
     },
-    inspector: meter.meterInvocations('Inspector', createInspectorHandler({ inspectObject: inspection.inspectObject, observability })),
+    inspector: meter.meterInvocations('Inspector', createInspectorHandler({ inspectObject: inspection.inspectObject, observability, audit: api.audit })),
     async sweep() {
       if (delivery) void delivery.resume();
       const result = await invokeSweeper();

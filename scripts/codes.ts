@@ -5,6 +5,7 @@
  *                           [--local [--data-dir DIR]] | [--api-url URL | --stack NAME] [--region R] [--json]
  *   npm run codes -- list --institution <id> [target options]
  *   npm run codes -- revoke <code | reference | code id> --institution <id> [target options]
+ *   npm run codes -- audit <code | reference | code id | YYYY-MM-DD> --institution <id> [target options]
  *
  * Against local mode it reads `<DATA_DIR>/local.json` (written by `npm start`) and uses its admin
  * token. Against a deployed stack it signs the request with SigV4 (the route is IAM-authorized),
@@ -16,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runAdminCommand } from './codes-admin';
+import { runAuditCommand } from './codes-audit';
 
 export const STACK_PREFIX = 'UploadPortal-';
 const GB = 1_000_000_000;
@@ -32,7 +34,7 @@ export type Target =
   | { kind: 'local'; dataDir: string }
   | { kind: 'aws'; apiUrl?: string; stackName: string; region?: string };
 
-export type Action = 'create' | 'list' | 'revoke';
+export type Action = 'create' | 'list' | 'revoke' | 'audit';
 
 export interface CreateCommand {
   action: Action;
@@ -48,10 +50,13 @@ const USAGE = `Usage: npm run codes -- create --institution <id> [--max-gb N] [-
          [--local [--data-dir DIR]] | [--api-url URL | --stack NAME] [--region R] [--json]
        npm run codes -- list --institution <id> [same target options]
        npm run codes -- revoke <code | reference | code id> --institution <id> [same target options]
+       npm run codes -- audit <code | reference | code id | YYYY-MM-DD> --institution <id> [same target options]
 
   list           every code: code id, reference, created, expiry, status and its session's state
   revoke         ends the code (all codes with that reference), ends its open session and deletes
                  what it uploaded; the uploader is told the hospital withdrew the code
+  audit          the audit trail of a code and its session (all codes with that reference),
+                 or a day's failed code redemptions (YYYY-MM-DD, UTC)
 
   --institution  the institution id (institutions/<id>.json; the stack is ${STACK_PREFIX}<id>)
   --max-gb       the session limit for this code in GB (0–10; default: the institution's)
@@ -86,7 +91,7 @@ export function parseCodesArgs(argv: string[], env: Record<string, string | unde
   });
   if (values.help) throw new UsageError(USAGE);
   const action = positionals[0] as Action | undefined;
-  const arity = { create: 1, list: 1, revoke: 2 } as const;
+  const arity = { create: 1, list: 1, revoke: 2, audit: 2 } as const;
   if (!action || !(action in arity) || positionals.length !== arity[action]) throw new UsageError(`Unknown or missing command.\n\n${USAGE}`);
   const institution = values.institution;
   if (!institution || !/^[a-z0-9][a-z0-9-]{0,31}$/.test(institution)) {
@@ -271,6 +276,8 @@ async function main(): Promise<void> {
     if (command.action === 'create') {
       const issued = await createCode(command);
       console.log(command.json ? JSON.stringify(issued) : formatIssued(issued));
+    } else if (command.action === 'audit') {
+      console.log(await runAuditCommand(command));
     } else {
       console.log(await runAdminCommand(command));
     }

@@ -63,6 +63,7 @@ const OPTIONAL_FILE_FIELDS = [
   'inspectedAt',
   'sha256',
   'multipart',
+  'malwareScan',
 ] as const satisfies readonly (keyof FileRecord)[];
 
 export function fileRecordOf(item: FileItem): FileRecord {

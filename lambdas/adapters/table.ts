@@ -10,6 +10,7 @@
  * | study       | SESSION#<id>        | STUDY#<studyUid>   |
  * | file        | SESSION#<id>        | FILE#<fileId>      |
  * | rate window | RATE#<key hash>     | WINDOW#<n>         |
+ * | audit       | AUDIT#<institution> | CODE#…, SECURITY#…, REF#… (dynamo-audit-log.ts) |
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { FileRecord, SessionRecord, StudyRecord } from '../core/model';
@@ -20,12 +21,16 @@ export const SORT_KEY = 'sk';
 /** Epoch seconds; DynamoDB TTL deletes abandoned items after it. */
 export const TTL_ATTRIBUTE = 'ttl';
 
+/** Audit items' partition keys start with this; IAM denies changing or deleting them (lib/session-table.ts). */
+export const AUDIT_KEY_PREFIX = 'AUDIT#';
+
 export const keys = {
   code: (codeHash: string) => ({ pk: `CODE#${codeHash}`, sk: 'CODE' }),
   session: (sessionId: string) => ({ pk: `SESSION#${sessionId}`, sk: 'SESSION' }),
   study: (sessionId: string, studyUid: string) => ({ pk: `SESSION#${sessionId}`, sk: `STUDY#${studyUid}` }),
   file: (sessionId: string, fileId: string) => ({ pk: `SESSION#${sessionId}`, sk: `FILE#${fileId}` }),
   rate: (keyHash: string, window: number) => ({ pk: `RATE#${keyHash}`, sk: `WINDOW#${window}` }),
+  audit: (institutionId: string, sk: string) => ({ pk: `${AUDIT_KEY_PREFIX}${institutionId}`, sk }),
   codeDirectory: (institutionId: string, createdAt = '', codeHash = '') => ({ pk: `CODES#${institutionId}`, sk: `CODE#${createdAt}${codeHash ? `#${codeHash}` : ''}` }),
 };
 

@@ -28,6 +28,11 @@ export type ListUploadCodes = () => Promise<{ codes: CodeListing[] }>;
 
 const CODE_ID_LENGTH = 12;
 
+/** How lists and the audit trail name a code: the first 12 hex digits of its hash. */
+export function codeIdOf(codeHash: string): string {
+  return codeHash.slice(0, CODE_ID_LENGTH);
+}
+
 function codeStatus(entry: CodeDirectoryEntry, now: Date): CodeStatus {
   if (entry.revoked) return 'REVOKED';
   if (entry.sessionId) return 'REDEEMED';
@@ -40,7 +45,7 @@ export function makeListUploadCodes(deps: { directory: CodeDirectory; clock: Clo
     const entries = await deps.directory.list(deps.institution.id);
     return {
       codes: entries.map((entry) => ({
-        codeId: entry.codeHash.slice(0, CODE_ID_LENGTH),
+        codeId: codeIdOf(entry.codeHash),
         ...(entry.reference !== undefined ? { reference: entry.reference } : {}),
         createdAt: entry.createdAt,
         expiresAt: entry.expiresAt,
@@ -60,6 +65,9 @@ export interface RevocationResult {
   revoked: number;
   sessionsEnded: number;
   objectsDeleted: number;
+  /** The revoked codes' ids and the sessions ended, for the audit trail. */
+  codeIds: string[];
+  endedSessionIds: string[];
 }
 
 export type RevokeUploadCode = (target: RevocationTarget) => Promise<RevocationResult>;
@@ -83,13 +91,15 @@ export function makeRevokeUploadCode(deps: {
     return matches.filter((e) => !e.revoked).map((e) => e.codeHash);
   };
   return async (target) => {
-    const result: RevocationResult = { revoked: 0, sessionsEnded: 0, objectsDeleted: 0 };
+    const result: RevocationResult = { revoked: 0, sessionsEnded: 0, objectsDeleted: 0, codeIds: [], endedSessionIds: [] };
     for (const codeHash of await hashesOf(target)) {
       const outcome = await deps.codes.revoke(codeHash, deps.clock.now());
       if (!outcome) continue;
       result.revoked++;
+      result.codeIds.push(codeIdOf(codeHash));
       if (outcome.endedSessionId) {
         result.sessionsEnded++;
+        result.endedSessionIds.push(outcome.endedSessionId);
         // The uploader's files never reach the hospital: they go now, not at the bucket's expiry.
         result.objectsDeleted += await deps.remover.deleteSessionObjects(outcome.endedSessionId);
       }

@@ -10,6 +10,7 @@
  */
 import { ConflictError, NotFoundError, RuleViolationError, BadRequestError } from './errors';
 import { buildManifest } from './manifest';
+import { awaitingScan } from './malware-scan';
 import { message } from './messages';
 import type { FileRecord, RejectionReason, SessionRecord, Violation } from './model';
 import type { Clock, CompletionLock, ManifestWriter, SessionStore } from './ports';
@@ -40,6 +41,8 @@ export interface CompleteSessionDeps extends RejectionDeps {
   manifests: ManifestWriter;
   clock: Clock;
   lockTimeoutMs?: number;
+  /** GuardDuty scans uploads: a verified file still waits for its clean scan result. */
+  malwareScanRequired?: boolean;
 }
 
 export function makeCompleteSession(deps: CompleteSessionDeps) {
@@ -66,7 +69,7 @@ export function makeCompleteSession(deps: CompleteSessionDeps) {
     // When the verdicts' counters show every declared file verified, the one listing of the files waits for the
     // lock; otherwise list them now, to answer 409 with the files in flight or reject for a rejected one.
     if (!allVerified(session)) {
-      const before = checkFiles(await sessions.listFiles(sessionId));
+      const before = checkFiles(await sessions.listFiles(sessionId), deps.malwareScanRequired);
       if (before.rejected.length > 0) return rejectFor(deps, session, before.rejected.map(reasonOf), 'complete');
       checkRequest(before.live, request);
     }
@@ -138,10 +141,10 @@ function checkRequest(live: FileRecord[], request: CompleteSessionRequest): void
 }
 
 /** Files not removed; throws 409 while any is still in flight, returns the rejected ones. */
-function checkFiles(files: FileRecord[]): { live: FileRecord[]; rejected: FileRecord[] } {
+function checkFiles(files: FileRecord[], scanningOn = false): { live: FileRecord[]; rejected: FileRecord[] } {
   const live = files.filter((f) => f.status !== 'REMOVED');
   const rejected = live.filter((f) => f.status === 'REJECTED');
-  const pending = live.filter((f) => f.status !== 'VERIFIED' && f.status !== 'REJECTED');
+  const pending = live.filter((f) => (f.status !== 'VERIFIED' && f.status !== 'REJECTED') || awaitingScan(f, scanningOn));
   if (rejected.length === 0 && pending.length > 0) {
     throw new ConflictError('FILES_PENDING', undefined, {
       fileIds: pending.map((f) => f.fileId),
@@ -161,7 +164,7 @@ async function completeLocked(deps: CompleteSessionDeps, session: SessionRecord,
   const { sessions, completion, manifests, metrics, log } = deps;
   const sessionId = session.sessionId;
   // Under the lock no upload can be declared, so this is the final state.
-  const files = checkFiles(await sessions.listFiles(sessionId));
+  const files = checkFiles(await sessions.listFiles(sessionId), deps.malwareScanRequired);
   if (files.rejected.length > 0) return rejectFor(deps, session, files.rejected.map(reasonOf), 'complete');
   checkRequest(files.live, request);
 

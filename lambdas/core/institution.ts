@@ -73,9 +73,11 @@ export const institutionSchema = z
       .object({
         acceptedDays: z.number().int().min(1).max(3650).default(30),
         pendingDays: z.number().int().min(1).max(30).default(7),
+        /** How long audit records are kept (six years: HIPAA's documentation retention). */
+        auditDays: z.number().int().min(365).max(3650).default(2190),
       })
       .strict()
-      .default({ acceptedDays: 30, pendingDays: 7 }),
+      .default({ acceptedDays: 30, pendingDays: 7, auditDays: 2190 }),
     session: z
       .object({
         uploadUrlExpirySeconds: z.number().int().min(60).max(3600).default(300),

@@ -35,6 +35,7 @@ export const en = {
   SIZE_MISMATCH: 'The uploaded file has a different size than the one that was declared.',
   ATTACHMENT_TYPE_MISMATCH: 'The uploaded file is not of an allowed type (PDF, JPEG or PNG).',
   DICOM_TRUNCATED: 'The DICOM file is incomplete: it ends before its image data does.',
+  MALWARE_FOUND: 'The hospital\'s virus scan did not pass this file, so the upload was stopped and the files sent were deleted. Check your computer for viruses, then contact the hospital.',
   UNDECLARED_OBJECT: 'A file arrived that was never announced for this upload.',
   OBJECT_REPLACED: 'The file was uploaded again with different content after it was checked.',
   // API errors.

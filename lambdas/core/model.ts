@@ -155,6 +155,8 @@ export interface FileRecord {
   inspectionBytesRead?: number;
   etag?: string;
   inspectedAt?: string;
+  /** GuardDuty's scan result for the object, when the institution scans uploads (core/malware-scan.ts). */
+  malwareScan?: string;
 }
 
 /** Everything stored about one session: the session item plus its studies and files. */

@@ -183,6 +183,8 @@ export interface SessionView {
   /** Per study: totals, the header fields the inspector read (StudyHeader), so a reloaded portal can name it, and its delivery. */
   studies: ({ studyInstanceUid: string; bytes: number; dicomFiles: number; attachments: number; comment?: string; delivery?: StudyDeliveryView } & Partial<StudyHeader>)[];
   rejection: RejectionReason[];
+  /** Set when the hospital revoked the code while the session was open (its status is then EXPIRED). */
+  revokedAt?: string;
 }
 
 /** The session's state as GET /sessions/{id} shows it: removed files and emptied studies left out. */
@@ -223,5 +225,6 @@ export function sessionView(state: SessionState, institution: InstitutionConfig,
         ...deliveryView(s.delivery, institution, effectiveStatus(session, now)),
       })),
     rejection: uniqueReasons(session.rejection ?? []),
+    ...(session.revokedAt ? { revokedAt: session.revokedAt } : {}),
   };
 }

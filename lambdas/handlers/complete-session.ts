@@ -4,8 +4,9 @@
  * 409 while files are in flight (details.fileIds), 400 for a malformed body.
  */
 import * as z from 'zod';
+import type { AuditTrail } from '../core/audit';
 import type { CompleteSessionRequest, CompletionResult } from '../core/complete-session';
-import { bearerToken, httpRoute, jsonResponse, parseJsonBody, parsePathParameters, type ApiEvent, type ApiHandler } from '../runtime/http';
+import { bearerToken, httpRoute, jsonResponse, parseJsonBody, parsePathParameters, sourceIp, type ApiEvent, type ApiHandler } from '../runtime/http';
 import type { Observability } from '../runtime/observability';
 import { sessionPathSchema } from './schemas';
 
@@ -14,6 +15,7 @@ export interface CompleteSessionHandlerDeps {
   authorize(sessionId: string, token: string): Promise<void>;
   completeSession(sessionId: string, request: CompleteSessionRequest): Promise<CompletionResult>;
   observability: Observability;
+  audit?: AuditTrail;
 }
 
 const uid = z.string().regex(/^[0-9]+(\.[0-9]+)*$/, 'must be a DICOM UID').max(64);
@@ -37,6 +39,8 @@ export function createCompleteSessionHandler(deps: CompleteSessionHandlerDeps): 
     const { id } = parsePathParameters(event, sessionPathSchema);
     await deps.authorize(id, bearerToken(event));
     const body = parseJsonBody(event, bodySchema);
-    return jsonResponse(200, await deps.completeSession(id, body));
+    const result = await deps.completeSession(id, body);
+    await deps.audit?.completed(id, result, sourceIp(event));
+    return jsonResponse(200, result);
   });
 }

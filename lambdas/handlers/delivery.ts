@@ -6,6 +6,7 @@
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
+import type { AuditTrail } from '../core/audit';
 import type { Observability } from '../runtime/observability';
 
 export interface DeliveryDeps {
@@ -13,6 +14,7 @@ export interface DeliveryDeps {
   /** HealthImaging: records the result of an import job that ended. */
   recordImportJob(jobId: string): Promise<void>;
   observability: Observability;
+  audit?: AuditTrail;
 }
 
 const accepted = z.object({ 'detail-type': z.literal('UploadSessionAccepted'), detail: z.object({ sessionId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }) });
@@ -28,7 +30,7 @@ export function createDeliveryHandler(deps: DeliveryDeps) {
   async function handle(message: SQSRecord): Promise<void> {
     const event: unknown = JSON.parse(message.body);
     const session = accepted.safeParse(event);
-    if (session.success) return deps.deliverAcceptedSession(session.data.detail.sessionId);
+    if (session.success) return deps.deliverAcceptedSession(session.data.detail.sessionId).finally(() => deps.audit?.deliveries(session.data.detail.sessionId));
     const job = importJobEnded.safeParse(event);
     if (job.success) return deps.recordImportJob(job.data.detail.jobId);
     // Not ours to guess at: failing it sends it to the DLQ, where the alarm shows it.

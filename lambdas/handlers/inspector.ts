@@ -5,12 +5,14 @@
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
+import { tallyInspection, type AuditTrail, type InspectionTally } from '../core/audit';
 import { loggableKey, type InspectionOutcome, type ObjectCreated } from '../core/inspect-object';
 import type { Observability } from '../runtime/observability';
 
 export interface InspectorDeps {
   inspectObject(event: ObjectCreated): Promise<InspectionOutcome>;
   observability: Observability;
+  audit?: AuditTrail;
 }
 
 const s3Notification = z.object({
@@ -32,7 +34,7 @@ export function decodeS3Key(key: string): string {
 export function createInspectorHandler(deps: InspectorDeps) {
   const { logger } = deps.observability;
 
-  async function inspectMessage(message: SQSRecord): Promise<void> {
+  async function inspectMessage(message: SQSRecord, tally: InspectionTally): Promise<void> {
     const body: unknown = JSON.parse(message.body);
     if (testEvent.safeParse(body).success) return;
     const notification = s3Notification.parse(body);
@@ -49,11 +51,14 @@ export function createInspectorHandler(deps: InspectorDeps) {
       }
       const outcome = await deps.inspectObject({ key, ...(record.s3.object.eTag ? { etag: record.s3.object.eTag } : {}) });
       logger.info('object handled', { key: loggableKey(key), outcome });
+      tallyInspection(tally, key, outcome);
     }
   }
 
   return async function inspector(event: SQSEvent): Promise<SQSBatchResponse> {
-    const results = await Promise.allSettled(event.Records.map((message) => inspectMessage(message)));
+    const tally: InspectionTally = new Map();
+    const results = await Promise.allSettled(event.Records.map((message) => inspectMessage(message, tally)));
+    await deps.audit?.filesInspected(tally);
     const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
     results.forEach((result, i) => {
       if (result.status === 'fulfilled') return;

@@ -119,3 +119,10 @@ export const finishUploadSchema = z.strictObject({
     .min(1, 'must list every part')
     .max(MAX_PARTS),
 });
+
+/** GET /admin/audit: one of a hospital reference, a listed code id, or a UTC day of security events. */
+export const readAuditTrailSchema = z.union([
+  z.strictObject({ reference: z.string().min(1).max(100) }),
+  z.strictObject({ codeId: z.string().regex(/^[0-9a-f]{12}$/, 'must be the 12-digit code id that list shows') }),
+  z.strictObject({ securityDay: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day, YYYY-MM-DD') }),
+]);

@@ -24,6 +24,8 @@ import { makeRemoveFile, makeRequestUploads, type RemoveFile, type RequestUpload
 import type { AwsClients } from './aws-clients';
 import type { AppConfig } from './config';
 import type { Observability } from './observability';
+import { createAuditDeps } from './audit-deps';
+import type { AuditTrail, ReadAuditTrail } from '../core/audit';
 
 /** What the API entry files' `create…Handler` factories take. */
 export interface ApiDeps {
@@ -39,6 +41,8 @@ export interface ApiDeps {
   listUploadCodes: ListUploadCodes;
   revokeUploadCode: RevokeUploadCode;
   hasher: SecretHasher;
+  audit: AuditTrail;
+  readAuditTrail: ReadAuditTrail;
   /** Local mode: SHA-256 hex of the admin token; absent on AWS, where IAM guards the admin route. */
   localAdminTokenHash?: string;
   observability: Observability;
@@ -74,6 +78,7 @@ export function createApiDeps(config: AppConfig, clients: AwsClients, options: {
     listUploadCodes: makeListUploadCodes({ directory, clock, institution }),
     revokeUploadCode: makeRevokeUploadCode({ codes, directory, remover: new S3ObjectRemover(bucket), hasher, clock, institution }),
     hasher,
+    ...createAuditDeps(config, clients, { logger: options.observability.log, clock }),
     localAdminTokenHash: config.localAdminTokenHash,
     observability: options.observability,
   };

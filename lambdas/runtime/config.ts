@@ -21,6 +21,10 @@ export interface AppConfig {
   s3ForcePathStyle: boolean;
   /** Local mode only: SHA-256 hex of the admin token that POST /admin/upload-codes requires. */
   localAdminTokenHash?: string;
+  /** AWS: the secret whose value keys the audit trail's client address hashes (lib/audit-trail.ts). */
+  clientAddressKeySecretArn?: string;
+  /** Local mode: that key itself (derived from the local admin token). */
+  localClientAddressKey?: string;
   /** HealthImaging delivery: the role the import job assumes (lib/delivery.ts). */
   importRoleArn?: string;
   logFormat: LogFormat;
@@ -39,6 +43,7 @@ const envSchema = z.object({
   S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
   LOCAL_ADMIN_TOKEN_HASH: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase SHA-256 hex digest').optional(),
   HEALTHIMAGING_IMPORT_ROLE_ARN: z.string().min(1).optional(),
+  CLIENT_ADDRESS_KEY_SECRET_ARN: z.string().min(1).optional(),
   LOG_FORMAT: logFormat,
 });
 
@@ -73,6 +78,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     s3ForcePathStyle: e.S3_FORCE_PATH_STYLE === 'true',
     localAdminTokenHash: e.LOCAL_ADMIN_TOKEN_HASH,
     importRoleArn: e.HEALTHIMAGING_IMPORT_ROLE_ARN,
+    clientAddressKeySecretArn: e.CLIENT_ADDRESS_KEY_SECRET_ARN,
     logFormat: e.LOG_FORMAT,
   };
 }

@@ -13,11 +13,13 @@ import { HealthImagingImportResults } from '../adapters/healthimaging-import-res
 import { loadDicomwebCredentials } from '../adapters/secrets-manager-dicomweb-credentials';
 import type { DeliveryTarget } from '../core/ports';
 import { makeRecordImportJob } from '../core/record-import-job';
+import { withMalwareCheck } from '../core/malware-scan';
+import { S3MalwareScanTags } from '../adapters/s3-malware-scan-tags';
 import { appConfig, ConfigError, type AppConfig } from './config';
 import type { DeliveryDeps } from '../handlers/delivery';
 import { buildDeliverAcceptedSession, dicomwebTarget, type DeliveryInfrastructure } from './delivery-deps';
 import { once } from './lazy';
-import { awsClients, eventPublisher, observability } from './wiring';
+import { auditDeps, awsClients, eventPublisher, observability } from './wiring';
 
 /** Some study of the session failed for now, or another run holds it: the SQS record is retried. */
 export class DeliveryIncompleteError extends Error {
@@ -45,7 +47,8 @@ async function targetFor(config: AppConfig, infra: DeliveryInfrastructure, clien
 }
 
 async function buildUseCases(config: AppConfig, infra: DeliveryInfrastructure, clients: DeliveryClients) {
-  const { target, imaging } = await targetFor(config, infra, clients);
+  const { target: plain, imaging } = await targetFor(config, infra, clients);
+  const target = config.institution.malwareProtection ? withMalwareCheck(plain, new S3MalwareScanTags({ s3: infra.s3, bucketName: infra.bucketName })) : plain;
   const { deliveries, deliverAcceptedSession } = buildDeliverAcceptedSession(infra, target);
   const delivery = config.institution.delivery;
   const recordImportJob =
@@ -86,5 +89,5 @@ export function createAwsDeliveryDeps(config: AppConfig, infra: DeliveryInfrastr
 export const deliveryDeps = once(() => {
   const config = appConfig();
   const { dynamo, s3 } = awsClients();
-  return createAwsDeliveryDeps(config, { doc: dynamo, tableName: config.tableName, s3, bucketName: config.bucketName, publisher: eventPublisher(), observability: observability() });
+  return { ...createAwsDeliveryDeps(config, { doc: dynamo, tableName: config.tableName, s3, bucketName: config.bucketName, publisher: eventPublisher(), observability: observability() }), audit: auditDeps().audit };
 });

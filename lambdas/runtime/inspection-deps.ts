@@ -15,6 +15,8 @@ import { SystemClock } from '../adapters/node-clock';
 import { Sha256SecretHasher } from '../adapters/node-secret-hasher';
 import { S3ManifestWriter } from '../adapters/s3-manifest-writer';
 import { S3ObjectReader } from '../adapters/s3-object-reader';
+import { DynamoMalwareScans } from '../adapters/dynamo-malware-scans';
+import { makeRecordMalwareScan } from '../core/malware-scan';
 import { S3ObjectRemover } from '../adapters/s3-object-remover';
 import { S3RetentionMarker } from '../adapters/s3-retention-marker';
 import { makeApplyRetention } from '../core/apply-retention';
@@ -35,6 +37,8 @@ export interface InspectionInfrastructure {
   clock?: Clock;
   /** Tests wrap the reader (e.g. to count bytes); defaults to S3ObjectReader. */
   reader?: ObjectReader;
+  /** GuardDuty scans uploads: completion waits for each file's clean result (core/malware-scan.ts). */
+  malwareScanRequired?: boolean;
 }
 
 export function buildInspectionUseCases(infra: InspectionInfrastructure) {
@@ -60,8 +64,9 @@ export function buildInspectionUseCases(infra: InspectionInfrastructure) {
       authenticate(await sessions.get(sessionId), token, hasher);
     },
     inspectObject: makeInspectObject({ ...shared, verdicts: new DynamoFileVerdicts(doc, tableName), reader: infra.reader ?? new S3ObjectReader(bucket) }),
-    completeSession: makeCompleteSession({ ...shared, completion: new DynamoCompletionLock(doc, tableName), manifests: new S3ManifestWriter(bucket) }),
+    completeSession: makeCompleteSession({ ...shared, completion: new DynamoCompletionLock(doc, tableName), manifests: new S3ManifestWriter(bucket), malwareScanRequired: infra.malwareScanRequired ?? false }),
+    recordMalwareScan: makeRecordMalwareScan({ ...shared, scans: new DynamoMalwareScans(doc, tableName) }),
     /** The sweeper's work: expiring abandoned sessions, tagging accepted ones for retention. */
-    sweep: makeSweepExpired({ ...shared, sweepQueue, applyRetention: makeApplyRetention({ ...shared, sweepQueue, retention: new S3RetentionMarker(bucket) }) }),
+    sweep: makeSweepExpired({ ...shared, sweepQueue, applyRetention: makeApplyRetention({ ...shared, sweepQueue, retention: new S3RetentionMarker({ ...bucket, keepOtherTags: infra.malwareScanRequired ?? false }) }) }),
   };
 }

@@ -25,6 +25,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   { id: 'IssueUploadCode', method: 'POST', path: '/admin/upload-codes', entry: 'issue-upload-code.ts', auth: 'admin' },
   { id: 'ListUploadCodes', method: 'GET', path: '/admin/upload-codes', entry: 'list-upload-codes.ts', auth: 'admin' },
   { id: 'RevokeUploadCode', method: 'POST', path: '/admin/upload-codes/revoke', entry: 'revoke-upload-code.ts', auth: 'admin' },
+  { id: 'ReadAuditTrail', method: 'GET', path: '/admin/audit', entry: 'read-audit-trail.ts', auth: 'admin' },
 ];
 
 /** Lambdas not behind the API. */
@@ -32,4 +33,5 @@ export const workerEntries = {
   inspector: 'inspector.ts',
   sweeper: 'sweeper.ts',
   delivery: 'delivery.ts',
+  malwareScan: 'malware-scan.ts',
 } as const;

@@ -7,6 +7,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher';
 import type { EventPublisher } from '../core/ports';
 import { createApiDeps } from './api-deps';
+import { createAuditDeps } from './audit-deps';
 import { createAwsClients } from './aws-clients';
 import { appConfig, ConfigError, logFormatFromEnv } from './config';
 import { buildInspectionUseCases } from './inspection-deps';
@@ -34,6 +35,9 @@ export const awsClients = once(() => {
 
 export const apiDeps = once(() => createApiDeps(appConfig(), awsClients(), { observability: observability() }));
 
+/** The audit trail for the Lambdas outside the API (inspector, completion, delivery). */
+export const auditDeps = once(() => createAuditDeps(appConfig(), awsClients(), { logger: observability().log }));
+
 /** The institution's bus; the delivery Lambda (delivery-aws-deps.ts) publishes through it too. */
 export const eventPublisher = once((): EventPublisher => {
   const config = appConfig();
@@ -49,12 +53,21 @@ export const eventPublisher = once((): EventPublisher => {
 const inspectionUseCases = once(() => {
   const config = appConfig();
   const { dynamo, s3 } = awsClients();
-  return buildInspectionUseCases({ doc: dynamo, tableName: config.tableName, s3, bucketName: config.bucketName, publisher: eventPublisher(), observability: observability() });
+  return buildInspectionUseCases({
+    doc: dynamo,
+    tableName: config.tableName,
+    s3,
+    bucketName: config.bucketName,
+    publisher: eventPublisher(),
+    observability: observability(),
+    malwareScanRequired: config.institution.malwareProtection,
+  });
 });
 
-export const inspectorDeps = once(() => ({ inspectObject: inspectionUseCases().inspectObject, observability: observability() }));
+export const inspectorDeps = once(() => ({ inspectObject: inspectionUseCases().inspectObject, observability: observability(), audit: auditDeps().audit }));
 export const completeSessionDeps = once(() => {
   const { authorize, completeSession } = inspectionUseCases();
-  return { authorize, completeSession, observability: observability() };
+  return { authorize, completeSession, observability: observability(), audit: auditDeps().audit };
 });
+export const malwareScanDeps = once(() => ({ recordMalwareScan: inspectionUseCases().recordMalwareScan, bucketName: appConfig().bucketName, observability: observability() }));
 export const sweeperDeps = once(() => ({ sweep: inspectionUseCases().sweep, observability: observability() }));

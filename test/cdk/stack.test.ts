@@ -361,6 +361,35 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
       ]);
     });
 
+    it('denies every function that writes the table any update or delete of an audit item (append-only)', () => {
+      const tableId = logicalId(s(), s().stack.table.table);
+      const writers = ofType(s(), 'AWS::IAM::Policy').filter(([, p]) =>
+        (p.Properties.PolicyDocument.Statement as any[]).some((st) => st.Effect === 'Allow' && asArray(st.Action).includes('dynamodb:PutItem') && refersTo(st.Resource, tableId)),
+      );
+      expect(writers.length).toBeGreaterThanOrEqual(10);
+      for (const [pid, policy] of writers) {
+        expect(policy.Properties.PolicyDocument.Statement, pid).toContainEqual({
+          Effect: 'Deny',
+          Action: ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+          Resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
+          Condition: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': ['AUDIT#*'] } },
+        });
+      }
+    });
+
+    it('lets only the API functions that see a client read the client address key', () => {
+      const secretId = logicalId(s(), s().stack.api.addressKey.secret);
+      const readers = Object.entries(s().stack.api.functions)
+        .filter(([, fn]) => {
+          const [, policy] = ofType(s(), 'AWS::IAM::Policy').find(([, p]) => refersTo(p.Properties.Roles, logicalId(s(), fn.role)))!;
+          return refersTo(policy.Properties.PolicyDocument, secretId);
+        })
+        .map(([name]) => name);
+      expect(readers.sort()).toEqual(['CompleteSession', 'CreateSession', 'RemoveFile', 'RequestUploads']);
+      const others = ofType(s(), 'AWS::IAM::Policy').filter(([, p]) => refersTo(p.Properties.PolicyDocument, secretId));
+      expect(others).toHaveLength(4);
+    });
+
     it('gives functions that never touch objects no bucket or bucket-key permission', () => {
       for (const name of ['GetSession', 'CreateSession', 'IssueUploadCode']) {
         const roleId = logicalId(s(), s().stack.api.functions[name]!.role);

@@ -682,6 +682,27 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
     await page.context().close();
   });
 
+  it('a code revoked during the session: the portal, reloaded, says the hospital withdrew it, in four languages', async () => {
+    const page = await openSession(await issueCode(mode, { reference: 'REF-E2E-REVOKED' }), PHONE);
+    const revoked = await fetch(`${mode.apiUrl}/admin/upload-codes/revoke`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${mode.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reference: 'REF-E2E-REVOKED' }),
+    });
+    expect(revoked.status).toBe(200);
+    await page.reload();
+    const error = page.locator('#code-error');
+    await error.filter({ hasText: /\S/ }).waitFor();
+    for (const language of languages.map((l) => l.code)) {
+      await chooseLanguage(page, language);
+      expect(await error.textContent()).toBe(message('SESSION_REVOKED', [], language));
+    }
+    expect(await liveAncestor(page, '#code-error')).not.toBeNull();
+    await chooseLanguage(page, 'en');
+    await checkScreen(page, '20-code-revoked');
+    await page.context().close();
+  });
+
   it('no script errors and nothing blocked by the Content-Security-Policy on any page', () => {
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);

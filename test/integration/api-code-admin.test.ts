@@ -50,12 +50,16 @@ describe('admin: list and revoke upload codes', () => {
 
     const res = await revoke({ reference: 'REF-REVOKE' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ revoked: 1, sessionsEnded: 1, objectsDeleted: 1 });
+    expect(res.body).toMatchObject({ revoked: 1, sessionsEnded: 1, objectsDeleted: 1 });
     expect(await api.bucket.listKeys(`sessions/${s.sessionId}/`)).toEqual([]);
 
     const refused = await api.requestUploads(s.sessionId, s.token, [dicomFile(testUid(), 16, { sha256: sha256Of(new Uint8Array(16)) })]);
     expect(refused.status).toBe(409);
     expect(refused.body.error).toEqual({ code: 'SESSION_REVOKED', message: message('SESSION_REVOKED') });
+    // GET says it was revoked, not merely expired.
+    const view = await api.getSession(s.sessionId, s.token);
+    expect(view.status).toBe(200);
+    expect(view.body).toMatchObject({ status: 'EXPIRED', revokedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) });
     expect((await api.invoke({ method: 'POST', path: '/sessions', body: { uploadCode: code }, sourceIp: '198.51.100.90' })).status).toBe(401);
     const listed = (await list()).find((c) => c.reference === 'REF-REVOKE');
     expect(listed).toMatchObject({ status: 'REVOKED', sessionStatus: 'EXPIRED' });
@@ -65,7 +69,7 @@ describe('admin: list and revoke upload codes', () => {
 
   it('revokes by the code itself and by the listed code id; an accepted session keeps its data', async () => {
     const byCode = await api.issueCode();
-    expect((await revoke({ code: byCode.toLowerCase() })).body).toEqual({ revoked: 1, sessionsEnded: 0, objectsDeleted: 0 });
+    expect((await revoke({ code: byCode.toLowerCase() })).body).toMatchObject({ revoked: 1, sessionsEnded: 0, objectsDeleted: 0 });
     await api.issueCode({ reference: 'REF-BY-ID' });
     const { codeId } = (await list()).find((c) => c.reference === 'REF-BY-ID')!;
     expect((await revoke({ codeId })).body.revoked).toBe(1);

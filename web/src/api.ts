@@ -55,6 +55,8 @@ export interface SessionState {
   counts?: { declared: number; received: number; verified: number; rejected: number };
   /** Present when GET /sessions/{id} has more files than this page: `?cursor=` fetches the next. */
   nextCursor?: string;
+  /** The hospital revoked the code while the session was open. */
+  revokedAt?: string;
 }
 
 export interface UploadRequestFile {

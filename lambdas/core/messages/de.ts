@@ -3,6 +3,7 @@ import type { Catalog } from '../messages';
 
 export const de: Catalog = {
   DICOM_TRUNCATED: 'Die DICOM-Datei ist unvollständig: Sie endet vor dem Ende ihrer Bilddaten.',
+  MALWARE_FOUND: 'Diese Datei hat die Virenprüfung des Krankenhauses nicht bestanden. Der Upload wurde gestoppt und die gesendeten Dateien wurden gelöscht. Prüfen Sie Ihren Computer auf Viren und wenden Sie sich dann an das Krankenhaus.',
   UNDECLARED_OBJECT: 'Es ist eine Datei angekommen, die für diesen Upload nie angemeldet wurde.',
   OBJECT_REPLACED: 'Die Datei wurde nach der Prüfung mit anderem Inhalt erneut hochgeladen.',
   SESSION_BUSY: 'Eine andere Änderung an diesem Upload wird gerade verarbeitet. Bitte versuchen Sie es erneut.',

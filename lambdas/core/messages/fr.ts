@@ -3,6 +3,7 @@ import type { Catalog } from '../messages';
 
 export const fr: Catalog = {
   DICOM_TRUNCATED: 'Le fichier DICOM est incomplet : il se termine avant la fin de ses données d’image.',
+  MALWARE_FOUND: 'Ce fichier n’a pas passé l’analyse antivirus de l’hôpital : l’envoi a été arrêté et les fichiers envoyés ont été supprimés. Vérifiez que votre ordinateur n’a pas de virus, puis contactez l’hôpital.',
   UNDECLARED_OBJECT: 'Un fichier est arrivé sans avoir été annoncé pour cet envoi.',
   OBJECT_REPLACED: 'Le fichier a été renvoyé avec un contenu différent après sa vérification.',
   SESSION_BUSY: 'Une autre modification de cet envoi est en cours. Veuillez réessayer.',

@@ -3,6 +3,7 @@ import type { Catalog } from '../messages';
 
 export const nl: Catalog = {
   DICOM_TRUNCATED: 'Het DICOM-bestand is onvolledig: het houdt op voordat de beeldgegevens eindigen.',
+  MALWARE_FOUND: 'Dit bestand is niet door de virusscan van het ziekenhuis gekomen. De upload is gestopt en de verzonden bestanden zijn verwijderd. Controleer uw computer op virussen en neem daarna contact op met het ziekenhuis.',
   UNDECLARED_OBJECT: 'Er is een bestand aangekomen dat nooit voor deze upload was aangemeld.',
   OBJECT_REPLACED: 'Het bestand is na de controle opnieuw geüpload met andere inhoud.',
   SESSION_BUSY: 'Er wordt al een andere wijziging aan deze upload verwerkt. Probeer het opnieuw.',

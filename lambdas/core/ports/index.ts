@@ -27,3 +27,5 @@ export type { FilesPage, SessionFilePages } from './session-file-pages';
 export type { SessionStore } from './session-store';
 export type { SweepQueue } from './sweep-queue';
 export type { UploadSigner } from './upload-signer';
+export type { AuditLog, ClientAddressHasher } from './audit-log';
+export type { MalwareScans, MalwareScanTags } from './malware-scans';

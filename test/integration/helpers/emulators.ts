@@ -148,6 +148,7 @@ export function testConfig(opts: { tableName: string; bucketName: string; instit
     s3Endpoint,
     s3ForcePathStyle: true,
     localAdminTokenHash: opts.localAdminTokenHash,
+    localClientAddressKey: 'client-address-key-for-tests-0123456789abcdef',
     logFormat: 'json',
   };
 }

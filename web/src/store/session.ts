@@ -77,7 +77,8 @@ export function resume(view: SessionState): void {
   if (view.status !== 'OPEN') {
     forgetSession();
     batch(() => {
-      s.codeError.value = () => message('UNAUTHORIZED', [], currentLanguage());
+      // A revoked session says so plainly; any other end is the generic refusal.
+      s.codeError.value = () => message(view.revokedAt ? 'SESSION_REVOKED' : 'UNAUTHORIZED', [], currentLanguage());
       s.screen.value = 'code';
     });
     return;
