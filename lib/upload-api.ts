@@ -119,7 +119,7 @@ export class UploadApi extends Construct {
         description: 'checks the rules, reserves quota and presigns PUT URLs',
         bind: (fn) => {
           table.bindReadWrite(fn);
-          storage.bindUploadSigner(fn);
+          storage.bindUploadSigner(fn, 'declare');
         },
       },
       RemoveFile: {
@@ -133,19 +133,19 @@ export class UploadApi extends Construct {
       ...Object.fromEntries(
         (
           [
-            ['RenewUploadUrl', 'renew-upload-url', 'signs a fresh upload URL for a declared file that has not arrived'],
-            ['SignParts', 'sign-parts', 'presigns the parts of a multipart upload'],
-            ['ListParts', 'list-parts', 'lists the parts S3 holds of a multipart upload'],
-            ['FinishUpload', 'finish-upload', 'completes a multipart upload'],
+            ['RenewUploadUrl', 'renew-upload-url', 'signs a fresh upload URL for a declared file that has not arrived', 'declare'],
+            ['SignParts', 'sign-parts', 'presigns the parts of a multipart upload', 'sign-parts'],
+            ['ListParts', 'list-parts', 'lists the parts S3 holds of a multipart upload', 'list-parts'],
+            ['FinishUpload', 'finish-upload', 'completes a multipart upload', 'finish'],
           ] as const
-        ).map(([id, serviceName, description]): [string, RouteSettings] => [
+        ).map(([id, serviceName, description, use]): [string, RouteSettings] => [
           id,
           {
             serviceName,
             description,
             bind: (fn) => {
               table.bindReadWrite(fn);
-              storage.bindUploadSigner(fn);
+              storage.bindUploadSigner(fn, use);
             },
           },
         ]),

@@ -38,6 +38,21 @@ export interface UploadStorageProps {
   accessLogs: s3.IBucket;
 }
 
+/** What each transfer route does with the uploads bucket. */
+export type TransferUse = 'declare' | 'sign-parts' | 'list-parts' | 'finish';
+
+const TRANSFER_GRANTS: Record<TransferUse, { s3: string[]; kms: string[]; why: string }> = {
+  // Declaring (and renewing) presigns a PUT with the pending tag, or starts a multipart upload and aborts it if recording it fails.
+  declare: {
+    s3: ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'],
+    kms: ['kms:GenerateDataKey', 'kms:Decrypt'],
+    why: 'presigns PUTs with the pending retention tag, starts multipart uploads and aborts one it could not record',
+  },
+  'sign-parts': { s3: ['s3:PutObject'], kms: ['kms:GenerateDataKey', 'kms:Decrypt'], why: 'presigns the parts of multipart uploads' },
+  'list-parts': { s3: ['s3:ListMultipartUploadParts'], kms: [], why: 'lists the parts S3 holds of multipart uploads' },
+  finish: { s3: ['s3:PutObject', 's3:ListMultipartUploadParts'], kms: ['kms:GenerateDataKey', 'kms:Decrypt'], why: 'checks the parts S3 holds and completes multipart uploads' },
+};
+
 export class UploadStorage extends Construct {
   readonly bucket: s3.Bucket;
   readonly key: kms.Key;
@@ -103,19 +118,16 @@ export class UploadStorage extends Construct {
   }
 
   /**
-   * The request-uploads and transfer Lambdas: presign PUTs and multipart parts of declared files only,
-   * with the pending tag; start, list, complete and abort their multipart uploads. SSE-KMS multipart
-   * uploads need kms:Decrypt as well (S3 decrypts the data key for each part and the completion).
+   * The request-uploads and transfer Lambdas, each with only what its route does. Presigned PUTs and
+   * parts run with the signer's role, so it needs s3:PutObject (and s3:PutObjectTagging for the pending
+   * tag a PUT carries). SSE-KMS multipart uploads need kms:Decrypt as well as kms:GenerateDataKey (S3
+   * decrypts the data key for each part and the completion).
    */
-  bindUploadSigner(fn: AppFunction): void {
+  bindUploadSigner(fn: AppFunction, use: TransferUse): void {
     fn.addEnvironment('BUCKET_NAME', this.bucket.bucketName);
-    this.grantObjects(
-      fn,
-      ['s3:PutObject', 's3:PutObjectTagging', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
-      FILES,
-      'presigns PUTs and parts (with the pending retention tag) of declared files only, and lists, completes or aborts their multipart uploads',
-    );
-    this.grantKey(fn, ['kms:GenerateDataKey', 'kms:Decrypt']);
+    const grant = TRANSFER_GRANTS[use];
+    this.grantObjects(fn, grant.s3, FILES, `${grant.why}, of declared files under sessions/*/files/ only`);
+    if (grant.kms.length > 0) this.grantKey(fn, grant.kms);
   }
 
   /** The inspector: ranged reads of the header, and deletion of undeclared or rejected objects. */

@@ -238,9 +238,9 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
         const [, policy] = ofType(s(), 'AWS::IAM::Policy').find(([, p]) => refersTo(p.Properties.Roles, logicalId(s(), fn.role)))!;
         return (policy.Properties.PolicyDocument.Statement as any[]).some((st) => asArray(st.Action).includes('s3:PutObjectTagging') && refersTo(st.Resource, bucketId));
       });
-      // The upload signers (a PUT, a part, a renewed URL, a multipart upload's start and finish) carry the
-      // pending tag; only the sweeper re-tags afterwards.
-      expect(taggers.map(([name]) => name).sort()).toEqual(['FinishUpload', 'ListParts', 'RenewUploadUrl', 'RequestUploads', 'SignParts', 'Sweeper']);
+      // The signers of a PUT or a multipart upload's start (declared or renewed) carry the pending tag;
+      // parts and the finish carry none; only the sweeper re-tags afterwards.
+      expect(taggers.map(([name]) => name).sort()).toEqual(['RenewUploadUrl', 'RequestUploads', 'Sweeper']);
     });
   });
 
@@ -346,19 +346,26 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
       }
     });
 
-    it('lets the upload signer only put (and tag) declared files under sessions/*/files/', () => {
-      const fn = s().stack.api.functions.RequestUploads!;
-      const roleId = logicalId(s(), fn.role);
+    const filesPattern = (bucketId: string) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/sessions/*/files/*']] });
+    const grantsOf = (fn: { role: unknown }) => {
+      const [, policy] = ofType(s(), 'AWS::IAM::Policy').find(([, p]) => refersTo(p.Properties.Roles, logicalId(s(), fn.role as any)))!;
+      return policy.Properties.PolicyDocument.Statement as any[];
+    };
+
+    it.each([
+      ['RequestUploads', ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'], true],
+      ['RenewUploadUrl', ['s3:PutObject', 's3:PutObjectTagging', 's3:AbortMultipartUpload'], true],
+      ['SignParts', ['s3:PutObject'], true],
+      ['ListParts', ['s3:ListMultipartUploadParts'], false],
+      ['FinishUpload', ['s3:PutObject', 's3:ListMultipartUploadParts'], true],
+    ] as const)('gives %s only what its route does with declared files under sessions/*/files/', (route, actions, usesKey) => {
       const bucketId = logicalId(s(), s().stack.storage.bucket);
-      const [, policy] = ofType(s(), 'AWS::IAM::Policy').find(([, p]) => refersTo(p.Properties.Roles, roleId))!;
-      const onBucket = (policy.Properties.PolicyDocument.Statement as any[]).filter((st) => refersTo(st.Resource, bucketId));
-      expect(onBucket).toEqual([
-        {
-          Effect: 'Allow',
-          Action: ['s3:PutObject', 's3:PutObjectTagging', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
-          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/sessions/*/files/*']] },
-        },
-      ]);
+      const keyId = logicalId(s(), s().stack.storage.key);
+      const statements = grantsOf(s().stack.api.functions[route]!);
+      const onBucket = statements.filter((st) => refersTo(st.Resource, bucketId)).map((st) => ({ ...st, Action: asArray(st.Action) }));
+      expect(onBucket).toEqual([{ Effect: 'Allow', Action: [...actions], Resource: filesPattern(bucketId) }]);
+      const onKey = statements.filter((st) => refersTo(st.Resource, keyId));
+      expect(onKey).toEqual(usesKey ? [{ Effect: 'Allow', Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: { 'Fn::GetAtt': [keyId, 'Arn'] } }] : []);
     });
 
     it('denies every function that writes the table any update or delete of an audit item (append-only)', () => {
