@@ -5,7 +5,8 @@
  */
 import type { FileRecord, SessionRecord, StudyRecord, UploadCodeRecord } from '../core/model';
 import { studyDeliveryOf } from './dynamo-delivery-store';
-import type { CodeItem, FileItem, SessionItem, StudyItem } from './table';
+import { STUDY_HEADER_FIELDS } from '../core/study-header';
+import type { CodeItem, FileItem, SessionItem, StudyItem, StudyItemHeader } from './table';
 
 /** Copies the attributes that are present (not undefined, not null, not empty strings). */
 function present<T extends object, K extends keyof T>(item: T, names: readonly K[]): Partial<Pick<T, K>> {
@@ -91,8 +92,21 @@ export function studyRecordOf(item: StudyItem): StudyRecord {
     dicomCount: Number(item.dicomCount ?? 0),
     attachmentCount: Number(item.attachmentCount ?? 0),
     ...(item.comment ? { comment: item.comment } : {}),
+    ...studyCountersOf(item),
     ...withDelivery(item),
   };
+}
+
+/** The verdicts' counters and the study header they keep on the study item (adapters/dynamo-study-counters.ts). */
+function studyCountersOf(item: StudyItem): Pick<StudyRecord, 'receivedBytes' | 'verifiedCount' | 'rejectedCount' | 'header'> {
+  const out: Pick<StudyRecord, 'receivedBytes' | 'verifiedCount' | 'rejectedCount' | 'header'> = {};
+  if (item.receivedBytes !== undefined) out.receivedBytes = Number(item.receivedBytes);
+  if (item.verifiedCount !== undefined) out.verifiedCount = Number(item.verifiedCount);
+  if (item.rejectedCount !== undefined) out.rejectedCount = Number(item.rejectedCount);
+  const fields = present(item as StudyItemHeader, STUDY_HEADER_FIELDS);
+  const modalities = item.modalities ? [...item.modalities].sort() : [];
+  if (Object.keys(fields).length > 0 || modalities.length > 0) out.header = { ...fields, modalities };
+  return out;
 }
 
 function withDelivery(item: StudyItem): Pick<StudyRecord, 'delivery'> {
