@@ -4,6 +4,7 @@
  * gets exactly its fields, with absent ones left out.
  */
 import type { FileRecord, SessionRecord, StudyRecord, UploadCodeRecord } from '../core/model';
+import type { FileSummary } from '../core/ports';
 import { studyDeliveryOf } from './dynamo-delivery-store';
 import { STUDY_HEADER_FIELDS } from '../core/study-header';
 import type { CodeItem, FileItem, SessionItem, StudyItem, StudyItemHeader } from './table';
@@ -81,6 +82,24 @@ export function fileRecordOf(item: FileItem): FileRecord {
     createdAt: item.createdAt,
     ...present(item, OPTIONAL_FILE_FIELDS),
     ...(item.inspectionBytesRead !== undefined ? { inspectionBytesRead: Number(item.inspectionBytesRead) } : {}),
+  };
+}
+
+/** The attributes a page of files reads (dynamo-session-store.ts projects them). */
+export const FILE_SUMMARY_ATTRIBUTES = ['fileId', 'clientId', 'name', 'kind', 'size', 'studyInstanceUid', 'status', 'reason', 'createdAt', 'sha256'] as const;
+
+export function fileSummaryOf(item: Pick<FileItem, (typeof FILE_SUMMARY_ATTRIBUTES)[number]>): FileSummary {
+  return {
+    fileId: item.fileId,
+    clientId: item.clientId,
+    name: item.name,
+    kind: item.kind,
+    size: Number(item.size),
+    studyInstanceUid: item.studyInstanceUid,
+    status: item.status,
+    createdAt: item.createdAt,
+    ...(item.reason ? { reason: item.reason } : {}),
+    ...(item.sha256 ? { sha256: item.sha256 } : {}),
   };
 }
 

@@ -6,8 +6,8 @@ import { normalizeUploadCode, uploadCodeHash } from './codes';
 import { ConflictError, RateLimitedError, UnauthorizedError } from './errors';
 import { limitsFor, type InstitutionConfig } from './institution';
 import { ttlEpochSeconds } from './limits';
-import type { FileRecord, Limits, RejectionReason, SessionRecord, SessionState, SessionStatus } from './model';
-import type { Clock, CodeStore, Ids, RandomSource, RateLimiter, SecretHasher, SessionStore } from './ports';
+import type { FileRecord, Limits, RejectionReason, SessionRecord, SessionStatus, StudyRecord } from './model';
+import type { Clock, CodeStore, FileSummary, Ids, RandomSource, RateLimiter, SecretHasher, SessionStore } from './ports';
 import { deliveryView, type StudyDeliveryView } from './delivery/delivery-view';
 import { uniqueReasons } from './session-rejection';
 import { definedFields, studyHeaders, type StudyHeader } from './study-header';
@@ -214,7 +214,11 @@ export function fileCounts(of: { dicomCount: number; attachmentCount: number; ve
 }
 
 /** The session's state as GET /sessions/{id} shows it: removed files and emptied studies left out. */
-export function sessionView(state: SessionState, institution: InstitutionConfig, now: Date): SessionView {
+export function sessionView(
+  state: { session: SessionRecord; studies: StudyRecord[]; files: readonly (FileSummary & Pick<FileRecord, 'header'>)[] },
+  institution: InstitutionConfig,
+  now: Date,
+): SessionView {
   const { session } = state;
   const headers = studyHeaders(state.files.filter((f) => f.status !== 'REMOVED'));
   return {
@@ -225,7 +229,7 @@ export function sessionView(state: SessionState, institution: InstitutionConfig,
     institution: institutionView(institution),
     limits: session.limits,
     usage: { reservedBytes: session.reservedBytes, receivedBytes: session.receivedBytes },
-    files: state.files
+    files: [...state.files]
       .filter((f) => f.status !== 'REMOVED')
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.fileId.localeCompare(b.fileId))
       .map((f) => ({

@@ -24,7 +24,7 @@ export type { Reservation, ReservationRefusal, ReservationStore, StudyIncrement 
 export type { RetentionMarker } from './retention-marker';
 export type { SecretHasher } from './secret-hasher';
 export type { SessionRejections } from './session-rejections';
-export type { FilesPage, SessionFilePages } from './session-file-pages';
+export type { FilesPage, FileSummary, SessionFilePages } from './session-file-pages';
 export type { SessionStore } from './session-store';
 export type { SweepQueue } from './sweep-queue';
 export type { UploadSigner } from './upload-signer';
