@@ -4,6 +4,8 @@
  * requests of 10 and PUTs them to their presigned URLs. Shared by the benches and the tests that need many files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { GetObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
+import { RETENTION_TAG } from '../lambdas/core/retention';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -137,4 +139,10 @@ export async function uploadSyntheticFiles(
   };
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
   return report;
+}
+
+/** Whether the sweeper has tagged the object `upload-state=accepted` (core/apply-retention.ts). */
+export async function retentionTagged(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  const { TagSet } = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+  return (TagSet ?? []).some((t) => t.Key === RETENTION_TAG.key && t.Value === RETENTION_TAG.accepted);
 }
