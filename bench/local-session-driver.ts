@@ -98,6 +98,25 @@ export function syntheticFile(index: number, study: number): { bytes: Buffer; st
   return { bytes: Buffer.concat([header, pixels]), studyInstanceUid: file.studyInstanceUid, sopInstanceUid: file.sopInstanceUid };
 }
 
+/** PUT timeout: a small file that takes longer is stuck, not slow. */
+const PUT_TIMEOUT_MS = 60_000;
+
+/** One PUT to a presigned URL, tried twice; the status, or 'timeout'. A retry after a lost answer may see 412 (the first landed). */
+async function putWithTimeout(upload: { url: string; headers: Record<string, string> }, bytes: Buffer): Promise<number | 'timeout'> {
+  let last: number | 'timeout' = 'timeout';
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: new Uint8Array(bytes), signal: AbortSignal.timeout(PUT_TIMEOUT_MS) });
+      await put.arrayBuffer();
+      if (put.status === 200 || (attempt > 0 && put.status === 412)) return 200;
+      last = put.status;
+    } catch {
+      last = 'timeout';
+    }
+  }
+  return last;
+}
+
 export interface UploadReport {
   fileIds: string[];
   /** Every answer that was not 2xx, with its route. */
@@ -130,10 +149,15 @@ export async function uploadSyntheticFiles(
         continue;
       }
       for (const upload of declared.body.uploads as { clientId: string; fileId: string; url: string; headers: Record<string, string> }[]) {
-        const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: new Uint8Array(files[Number(upload.clientId)]!.bytes) });
-        await put.arrayBuffer();
-        if (put.status !== 200) report.failures.push(`PUT ${put.status}`);
-        else report.fileIds.push(upload.fileId);
+        const status = await putWithTimeout(upload, files[Number(upload.clientId)]!.bytes);
+        if (status === 200) {
+          report.fileIds.push(upload.fileId);
+          continue;
+        }
+        // As the portal gives up on a file: say so, and remove it so the session can still complete.
+        report.failures.push(`PUT ${status}`);
+        const removed = await callApi(apiUrl, 'DELETE', `/sessions/${session.sessionId}/files/${upload.fileId}`, undefined, session.token);
+        if (removed.status !== 204) report.failures.push(`DELETE ${removed.status}`);
       }
     }
   };
