@@ -10,11 +10,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import type { Usage } from '../local/usage-meter';
-import { RETENTION_TAG } from '../lambdas/core/retention';
-import { callApi, startLocalModeProcess, uploadSyntheticFiles } from './local-session-driver';
+import { callApi, retentionTagged, startLocalModeProcess, uploadSyntheticFiles } from './local-session-driver';
 
 const FILES = Number(process.env.BENCH_FILES ?? 2000);
 const STUDIES = 4;
@@ -42,11 +41,6 @@ const PRICES = {
 const MEMORY_GB: Record<string, number> = { Inspector: 1, default: 0.5 };
 const FREE_S3_OPERATIONS = new Set(['DeleteObject', 'DeleteObjects']);
 const PUT_CLASS_S3 = /^(Put|Copy|Post|List|CreateMultipart|UploadPart|CompleteMultipart)/;
-
-async function retentionTagged(s3: S3Client, bucket: string, key: string): Promise<boolean> {
-  const { TagSet } = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
-  return (TagSet ?? []).some((t) => t.Key === RETENTION_TAG.key && t.Value === RETENTION_TAG.accepted);
-}
 
 async function runSession(): Promise<{ usage: Usage; files: number; completeAttempts: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-cost-'));

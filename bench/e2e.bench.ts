@@ -212,12 +212,13 @@ async function pipelineRound(info: LocalInfo, files: DatasetEntry[], code: strin
     const completeStarted = performance.now();
     const answer = await json(await fetch(`${info.apiUrl}/sessions/${session.sessionId}/complete`, { method: 'POST', headers: auth, body: JSON.stringify(completion) }));
     timings.lastComplete = performance.now() - completeStarted;
-    if (answer.http !== 409) {
+    // 409 while files are still inspected, 202 while the completer works; asked again, a decided session answers 200.
+    if (answer.http !== 409 && answer.http !== 202) {
       if (answer.body.status !== 'ACCEPTED') throw new Error(`pipeline session ended ${String(answer.body.status)}: ${JSON.stringify(answer.body).slice(0, 500)}`);
       return { seconds: (performance.now() - started) / 1000, status: answer.body.status, timings, objectKeys };
     }
     timings.pendingAnswers++;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, answer.http === 202 ? 250 : 100));
   }
 }
 

@@ -4,6 +4,8 @@
  * requests of 10 and PUTs them to their presigned URLs. Shared by the benches and the tests that need many files.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { GetObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
+import { RETENTION_TAG } from '../lambdas/core/retention';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -96,6 +98,25 @@ export function syntheticFile(index: number, study: number): { bytes: Buffer; st
   return { bytes: Buffer.concat([header, pixels]), studyInstanceUid: file.studyInstanceUid, sopInstanceUid: file.sopInstanceUid };
 }
 
+/** PUT timeout: a small file that takes longer is stuck, not slow. */
+const PUT_TIMEOUT_MS = 60_000;
+
+/** One PUT to a presigned URL, tried twice; the status, or 'timeout'. A retry after a lost answer may see 412 (the first landed). */
+async function putWithTimeout(upload: { url: string; headers: Record<string, string> }, bytes: Buffer): Promise<number | 'timeout'> {
+  let last: number | 'timeout' = 'timeout';
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: new Uint8Array(bytes), signal: AbortSignal.timeout(PUT_TIMEOUT_MS) });
+      await put.arrayBuffer();
+      if (put.status === 200 || (attempt > 0 && put.status === 412)) return 200;
+      last = put.status;
+    } catch {
+      last = 'timeout';
+    }
+  }
+  return last;
+}
+
 export interface UploadReport {
   fileIds: string[];
   /** Every answer that was not 2xx, with its route. */
@@ -128,13 +149,24 @@ export async function uploadSyntheticFiles(
         continue;
       }
       for (const upload of declared.body.uploads as { clientId: string; fileId: string; url: string; headers: Record<string, string> }[]) {
-        const put = await fetch(upload.url, { method: 'PUT', headers: upload.headers, body: new Uint8Array(files[Number(upload.clientId)]!.bytes) });
-        await put.arrayBuffer();
-        if (put.status !== 200) report.failures.push(`PUT ${put.status}`);
-        else report.fileIds.push(upload.fileId);
+        const status = await putWithTimeout(upload, files[Number(upload.clientId)]!.bytes);
+        if (status === 200) {
+          report.fileIds.push(upload.fileId);
+          continue;
+        }
+        // As the portal gives up on a file: say so, and remove it so the session can still complete.
+        report.failures.push(`PUT ${status}`);
+        const removed = await callApi(apiUrl, 'DELETE', `/sessions/${session.sessionId}/files/${upload.fileId}`, undefined, session.token);
+        if (removed.status !== 204) report.failures.push(`DELETE ${removed.status}`);
       }
     }
   };
   await Promise.all(Array.from({ length: opts.concurrency }, worker));
   return report;
+}
+
+/** Whether the sweeper has tagged the object `upload-state=accepted` (core/apply-retention.ts). */
+export async function retentionTagged(s3: S3Client, bucket: string, key: string): Promise<boolean> {
+  const { TagSet } = await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+  return (TagSet ?? []).some((t) => t.Key === RETENTION_TAG.key && t.Value === RETENTION_TAG.accepted);
 }

@@ -3,14 +3,18 @@
  * drives it: BENCH_FILES (default 20,000) small synthetic DICOM files in 4 studies, declared 10 at a time and PUT,
  * inspected from their S3 events, then completed. It prints GET /sessions/{id} (median of 5) once 2,000 files are
  * verified and once all are (targets: under 1 s, and at most 2× the time at 2,000), the completion (target: under
- * 20 s, or asynchronous and done within 60 s), every non-2xx answer, and the longest invocation of each handler with
- * local mode's peak memory (what a Lambda would need; on AWS each handler runs alone in its own function).
+ * 20 s, or asynchronous and done within 60 s: the first answer, then GET until the outcome shows), the time until
+ * the sweeper tagged every file for retention, every 5xx, and per handler the longest invocation and the most its
+ * heap grew in one (what a Lambda would need above its baseline; on AWS each handler runs alone in its own function),
+ * with local mode's peak memory.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/emulators';
 import type { Usage } from '../local/usage-meter';
-import { callApi, startLocalModeProcess, uploadSyntheticFiles, type RunningLocalMode } from './local-session-driver';
+import { callApi, retentionTagged, startLocalModeProcess, uploadSyntheticFiles, type RunningLocalMode } from './local-session-driver';
 
 const FILES = Number(process.env.BENCH_FILES ?? 20_000);
 const FIRST = Math.min(2000, FILES);
@@ -34,7 +38,9 @@ async function waitVerified(mode: RunningLocalMode, session: { sessionId: string
   for (;;) {
     const answer = await callApi(mode.apiUrl, 'GET', `/sessions/${session.sessionId}`, undefined, session.token);
     if (answer.status !== 200) throw new Error(`GET answered ${answer.status}`);
-    if (answer.body.counts.verified + answer.body.counts.rejected >= count) {
+    // Files the driver gave up on were removed: they leave `declared`.
+    const { declared, received } = answer.body.counts as { declared: number; received: number };
+    if (received >= declared) {
       if (answer.body.counts.rejected > 0) throw new Error(`${answer.body.counts.rejected} files rejected`);
       return;
     }
@@ -47,6 +53,46 @@ async function timedGets(mode: RunningLocalMode, session: { sessionId: string; t
   const runs = [];
   for (let i = 0; i < 5; i++) runs.push(await callApi(mode.apiUrl, 'GET', `/sessions/${session.sessionId}`, undefined, session.token));
   return { ms: median(runs.map((r) => r.ms)), bytes: runs[0]!.bytes, files: runs[0]!.body.files.length as number, counts: runs[0]!.body.counts };
+}
+
+/**
+ * POST …/complete as the portal sends it, then, while it answers 202 COMPLETING, GET /sessions/{id} (its first page)
+ * until the outcome shows. A 409 (files still being inspected) is asked again.
+ */
+async function completeAndWait(mode: RunningLocalMode, session: { sessionId: string; token: string }, body: unknown) {
+  const started = performance.now();
+  const failures: string[] = [];
+  let answer = await callApi(mode.apiUrl, 'POST', `/sessions/${session.sessionId}/complete`, body, session.token);
+  const firstStatus = answer.status;
+  const firstMs = answer.ms;
+  let status = answer.body.status as string;
+  for (;;) {
+    if (answer.status >= 500) failures.push(`complete ${answer.status}`);
+    if (answer.status === 409) answer = await callApi(mode.apiUrl, 'POST', `/sessions/${session.sessionId}/complete`, body, session.token);
+    else if (status === 'COMPLETING' || answer.status >= 500) answer = await callApi(mode.apiUrl, 'GET', `/sessions/${session.sessionId}`, undefined, session.token);
+    else break;
+    status = answer.body.status as string;
+    if (performance.now() - started > 600_000) throw new Error(`no outcome within 10 minutes (${status})`);
+    if (status === 'COMPLETING' || answer.status === 409) await new Promise((r) => setTimeout(r, 500));
+  }
+  return { firstStatus, firstMs, status, outcomeMs: performance.now() - started, failures };
+}
+
+/** Milliseconds until the sweeper tagged the first and the last file for retention; undefined after 10 minutes. */
+async function waitForRetention(dataDir: string, sessionId: string, fileIds: string[]): Promise<number | undefined> {
+  const started = performance.now();
+  const local = JSON.parse(readFileSync(join(dataDir, 'local.json'), 'utf8')) as { s3Endpoint: string; bucketName: string };
+  const s3 = new S3Client({ endpoint: local.s3Endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+  const tagged = (fileId: string) => retentionTagged(s3, local.bucketName, `sessions/${sessionId}/files/${fileId}`);
+  try {
+    while (!(await tagged(fileIds.at(-1)!)) || !(await tagged(fileIds[0]!))) {
+      if (performance.now() - started > 600_000) return undefined;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    return performance.now() - started;
+  } finally {
+    s3.destroy();
+  }
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
@@ -68,15 +114,9 @@ try {
 
   const studies = Array.from({ length: STUDIES }, (_, i) => ({ studyInstanceUid: `2.25.2000000000000000000000000000.2.${i + 1}` }));
   const body = { studies, contact: { email: 'bench@example.org' }, consent: { privacyPolicy: true, dataSharing: true } };
-  const completeStarted = performance.now();
-  let complete = await callApi(mode.apiUrl, 'POST', `/sessions/${session.sessionId}/complete`, body, session.token);
-  const firstCompleteMs = complete.ms;
-  while (complete.status === 202 || complete.status === 409) {
-    await new Promise((r) => setTimeout(r, 1000));
-    complete = await callApi(mode.apiUrl, 'POST', `/sessions/${session.sessionId}/complete`, body, session.token);
-  }
-  const completeMs = performance.now() - completeStarted;
-  if (complete.status >= 500) failures.push(`complete ${complete.status}`);
+  const completion = await completeAndWait(mode, session, body);
+  if (completion.failures.length) failures.push(...completion.failures);
+  const retention = await waitForRetention(dataDir, session.sessionId, [...first.fileIds, ...rest.fileIds]);
   const peakMb = peakMemoryMb(nodePid);
   await mode.signal('SIGINT');
   const usage = JSON.parse(readFileSync(join(dataDir, 'usage.json'), 'utf8')) as Usage;
@@ -86,11 +126,18 @@ try {
   console.log(`  GET /sessions/{id} at ${FILES} files: ${seconds(atAll.ms)}, ${atAll.bytes} bytes, ${atAll.files} files in the page, counts ${JSON.stringify(atAll.counts)}`);
   const ratio = atAll.ms / atFirst.ms;
   console.log(`    target < 1 s: ${atAll.ms < 1000 ? 'OK' : 'MISSED'}; ${ratio.toFixed(2)}× the time at ${FIRST} (target ≤ 2×): ${ratio <= 2 ? 'OK' : 'MISSED'}`);
-  console.log(`  POST complete: ${complete.status} ${complete.body.status}; first answer ${seconds(firstCompleteMs)}, done in ${seconds(completeMs)} (target < 20 s): ${complete.body.status === 'ACCEPTED' && completeMs < 20_000 ? 'OK' : 'MISSED'}`);
-  console.log(`  all verified: ${atAll.counts.verified === FILES ? 'yes' : 'NO'}`);
-  console.log(`  longest invocation per handler (local wall time; Lambda limit 900 s, API Gateway 29 s), local mode's peak memory ${peakMb?.toFixed(0) ?? '?'} MB:`);
+  const asynchronous = completion.firstStatus === 202;
+  const target = asynchronous ? 60_000 : 20_000;
+  console.log(
+    `  POST complete: first answer ${completion.firstStatus} in ${seconds(completion.firstMs)} (API Gateway allows 29 s); ${completion.status} after ${seconds(completion.outcomeMs)} ` +
+      `(target ${asynchronous ? 'asynchronous, done within 60 s' : 'under 20 s'}): ${completion.status === 'ACCEPTED' && completion.outcomeMs < target ? 'OK' : 'MISSED'}`,
+  );
+  console.log(`  retention tags on all ${FILES} files: ${retention === undefined ? 'NOT within 10 minutes' : `${seconds(retention)} after acceptance`}`);
+  console.log(`  all verified: ${atAll.counts.verified === FILES ? 'yes' : `NO (${atAll.counts.verified} of ${FILES}; the rest were PUTs local mode never answered, removed)`}`);
+  console.log(`  per handler (local wall time; Lambda limit 900 s, API Gateway 29 s; heap growth in one invocation, an upper bound while others run), local mode's peak memory ${peakMb?.toFixed(0) ?? '?'} MB:`);
   for (const [name, u] of Object.entries(usage.invocations).sort((a, b) => b[1].maxMs - a[1].maxMs)) {
-    console.log(`    ${name.padEnd(16)} ${seconds(u.maxMs).padStart(9)} longest, ${(u.ms / u.count).toFixed(0).padStart(6)} ms mean over ${u.count}`);
+    const heap = u.maxHeapGrowthMb === undefined ? '' : `, heap +${u.maxHeapGrowthMb.toFixed(0)} MB at most`;
+    console.log(`    ${name.padEnd(16)} ${seconds(u.maxMs).padStart(9)} longest, ${(u.ms / u.count).toFixed(0).padStart(6)} ms mean over ${u.count}${heap}`);
   }
 } finally {
   await mode.signal('SIGKILL');

@@ -15,6 +15,7 @@ import { Inspection } from './inspection';
 import { Monitoring } from './monitoring';
 import { PortalSite } from './portal-site';
 import { SessionTable } from './session-table';
+import { SessionCompleter } from './completer';
 import { SessionSweeper } from './sweeper';
 import { UploadApi } from './upload-api';
 import { SESSIONS_PREFIX, UploadStorage } from './upload-storage';
@@ -38,6 +39,7 @@ export class UploadPortalStack extends Stack {
   readonly api: UploadApi;
   readonly inspection: Inspection;
   readonly sweeper: SessionSweeper;
+  readonly completer: SessionCompleter;
   readonly site: PortalSite;
   readonly monitoring: Monitoring;
   /** Present when the institution config names a delivery target. */
@@ -46,7 +48,7 @@ export class UploadPortalStack extends Stack {
   readonly malwareProtection?: MalwareProtection;
   /** With malware protection: the scan results' queue and the Lambda that records them. */
   readonly malwareScanResults?: MalwareScanResults;
-  /** Every Lambda, by display name (the route id, Inspector, Sweeper). */
+  /** Every Lambda, by display name (the route id, Inspector, Sweeper, Completer). */
   readonly functions: Record<string, AppFunction>;
 
   constructor(scope: Construct, id: string, props: UploadPortalStackProps) {
@@ -75,6 +77,15 @@ export class UploadPortalStack extends Stack {
       logsKey: logs,
       queueKey: this.inspection.key,
     });
+    this.completer = new SessionCompleter(this, 'SessionCompleter', {
+      institution,
+      storage: this.storage,
+      table: this.table,
+      events: this.events,
+      logsKey: logs,
+      queueKey: this.inspection.key,
+    });
+    this.completer.bindInvoker(this.api.functions.CompleteSession!);
     const { delivery } = institution;
     if (delivery) this.delivery = new Delivery(this, 'Delivery', { institution: { ...institution, delivery }, storage: this.storage, table: this.table, events: this.events, logsKey: logs });
     if (this.malwareProtection) {
@@ -86,6 +97,7 @@ export class UploadPortalStack extends Stack {
       ...this.api.functions,
       Inspector: this.inspection.inspector,
       Sweeper: this.sweeper.sweeper,
+      Completer: this.completer.completer,
       ...(this.delivery ? { Delivery: this.delivery.deliverer } : {}),
       ...(this.malwareScanResults ? { MalwareScan: this.malwareScanResults.recorder } : {}),
     };
@@ -108,6 +120,7 @@ export class UploadPortalStack extends Stack {
       deadLetterQueues: {
         InspectionDLQ: this.inspection.deadLetterQueue,
         SweeperDLQ: this.sweeper.deadLetterQueue,
+        CompleterDLQ: this.completer.deadLetterQueue,
         ...(this.delivery ? { DeliveryDLQ: this.delivery.deadLetterQueue } : {}),
         ...(this.malwareScanResults ? { MalwareScanDLQ: this.malwareScanResults.deadLetterQueue } : {}),
       },

@@ -248,7 +248,9 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
       }
       // Retention tagging resumes on the next scheduled sweep (applyRetention), and a delivery cut off is resumed at
       // the next start, so neither need finish now.
-      await within(deadline, Promise.all([sweeping, app?.sweeperIdle(), app?.deliveryIdle()]));
+      // A completion cut short stays queued on disk and runs again at the next start.
+      app?.stopCompleter();
+      await within(deadline, Promise.all([sweeping, app?.sweeperIdle(), app?.deliveryIdle(), app?.completerIdle()]));
       if (app) {
         const usage = app.usage();
         logger.info('DynamoDB calls by the handlers', Object.fromEntries(Object.entries(usage.dynamo).map(([op, u]) => [op, u.calls])));
@@ -271,6 +273,7 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
       institution,
       adminTokenHash: createHash('sha256').update(adminToken).digest('hex'),
       eventsFile: join(dataDir, 'events.jsonl'),
+      completionsDir: join(dataDir, 'completions'),
       observability: output.app,
     });
     const localApp = app;
@@ -328,6 +331,8 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
     const uploadCode = await issueUploadCode(info, { reference: 'npm start' });
     writeLocalInfo(dataDir, info);
 
+    const completions = localApp.resumeCompletions();
+    if (completions) logger.info('Resuming completions cut off by the last stop', { sessions: completions });
     void localApp.resumeDeliveries().catch((error: unknown) => logger.error('Resuming deliveries failed', describeError(error)));
     sweepTimer = setInterval(() => {
       if (sweeping) return;

@@ -5,6 +5,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { getHeapStatistics } from 'node:v8';
 
 /** Operations that accept ReturnConsumedCapacity. */
 const METERED_DYNAMO_OPERATIONS = new Set([
@@ -25,6 +26,11 @@ export interface InvocationUsage {
   ms: number;
   /** The longest invocation, ms. */
   maxMs: number;
+  /**
+   * The most the JavaScript heap grew during one invocation, MB: what the invocation needs above a Lambda's
+   * baseline. Sampled every 50 ms and at the end; other handlers running at the same time count too (an upper bound).
+   */
+  maxHeapGrowthMb?: number;
 }
 
 export interface Usage {
@@ -104,14 +110,20 @@ export class UsageMeter {
   meterInvocations<A extends unknown[], R>(functionName: string, handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
     return async (...args: A) => {
       const started = performance.now();
+      const heapAtStart = getHeapStatistics().used_heap_size;
+      let heapPeak = heapAtStart;
+      const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, getHeapStatistics().used_heap_size)), 50);
       try {
         return await handler(...args);
       } finally {
+        clearInterval(sampler);
+        heapPeak = Math.max(heapPeak, getHeapStatistics().used_heap_size);
         const entry = (this.usage.invocations[functionName] ??= { count: 0, ms: 0, maxMs: 0 });
         const ms = performance.now() - started;
         entry.count++;
         entry.ms += ms;
         entry.maxMs = Math.max(entry.maxMs, ms);
+        entry.maxHeapGrowthMb = Math.max(entry.maxHeapGrowthMb ?? 0, (heapPeak - heapAtStart) / 1048576);
       }
     };
   }

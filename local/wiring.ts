@@ -31,6 +31,8 @@ import { createRevokeUploadCodeHandler } from '../lambdas/handlers/revoke-upload
 import { createReadAuditTrailHandler } from '../lambdas/handlers/read-audit-trail';
 import { createInspectorHandler } from '../lambdas/handlers/inspector';
 import { createSweeperHandler, type SweeperEvent } from '../lambdas/handlers/sweeper';
+import { createCompleterHandler } from '../lambdas/handlers/completer';
+import { LocalCompletionQueue } from './completion-queue';
 import { buildLocalDelivery } from './delivery';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators';
 import type { ApiHandler } from './http-adapter';
@@ -47,6 +49,8 @@ export interface LocalAppOptions {
   adminTokenHash: string;
   /** Where published events are appended (EventBridge's stand-in); JSON lines. */
   eventsFile: string;
+  /** Where queued completions wait for the completer (./completion-queue.ts). */
+  completionsDir: string;
   observability: Observability;
 }
 
@@ -62,6 +66,12 @@ export interface LocalApp {
   resumeDeliveries(): Promise<void>;
   /** Resolves when no delivery is queued or running. */
   deliveryIdle(): Promise<void>;
+  /** Queues the completions a previous run left unfinished; returns how many. */
+  resumeCompletions(): number;
+  /** Resolves when no completion is queued or running. */
+  completerIdle(): Promise<void>;
+  /** Starts no further queued completion (they stay for the next start). */
+  stopCompleter(): void;
   /** Plain clients for provisioning and start-up reconciliation. */
   dynamoClient: DynamoDBClient;
   s3Client: S3Client;
@@ -114,7 +124,15 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
   };
 
   const api = createApiDeps(config, clients, { observability });
+  // The completer function's asynchronous invocation (lib/completer.ts): run here, one job at a time, metered.
+  const completions = new LocalCompletionQueue({
+    dir: opts.completionsDir,
+    run: (job) => meteredCompleter(job),
+    onFailure: (job, error, final) =>
+      observability.logger.error(final ? 'Completion failed three times; set aside as <session>.failed.json' : 'Completion failed; retrying', { sessionId: job.sessionId, errorName: (error as Error)?.name }),
+  });
   const inspection = buildInspectionUseCases({
+    completionQueue: completions,
     doc: clients.dynamo,
     tableName: opts.tableName,
     s3: clients.s3,
@@ -125,6 +143,7 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
   const sweeper = createSweeperHandler({ sweep: inspection.sweep, observability });
   const delivery = buildLocalDelivery({ institution: opts.institution, doc: clients.dynamo, tableName: opts.tableName, s3: clients.s3, bucketName: opts.bucketName, publisher, observability, audit: api.audit });
   const meteredSweeper = meter.meterInvocations('Sweeper', sweeper);
+  const meteredCompleter = meter.meterInvocations('Completer', createCompleterHandler({ finishCompletion: inspection.finishCompletion, observability, audit: api.audit }));
   const metered = (name: string, handler: ApiHandler) => meter.meterInvocations(name, handler);
 
   return {
@@ -137,7 +156,7 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
       SignParts: metered('SignParts', createSignPartsHandler(api)),
       ListParts: metered('ListParts', createListPartsHandler(api)),
       FinishUpload: metered('FinishUpload', createFinishUploadHandler(api)),
-      CompleteSession: metered('CompleteSession', createCompleteSessionHandler({ authorize: inspection.authorize, completeSession: inspection.completeSession, observability, audit: api.audit })),
+      CompleteSession: metered('CompleteSession', createCompleteSessionHandler({ authorize: inspection.authorize, completeSession: inspection.requestCompletion!, observability, audit: api.audit })),
       IssueUploadCode: metered('IssueUploadCode', createIssueUploadCodeHandler(api)),
       ListUploadCodes: metered('ListUploadCodes', createListUploadCodesHandler(api)),
       RevokeUploadCode: metered('RevokeUploadCode', createRevokeUploadCodeHandler(api)),
@@ -159,6 +178,9 @@ export function buildLocalApp(opts: LocalAppOptions): LocalApp {
     },
     resumeDeliveries: async () => delivery?.resume(),
     deliveryIdle: async () => delivery?.idle(),
+    resumeCompletions: () => completions.resume(),
+    completerIdle: () => completions.idle(),
+    stopCompleter: () => completions.stop(),
     dynamoClient,
     s3Client: clients.s3,
     events,

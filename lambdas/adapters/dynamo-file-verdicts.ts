@@ -7,17 +7,19 @@
  */
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Verdict } from '../core/model';
-import type { FileVerdicts } from '../core/ports';
+import type { FileVerdicts, VerdictTarget } from '../core/ports';
 import { cancellationCodes, isConditionFailure } from './dynamo-errors';
 import { keys } from './table';
+import { studyCounterUpdates } from './dynamo-study-counters';
 
 /** How long a verdict waits for others of the same session to share its transaction. */
 const VERDICT_WINDOW_MS = 10;
-/** A transaction holds at most 100 items: the session item and up to 99 file items. */
-const MAX_VERDICTS_PER_TRANSACTION = 99;
+/** A transaction holds at most 100 items: the file items, the session item and their study items. */
+const MAX_ITEMS_PER_TRANSACTION = 100;
 
 interface PendingVerdict {
   fileId: string;
+  studyInstanceUid: string;
   verdict: Verdict;
   resolve: (result: 'recorded' | 'already') => void;
   reject: (error: unknown) => void;
@@ -32,14 +34,15 @@ export class DynamoFileVerdicts implements FileVerdicts {
     private readonly table: string,
   ) {}
 
-  recordVerdict(sessionId: string, fileId: string, verdict: Verdict): Promise<'recorded' | 'already'> {
+  recordVerdict(file: VerdictTarget, verdict: Verdict): Promise<'recorded' | 'already'> {
+    const { sessionId, fileId, studyInstanceUid } = file;
     return new Promise((resolve, reject) => {
       if (!this.pending) {
         this.pending = new Map();
         setTimeout(() => void this.flush(), VERDICT_WINDOW_MS);
       }
       const group = this.pending.get(sessionId) ?? [];
-      group.push({ fileId, verdict, resolve, reject });
+      group.push({ fileId, studyInstanceUid, verdict, resolve, reject });
       this.pending.set(sessionId, group);
     });
   }
@@ -53,11 +56,15 @@ export class DynamoFileVerdicts implements FileVerdicts {
         let rest = verdicts;
         while (rest.length > 0) {
           const seen = new Set<string>();
+          const studies = new Set<string>();
           const now: PendingVerdict[] = [];
           const later: PendingVerdict[] = [];
           for (const v of rest) {
-            if (!seen.has(v.fileId) && now.length < MAX_VERDICTS_PER_TRANSACTION) {
+            // With v: its file item and those before it, the session item, and the study items.
+            const items = now.length + 1 + 1 + studies.size + (studies.has(v.studyInstanceUid) ? 0 : 1);
+            if (!seen.has(v.fileId) && items <= MAX_ITEMS_PER_TRANSACTION) {
               seen.add(v.fileId);
+              studies.add(v.studyInstanceUid);
               now.push(v);
             } else later.push(v);
           }
@@ -90,6 +97,8 @@ export class DynamoFileVerdicts implements FileVerdicts {
                   },
                 },
               },
+              // The same counters per study, and the header fields that name it (core/study-header.ts).
+              ...studyCounterUpdates(this.table, sessionId, rest).map((update) => ({ Update: update })),
             ],
           }),
         );

@@ -4,8 +4,10 @@
  * gets exactly its fields, with absent ones left out.
  */
 import type { FileRecord, SessionRecord, StudyRecord, UploadCodeRecord } from '../core/model';
+import type { FileSummary } from '../core/ports';
 import { studyDeliveryOf } from './dynamo-delivery-store';
-import type { CodeItem, FileItem, SessionItem, StudyItem } from './table';
+import { STUDY_HEADER_FIELDS } from '../core/study-header';
+import type { CodeItem, FileItem, SessionItem, StudyItem, StudyItemHeader } from './table';
 
 /** Copies the attributes that are present (not undefined, not null, not empty strings). */
 function present<T extends object, K extends keyof T>(item: T, names: readonly K[]): Partial<Pick<T, K>> {
@@ -83,6 +85,24 @@ export function fileRecordOf(item: FileItem): FileRecord {
   };
 }
 
+/** The attributes a page of files reads (dynamo-session-store.ts projects them). */
+export const FILE_SUMMARY_ATTRIBUTES = ['fileId', 'clientId', 'name', 'kind', 'size', 'studyInstanceUid', 'status', 'reason', 'createdAt', 'sha256'] as const;
+
+export function fileSummaryOf(item: Pick<FileItem, (typeof FILE_SUMMARY_ATTRIBUTES)[number]>): FileSummary {
+  return {
+    fileId: item.fileId,
+    clientId: item.clientId,
+    name: item.name,
+    kind: item.kind,
+    size: Number(item.size),
+    studyInstanceUid: item.studyInstanceUid,
+    status: item.status,
+    createdAt: item.createdAt,
+    ...(item.reason ? { reason: item.reason } : {}),
+    ...(item.sha256 ? { sha256: item.sha256 } : {}),
+  };
+}
+
 /** A study item; one written only for its comment has no counters yet. */
 export function studyRecordOf(item: StudyItem): StudyRecord {
   return {
@@ -91,8 +111,21 @@ export function studyRecordOf(item: StudyItem): StudyRecord {
     dicomCount: Number(item.dicomCount ?? 0),
     attachmentCount: Number(item.attachmentCount ?? 0),
     ...(item.comment ? { comment: item.comment } : {}),
+    ...studyCountersOf(item),
     ...withDelivery(item),
   };
+}
+
+/** The verdicts' counters and the study header they keep on the study item (adapters/dynamo-study-counters.ts). */
+function studyCountersOf(item: StudyItem): Pick<StudyRecord, 'receivedBytes' | 'verifiedCount' | 'rejectedCount' | 'header'> {
+  const out: Pick<StudyRecord, 'receivedBytes' | 'verifiedCount' | 'rejectedCount' | 'header'> = {};
+  if (item.receivedBytes !== undefined) out.receivedBytes = Number(item.receivedBytes);
+  if (item.verifiedCount !== undefined) out.verifiedCount = Number(item.verifiedCount);
+  if (item.rejectedCount !== undefined) out.rejectedCount = Number(item.rejectedCount);
+  const fields = present(item as StudyItemHeader, STUDY_HEADER_FIELDS);
+  const modalities = item.modalities ? [...item.modalities].sort() : [];
+  if (Object.keys(fields).length > 0 || modalities.length > 0) out.header = { ...fields, modalities };
+  return out;
 }
 
 function withDelivery(item: StudyItem): Pick<StudyRecord, 'delivery'> {

@@ -131,9 +131,18 @@ export class DynamoReservationStore implements ReservationStore {
         Update: {
           TableName: this.table,
           Key: keys.study(file.sessionId, file.studyInstanceUid),
-          UpdateExpression: 'SET bytes = bytes - :size, dicomCount = dicomCount - :dicom, attachmentCount = attachmentCount - :attachment',
+          UpdateExpression:
+            'SET bytes = bytes - :size, dicomCount = dicomCount - :dicom, attachmentCount = attachmentCount - :attachment ADD receivedBytes :unreceived, verifiedCount :verified, rejectedCount :rejected',
           ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':size': file.size, ':dicom': dicom, ':attachment': 1 - dicom },
+          ExpressionAttributeValues: {
+            ':size': file.size,
+            ':dicom': dicom,
+            ':attachment': 1 - dicom,
+            // The verdict's counters (adapters/dynamo-study-counters.ts) lose the file with the session's.
+            ':unreceived': -received,
+            ':verified': file.status === 'VERIFIED' ? -1 : 0,
+            ':rejected': file.status === 'REJECTED' ? -1 : 0,
+          },
         },
       },
     ];

@@ -1,9 +1,16 @@
-/** SessionRejections on the table: one conditional update, idempotent per reason key. */
+/**
+ * SessionRejections on the table: one conditional update, idempotent per reason key. The session item keeps at most
+ * MAX_STORED_REASONS reasons (a rule broken by all 20,000 files of a session would otherwise pass DynamoDB's 400 KB
+ * item limit): the first ones, which name the rule and enough files to find the cause.
+ */
 import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RejectionReason, SessionRecord } from '../core/model';
 import type { SessionRejections, SessionStore } from '../core/ports';
 import { isConditionFailure } from './dynamo-errors';
 import { keys, type SessionItem } from './table';
+
+/** About 30 KB of reasons at most on the session item. */
+export const MAX_STORED_REASONS = 100;
 
 export class DynamoSessionRejections implements SessionRejections {
   constructor(
@@ -27,14 +34,15 @@ export class DynamoSessionRejections implements SessionRejections {
           UpdateExpression:
             'SET #status = :rejected, rejection = list_append(if_not_exists(rejection, :none), :reasons), rejectedAt = if_not_exists(rejectedAt, :at) REMOVE completingSince ADD rejectedKeys :key, version :one',
           ConditionExpression:
-            '#status IN (:open, :completing, :rejected) AND (attribute_not_exists(rejectedKeys) OR NOT contains(rejectedKeys, :keyText))',
+            '#status IN (:open, :completing, :rejected) AND (attribute_not_exists(rejectedKeys) OR NOT contains(rejectedKeys, :keyText)) AND (attribute_not_exists(rejection) OR size(rejection) < :max)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':rejected': 'REJECTED',
             ':open': 'OPEN',
             ':completing': 'COMPLETING',
             ':none': [],
-            ':reasons': reasons,
+            ':reasons': reasons.slice(0, MAX_STORED_REASONS),
+            ':max': MAX_STORED_REASONS,
             ':at': at,
             ':key': new Set([reasonKey]),
             ':keyText': reasonKey,

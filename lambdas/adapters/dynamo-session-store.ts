@@ -8,7 +8,7 @@ import type { FilesPage, SessionFilePages, SessionStore } from '../core/ports';
 import { withRetries } from '../core/retry';
 import { cancellationCodes, conditionalUpdate, isTransactionConflict } from './dynamo-errors';
 import { DynamoItemReader } from './dynamo-item-reader';
-import { fileRecordOf, sessionRecordOf, studyRecordOf } from './dynamo-item-mapper';
+import { FILE_SUMMARY_ATTRIBUTES, fileRecordOf, fileSummaryOf, sessionRecordOf, studyRecordOf } from './dynamo-item-mapper';
 import { keys, type FileItem, type SessionItem, type StudyItem } from './table';
 
 export class DynamoSessionStore implements SessionStore, SessionFilePages {
@@ -88,19 +88,24 @@ export class DynamoSessionStore implements SessionStore, SessionFilePages {
     return session ? { session, studies } : undefined;
   }
 
-  /** One strongly consistent Query of the FILE# items, in file-id order, from after `cursor` (a file id). */
+  /**
+   * One strongly consistent Query of the FILE# items, in file-id order, from after `cursor` (a file id). It projects
+   * what a page shows: the header the inspector stored is most of an item, and the study items carry what GET needs of it.
+   */
   async loadFilesPage(sessionId: string, page: { cursor?: string; limit: number }): Promise<FilesPage> {
     const out = await this.doc.send(
       new QueryCommand({
         TableName: this.table,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :file)',
+        ProjectionExpression: ['sk', ...FILE_SUMMARY_ATTRIBUTES].map((_, i) => `#a${i}`).join(', '),
+        ExpressionAttributeNames: Object.fromEntries(['sk', ...FILE_SUMMARY_ATTRIBUTES].map((name, i) => [`#a${i}`, name])),
         ExpressionAttributeValues: { ':pk': keys.session(sessionId).pk, ':file': 'FILE#' },
         ConsistentRead: true,
         Limit: page.limit,
         ...(page.cursor ? { ExclusiveStartKey: keys.file(sessionId, page.cursor) } : {}),
       }),
     );
-    const files = (out.Items ?? []).map((item) => fileRecordOf(item as FileItem));
+    const files = (out.Items ?? []).map((item) => fileSummaryOf(item as FileItem));
     const last = out.LastEvaluatedKey ? String(out.LastEvaluatedKey.sk).slice('FILE#'.length) : undefined;
     return { files, ...(last ? { nextCursor: last } : {}) };
   }

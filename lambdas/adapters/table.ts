@@ -15,6 +15,7 @@
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { FileRecord, SessionRecord, StudyRecord } from '../core/model';
 import type { StudyDeliveryAttributes } from './dynamo-delivery-store';
+import type { STUDY_HEADER_FIELDS } from '../core/study-header';
 
 export const PARTITION_KEY = 'pk';
 export const SORT_KEY = 'sk';
@@ -75,9 +76,13 @@ export interface SessionItem extends SessionRecord {
   ttl: number;
 }
 
-export interface StudyItem extends StudyRecord, StudyDeliveryAttributes {
+/** The study header as the verdicts store it: one attribute per field, the modalities as a string set. */
+export type StudyItemHeader = Partial<Record<(typeof STUDY_HEADER_FIELDS)[number], string>>;
+
+export interface StudyItem extends Omit<StudyRecord, 'header'>, StudyDeliveryAttributes, StudyItemHeader {
   pk: string;
   sk: string;
+  modalities?: Set<string>;
 }
 
 /** The file item: the declaration plus the verdict, with its keys. */

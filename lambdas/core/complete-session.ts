@@ -46,54 +46,75 @@ export interface CompleteSessionDeps extends RejectionDeps {
 }
 
 export function makeCompleteSession(deps: CompleteSessionDeps) {
-  const { sessions, completion } = deps;
-  const lockTimeoutMs = deps.lockTimeoutMs ?? LOCK_TIMEOUT_MS;
-
   return async function completeSession(sessionId: string, request: CompleteSessionRequest): Promise<CompletionResult> {
-    const session = await sessions.get(sessionId);
-    if (!session) throw new NotFoundError();
-    const decided = await storedResult(deps, session);
-    if (decided) return decided;
-
-    if (request.consent?.privacyPolicy !== true || request.consent?.dataSharing !== true) {
-      throw new RuleViolationError([{ code: 'CONSENT_REQUIRED', message: message('CONSENT_REQUIRED') }]);
-    }
-    const now = deps.clock.now();
-    // Past its expiry an OPEN session is expired, whether or not the sweep has run yet.
-    if (session.status === 'OPEN' && Date.parse(session.expiresAt) <= now.getTime()) {
-      throw new ConflictError('SESSION_NOT_OPEN', undefined, { status: 'EXPIRED' });
-    }
-    const lockIsFresh = session.status === 'COMPLETING' && session.completingSince && Date.parse(session.completingSince) > now.getTime() - lockTimeoutMs;
-    if (lockIsFresh) throw new ConflictError('COMPLETION_IN_PROGRESS');
-
-    // When the verdicts' counters show every declared file verified, the one listing of the files waits for the
-    // lock; otherwise list them now, to answer 409 with the files in flight or reject for a rejected one.
-    if (!allVerified(session)) {
-      const before = checkFiles(await sessions.listFiles(sessionId), deps.malwareScanRequired);
-      if (before.rejected.length > 0) return rejectFor(deps, session, before.rejected.map(reasonOf), 'complete');
-      checkRequest(before.live, request);
-    }
-
-    const at = now.toISOString();
-    if (!(await completion.lockForCompletion(sessionId, at, new Date(now.getTime() - lockTimeoutMs).toISOString()))) {
-      const current = await sessions.get(sessionId);
-      const result = current && (await storedResult(deps, current));
-      if (result) return result;
-      throw new ConflictError('COMPLETION_IN_PROGRESS');
-    }
-
+    const begun = await beginCompletion(deps, sessionId, request);
+    if ('result' in begun) return begun.result;
     try {
-      return await completeLocked(deps, session, request, at);
+      return await completeLocked(deps, begun.session, request, begun.lockedAt);
     } catch (error) {
       // Give the lock back (a no-op once the session left COMPLETING) so the uploader can retry now.
-      await completion.releaseCompletionLock(sessionId).catch(() => undefined);
+      await deps.completion.releaseCompletionLock(sessionId).catch(() => undefined);
       throw error;
     }
   };
 }
 
+/** What beginCompletion leads to: the answer already, or the lock to finish under. */
+export type BegunCompletion = { result: CompletionResult } | { session: SessionRecord; lockedAt: string };
+
+/**
+ * Everything before the work: a decided session's stored answer, the consent, the expiry, a running completion
+ * (409), the files' state, and the lock. `precheck` adds the request's own checks where the counters allow them.
+ */
+export async function beginCompletion(
+  deps: CompleteSessionDeps,
+  sessionId: string,
+  request: CompleteSessionRequest,
+  precheck?: (session: SessionRecord) => Promise<void>,
+): Promise<BegunCompletion> {
+  const { sessions, completion } = deps;
+  const lockTimeoutMs = deps.lockTimeoutMs ?? LOCK_TIMEOUT_MS;
+  const session = await sessions.get(sessionId);
+  if (!session) throw new NotFoundError();
+  const decided = await storedResult(deps, session);
+  if (decided) return { result: decided };
+
+  if (request.consent?.privacyPolicy !== true || request.consent?.dataSharing !== true) {
+    throw new RuleViolationError([{ code: 'CONSENT_REQUIRED', message: message('CONSENT_REQUIRED') }]);
+  }
+  const now = deps.clock.now();
+  // Past its expiry an OPEN session is expired, whether or not the sweep has run yet.
+  if (session.status === 'OPEN' && Date.parse(session.expiresAt) <= now.getTime()) {
+    throw new ConflictError('SESSION_NOT_OPEN', undefined, { status: 'EXPIRED' });
+  }
+  if (isLockFresh(session, now, lockTimeoutMs)) throw new ConflictError('COMPLETION_IN_PROGRESS');
+
+  // When the verdicts' counters show every declared file verified, the one listing of the files waits for the
+  // lock; otherwise list them now, to answer 409 with the files in flight or reject for a rejected one.
+  // With malware scanning on, the counters cannot tell a verified file still awaiting its scan: list the files.
+  if (!allVerified(session) || deps.malwareScanRequired) {
+    const before = checkFiles(await sessions.listFiles(sessionId), deps.malwareScanRequired);
+    if (before.rejected.length > 0) return { result: await rejectFor(deps, session, before.rejected.map(reasonOf), 'complete') };
+    checkRequest(before.live, request);
+  } else if (precheck) await precheck(session);
+
+  const at = now.toISOString();
+  if (!(await completion.lockForCompletion(sessionId, at, new Date(now.getTime() - lockTimeoutMs).toISOString()))) {
+    const current = await sessions.get(sessionId);
+    const result = current && (await storedResult(deps, current));
+    if (result) return { result };
+    throw new ConflictError('COMPLETION_IN_PROGRESS');
+  }
+  return { session, lockedAt: at };
+}
+
+/** A COMPLETING session whose lock was taken less than the timeout ago: its completion is still running. */
+export function isLockFresh(session: SessionRecord, now: Date, lockTimeoutMs = LOCK_TIMEOUT_MS): boolean {
+  return session.status === 'COMPLETING' && !!session.completingSince && Date.parse(session.completingSince) > now.getTime() - lockTimeoutMs;
+}
+
 /** The answer of a session that is already decided, finishing any step a crash left undone. */
-async function storedResult(deps: CompleteSessionDeps, session: SessionRecord): Promise<CompletionResult | null> {
+export async function storedResult(deps: CompleteSessionDeps, session: SessionRecord): Promise<CompletionResult | null> {
   const at = deps.clock.now().toISOString();
   if (session.status === 'ACCEPTED') {
     if (!session.eventPublishedAt) await publishAccepted(deps, session, at);
@@ -160,7 +181,8 @@ async function rejectFor(deps: CompleteSessionDeps, session: SessionRecord, reas
   throw new ConflictError('SESSION_NOT_OPEN', undefined, { status: after?.status });
 }
 
-async function completeLocked(deps: CompleteSessionDeps, session: SessionRecord, request: CompleteSessionRequest, at: string): Promise<CompletionResult> {
+/** The work under the lock: the files, every rule, the manifest, the outcome. */
+export async function completeLocked(deps: CompleteSessionDeps, session: SessionRecord, request: CompleteSessionRequest, at: string): Promise<CompletionResult> {
   const { sessions, completion, manifests, metrics, log } = deps;
   const sessionId = session.sessionId;
   // Under the lock no upload can be declared, so this is the final state.

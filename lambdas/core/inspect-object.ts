@@ -90,7 +90,7 @@ async function inspectWaiting(
   if (!start) return 'gone';
   const verdict = await judge(file, start.size, reader, event.key, { at: deps.clock.now().toISOString(), allowedAttachmentTypes, log, start: start.bytes });
   verdict.etag = start.etag;
-  const recorded = await deps.verdicts.recordVerdict(file.sessionId, file.fileId, verdict);
+  const recorded = await deps.verdicts.recordVerdict(file, verdict);
   if (recorded === 'already') {
     const current = await deps.sessions.getFile(file.sessionId, file.fileId);
     return current ? revisit(deps, current, event) : 'already-inspected';

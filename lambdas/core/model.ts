@@ -1,6 +1,7 @@
 /** Domain types shared by the API, the inspector, local mode and the portal. No AWS imports. */
 import type { MultipartTransfer } from './transfers';
 import type { HeaderFields } from './dicom/types';
+import type { StudyHeader } from './study-header';
 import { ID_PATTERN_SOURCE } from './limits';
 import type { MessageCode } from './messages';
 
@@ -107,6 +108,12 @@ export interface StudyRecord {
   dicomCount: number;
   attachmentCount: number;
   comment?: string;
+  /** Kept by the verdicts like the session's counters (absent is 0): GET shows them without reading the files. */
+  receivedBytes?: number;
+  verifiedCount?: number;
+  rejectedCount?: number;
+  /** The header fields of its first verified files (core/study-header.ts); absent on studies judged before they were kept. */
+  header?: StudyHeader;
   /** After acceptance: its delivery to the hospital (core/deliver-accepted-session.ts). */
   delivery?: StudyDelivery;
 }

@@ -5,9 +5,9 @@
  * item (adapters/dynamo-verdict-store.ts), not from reading the files.
  */
 import type { InstitutionConfig } from './institution';
-import type { SessionRecord, SessionTotals } from './model';
+import type { SessionTotals } from './model';
 import type { Clock, SecretHasher, SessionFilePages, SessionStore } from './ports';
-import { authenticate, sessionView, type SessionView } from './sessions';
+import { authenticate, fileCounts, sessionView, type FileCounts, type SessionView } from './sessions';
 
 /** Files per page of GET /sessions/{id}. */
 export const FILES_PAGE_LIMIT = 1000;
@@ -15,28 +15,13 @@ export const FILES_PAGE_LIMIT = 1000;
 /** Where a page of files continues: the opaque `nextCursor` of the page before (a file id). */
 export const FILES_CURSOR_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-export interface SessionCounts {
-  /** Files declared and not removed. */
-  declared: number;
-  /** Files whose object arrived and was judged (verified + rejected). */
-  received: number;
-  verified: number;
-  rejected: number;
-}
-
 export interface SessionSummary extends SessionView {
-  counts: SessionCounts;
+  counts: FileCounts;
   /** Present when more files follow: pass it as `?cursor=` for the next page. */
   nextCursor?: string;
 }
 
 export type GetSessionSummary = (input: { sessionId: string; token: string; cursor?: string }) => Promise<SessionSummary>;
-
-export function countsOf(session: SessionRecord): SessionCounts {
-  const verified = session.verifiedCount ?? 0;
-  const rejected = session.rejectedCount ?? 0;
-  return { declared: session.dicomCount + session.attachmentCount, received: verified + rejected, verified, rejected };
-}
 
 export function makeGetSessionSummary(deps: {
   sessions: Pick<SessionStore, 'loadTotals'> & SessionFilePages;
@@ -53,6 +38,6 @@ export function makeGetSessionSummary(deps: {
     const session = authenticate(totals?.session, token, deps.hasher);
     const { studies } = totals as SessionTotals;
     const view = sessionView({ session, studies, files: page.files }, deps.institution, deps.clock.now());
-    return { ...view, counts: countsOf(session), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+    return { ...view, counts: fileCounts(session), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   };
 }

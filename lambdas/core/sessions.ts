@@ -6,8 +6,8 @@ import { normalizeUploadCode, uploadCodeHash } from './codes';
 import { ConflictError, RateLimitedError, UnauthorizedError } from './errors';
 import { limitsFor, type InstitutionConfig } from './institution';
 import { ttlEpochSeconds } from './limits';
-import type { FileRecord, Limits, RejectionReason, SessionRecord, SessionState, SessionStatus } from './model';
-import type { Clock, CodeStore, Ids, RandomSource, RateLimiter, SecretHasher, SessionStore } from './ports';
+import type { FileRecord, Limits, RejectionReason, SessionRecord, SessionStatus, StudyRecord } from './model';
+import type { Clock, CodeStore, FileSummary, Ids, RandomSource, RateLimiter, SecretHasher, SessionStore } from './ports';
 import { deliveryView, type StudyDeliveryView } from './delivery/delivery-view';
 import { uniqueReasons } from './session-rejection';
 import { definedFields, studyHeaders, type StudyHeader } from './study-header';
@@ -181,14 +181,44 @@ export interface SessionView {
   usage: { reservedBytes: number; receivedBytes: number };
   files: SessionFileView[];
   /** Per study: totals, the header fields the inspector read (StudyHeader), so a reloaded portal can name it, and its delivery. */
-  studies: ({ studyInstanceUid: string; bytes: number; dicomFiles: number; attachments: number; comment?: string; delivery?: StudyDeliveryView } & Partial<StudyHeader>)[];
+  studies: ({
+    studyInstanceUid: string;
+    bytes: number;
+    dicomFiles: number;
+    attachments: number;
+    /** The study's share of the session's counts, and the bytes of its judged files. */
+    counts: FileCounts;
+    receivedBytes: number;
+    comment?: string;
+    delivery?: StudyDeliveryView;
+  } & Partial<StudyHeader>)[];
   rejection: RejectionReason[];
   /** Set when the hospital revoked the code while the session was open (its status is then EXPIRED). */
   revokedAt?: string;
 }
 
+/** Files of a session or a study, from the counters the verdicts keep (never from reading the files). */
+export interface FileCounts {
+  /** Files declared and not removed. */
+  declared: number;
+  /** Files whose object arrived and was judged (verified + rejected). */
+  received: number;
+  verified: number;
+  rejected: number;
+}
+
+export function fileCounts(of: { dicomCount: number; attachmentCount: number; verifiedCount?: number; rejectedCount?: number }): FileCounts {
+  const verified = of.verifiedCount ?? 0;
+  const rejected = of.rejectedCount ?? 0;
+  return { declared: of.dicomCount + of.attachmentCount, received: verified + rejected, verified, rejected };
+}
+
 /** The session's state as GET /sessions/{id} shows it: removed files and emptied studies left out. */
-export function sessionView(state: SessionState, institution: InstitutionConfig, now: Date): SessionView {
+export function sessionView(
+  state: { session: SessionRecord; studies: StudyRecord[]; files: readonly (FileSummary & Pick<FileRecord, 'header'>)[] },
+  institution: InstitutionConfig,
+  now: Date,
+): SessionView {
   const { session } = state;
   const headers = studyHeaders(state.files.filter((f) => f.status !== 'REMOVED'));
   return {
@@ -199,7 +229,7 @@ export function sessionView(state: SessionState, institution: InstitutionConfig,
     institution: institutionView(institution),
     limits: session.limits,
     usage: { reservedBytes: session.reservedBytes, receivedBytes: session.receivedBytes },
-    files: state.files
+    files: [...state.files]
       .filter((f) => f.status !== 'REMOVED')
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.fileId.localeCompare(b.fileId))
       .map((f) => ({
@@ -220,8 +250,11 @@ export function sessionView(state: SessionState, institution: InstitutionConfig,
         bytes: s.bytes,
         dicomFiles: s.dicomCount,
         attachments: s.attachmentCount,
+        counts: fileCounts(s),
+        receivedBytes: s.receivedBytes ?? 0,
         ...(s.comment ? { comment: s.comment } : {}),
-        ...definedFields(headers.get(s.studyInstanceUid)),
+        // The header the verdicts kept on the study; a study judged before they kept one is named from the page's files.
+        ...definedFields(s.header ?? headers.get(s.studyInstanceUid)),
         ...deliveryView(s.delivery, institution, effectiveStatus(session, now)),
       })),
     rejection: uniqueReasons(session.rejection ?? []),

@@ -1,11 +1,13 @@
 /**
  * POST /sessions/{id}/complete. Parses and authenticates at the edge; the use case decides.
- * 200 with {status: ACCEPTED|REJECTED, …} (the same answer on every repeat), 422 without consent,
- * 409 while files are in flight (details.fileIds), 400 for a malformed body.
+ * 202 with {status: COMPLETING} while the completer works (GET /sessions/{id} shows the outcome),
+ * 200 with {status: ACCEPTED|REJECTED, …} once decided (the same answer on every repeat), 422 without
+ * consent, 409 while files are in flight (details.fileIds), 400 for a malformed body.
  */
 import * as z from 'zod';
 import type { AuditTrail } from '../core/audit';
 import type { CompleteSessionRequest, CompletionResult } from '../core/complete-session';
+import type { CompletionStarted } from '../core/request-completion';
 import { bearerToken, httpRoute, jsonResponse, parseJsonBody, parsePathParameters, sourceIp, type ApiEvent, type ApiHandler } from '../runtime/http';
 import type { Observability } from '../runtime/observability';
 import { sessionPathSchema } from './schemas';
@@ -13,7 +15,7 @@ import { sessionPathSchema } from './schemas';
 export interface CompleteSessionHandlerDeps {
   /** Throws UnauthorizedError unless `token` is the session's bearer token. */
   authorize(sessionId: string, token: string): Promise<void>;
-  completeSession(sessionId: string, request: CompleteSessionRequest): Promise<CompletionResult>;
+  completeSession(sessionId: string, request: CompleteSessionRequest): Promise<CompletionResult | CompletionStarted>;
   observability: Observability;
   audit?: AuditTrail;
 }
@@ -40,7 +42,8 @@ export function createCompleteSessionHandler(deps: CompleteSessionHandlerDeps): 
     await deps.authorize(id, bearerToken(event));
     const body = parseJsonBody(event, bodySchema);
     const result = await deps.completeSession(id, body);
-    await deps.audit?.completed(id, result, sourceIp(event));
-    return jsonResponse(200, result);
+    // The outcome is audited when decided: here, or by the completer (handlers/completer.ts).
+    if (result.status !== 'COMPLETING') await deps.audit?.completed(id, result, sourceIp(event));
+    return jsonResponse(result.status === 'COMPLETING' ? 202 : 200, result);
   });
 }

@@ -27,6 +27,8 @@ export interface AppConfig {
   localClientAddressKey?: string;
   /** HealthImaging delivery: the role the import job assumes (lib/delivery.ts). */
   importRoleArn?: string;
+  /** The worker that finishes completions (lib/completer.ts); only the complete-session function has it. */
+  completerFunctionName?: string;
   logFormat: LogFormat;
 }
 
@@ -44,6 +46,7 @@ const envSchema = z.object({
   LOCAL_ADMIN_TOKEN_HASH: z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase SHA-256 hex digest').optional(),
   HEALTHIMAGING_IMPORT_ROLE_ARN: z.string().min(1).optional(),
   CLIENT_ADDRESS_KEY_SECRET_ARN: z.string().min(1).optional(),
+  COMPLETER_FUNCTION_NAME: z.string().min(1).optional(),
   LOG_FORMAT: logFormat,
 });
 
@@ -79,6 +82,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     localAdminTokenHash: e.LOCAL_ADMIN_TOKEN_HASH,
     importRoleArn: e.HEALTHIMAGING_IMPORT_ROLE_ARN,
     clientAddressKeySecretArn: e.CLIENT_ADDRESS_KEY_SECRET_ARN,
+    completerFunctionName: e.COMPLETER_FUNCTION_NAME,
     logFormat: e.LOG_FORMAT,
   };
 }

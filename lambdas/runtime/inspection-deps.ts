@@ -22,7 +22,8 @@ import { S3RetentionMarker } from '../adapters/s3-retention-marker';
 import { makeApplyRetention } from '../core/apply-retention';
 import { makeCompleteSession } from '../core/complete-session';
 import { makeInspectObject } from '../core/inspect-object';
-import type { Clock, EventPublisher, ObjectReader } from '../core/ports';
+import type { Clock, CompletionQueue, EventPublisher, ObjectReader } from '../core/ports';
+import { makeFinishCompletion, makeRequestCompletion } from '../core/request-completion';
 import { authenticate } from '../core/sessions';
 import { makeSweepExpired } from '../core/sweep-expired';
 import type { Observability } from './observability';
@@ -39,6 +40,8 @@ export interface InspectionInfrastructure {
   reader?: ObjectReader;
   /** GuardDuty scans uploads: completion waits for each file's clean result (core/malware-scan.ts). */
   malwareScanRequired?: boolean;
+  /** Where POST …/complete hands a locked completion (the completer Lambda, local mode's queue); absent: the tests' synchronous completion only. */
+  completionQueue?: CompletionQueue;
 }
 
 export function buildInspectionUseCases(infra: InspectionInfrastructure) {
@@ -56,6 +59,7 @@ export function buildInspectionUseCases(infra: InspectionInfrastructure) {
     clock: infra.clock ?? new SystemClock(),
   };
   const sweepQueue = new DynamoSweepQueue(doc, tableName);
+  const completing = { ...shared, completion: new DynamoCompletionLock(doc, tableName), manifests: new S3ManifestWriter(bucket), malwareScanRequired: infra.malwareScanRequired ?? false };
   const hasher = new Sha256SecretHasher();
   return {
     sessions,
@@ -64,7 +68,12 @@ export function buildInspectionUseCases(infra: InspectionInfrastructure) {
       authenticate(await sessions.get(sessionId), token, hasher);
     },
     inspectObject: makeInspectObject({ ...shared, verdicts: new DynamoFileVerdicts(doc, tableName), reader: infra.reader ?? new S3ObjectReader(bucket) }),
-    completeSession: makeCompleteSession({ ...shared, completion: new DynamoCompletionLock(doc, tableName), manifests: new S3ManifestWriter(bucket), malwareScanRequired: infra.malwareScanRequired ?? false }),
+    /** The whole completion within the call (tests, and the delivery rig). */
+    completeSession: makeCompleteSession(completing),
+    /** POST …/complete: checks, locks and queues; 202 COMPLETING (core/request-completion.ts). */
+    requestCompletion: infra.completionQueue ? makeRequestCompletion({ ...completing, queue: infra.completionQueue }) : undefined,
+    /** The completer's work on a queued job. */
+    finishCompletion: makeFinishCompletion(completing),
     recordMalwareScan: makeRecordMalwareScan({ ...shared, scans: new DynamoMalwareScans(doc, tableName) }),
     /** The sweeper's work: expiring abandoned sessions, tagging accepted ones for retention. */
     sweep: makeSweepExpired({ ...shared, sweepQueue, applyRetention: makeApplyRetention({ ...shared, sweepQueue, retention: new S3RetentionMarker({ ...bucket, keepOtherTags: infra.malwareScanRequired ?? false }) }) }),

@@ -34,4 +34,5 @@ export const workerEntries = {
   sweeper: 'sweeper.ts',
   delivery: 'delivery.ts',
   malwareScan: 'malware-scan.ts',
+  completer: 'completer.ts',
 } as const;

@@ -4,7 +4,9 @@
  */
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { EventBridgePublisher } from '../adapters/eventbridge-publisher';
+import { LambdaCompletionQueue } from '../adapters/lambda-completion-queue';
 import type { EventPublisher } from '../core/ports';
 import { createApiDeps } from './api-deps';
 import { createAuditDeps } from './audit-deps';
@@ -50,6 +52,14 @@ export const eventPublisher = once((): EventPublisher => {
       };
 });
 
+/** The completer function's queue (an asynchronous invocation); only the complete-session function has its name. */
+const completionQueue = once(() => {
+  const config = appConfig();
+  if (!config.completerFunctionName) return undefined;
+  const client = tracer().captureAWSv3Client(new LambdaClient({ region: config.region }));
+  return new LambdaCompletionQueue({ client, functionName: config.completerFunctionName });
+});
+
 const inspectionUseCases = once(() => {
   const config = appConfig();
   const { dynamo, s3 } = awsClients();
@@ -61,13 +71,16 @@ const inspectionUseCases = once(() => {
     publisher: eventPublisher(),
     observability: observability(),
     malwareScanRequired: config.institution.malwareProtection,
+    completionQueue: completionQueue(),
   });
 });
 
 export const inspectorDeps = once(() => ({ inspectObject: inspectionUseCases().inspectObject, observability: observability(), audit: auditDeps().audit }));
 export const completeSessionDeps = once(() => {
-  const { authorize, completeSession } = inspectionUseCases();
-  return { authorize, completeSession, observability: observability(), audit: auditDeps().audit };
+  const { authorize, requestCompletion } = inspectionUseCases();
+  if (!requestCompletion) throw new ConfigError(['COMPLETER_FUNCTION_NAME: required to complete sessions']);
+  return { authorize, completeSession: requestCompletion, observability: observability(), audit: auditDeps().audit };
 });
+export const completerDeps = once(() => ({ finishCompletion: inspectionUseCases().finishCompletion, observability: observability(), audit: auditDeps().audit }));
 export const malwareScanDeps = once(() => ({ recordMalwareScan: inspectionUseCases().recordMalwareScan, bucketName: appConfig().bucketName, observability: observability() }));
 export const sweeperDeps = once(() => ({ sweep: inspectionUseCases().sweep, observability: observability() }));

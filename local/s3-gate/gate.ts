@@ -287,7 +287,8 @@ export class S3Gate {
     const uploadId = target.query.get('uploadId');
     if (target.bucket && target.key) {
       const object = target as Target & { bucket: string; key: string };
-      if (req.method === 'PUT' && !req.headers['x-amz-copy-source']) return this.putBody(req, res, object);
+      // PutObjectTagging (`?tagging`) writes no object: it goes straight through, not through the write checks.
+      if (req.method === 'PUT' && !req.headers['x-amz-copy-source'] && !target.query.has('tagging')) return this.putBody(req, res, object);
       if (req.method === 'POST' && uploadId) return this.completeMultipart(req, res, object, uploadId);
       if (req.method === 'GET' && uploadId) return this.listParts(res, object, uploadId);
       if (req.method === 'DELETE' && uploadId) return this.abortMultipart(res, object, uploadId);

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '../../lambdas/adapters/table';
+import { LOCK_TIMEOUT_MS } from '../../lambdas/core/complete-session';
 import type { InstitutionConfig } from '../../lambdas/core/institution';
 import { RETENTION_TAG } from '../../lambdas/core/retention';
 import { parseConfig } from '../../lambdas/runtime/config';
@@ -241,6 +242,30 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
       // The signers of a PUT or a multipart upload's start (declared or renewed) carry the pending tag;
       // parts and the finish carry none; only the sweeper re-tags afterwards.
       expect(taggers.map(([name]) => name).sort()).toEqual(['RenewUploadUrl', 'RequestUploads', 'Sweeper']);
+    });
+  });
+
+  describe('completion', () => {
+    it('hands a locked completion to the completer by an asynchronous invocation: retried twice, then dead-lettered', () => {
+      const completerId = logicalId(s(), s().stack.completer.completer.function);
+      const completer = s().resources[completerId]!.Properties;
+      expect(completer.DeadLetterConfig.TargetArn).toEqual({ 'Fn::GetAtt': [logicalId(s(), s().stack.completer.deadLetterQueue), 'Arn'] });
+      // Under the completion lock's timeout, so a lock held past it is a crashed run the uploader may take over.
+      expect(completer.Timeout * 1000).toBeLessThan(LOCK_TIMEOUT_MS);
+      s().template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: completerId },
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 3600,
+      });
+      // Only the complete-session function may invoke it, and it knows its name.
+      const completeSession = s().stack.api.functions.CompleteSession!;
+      const env = s().resources[logicalId(s(), completeSession.function)]!.Properties.Environment.Variables;
+      expect(env.COMPLETER_FUNCTION_NAME).toEqual({ Ref: completerId });
+      const invokers = Object.entries(s().stack.functions).filter(([, fn]) => {
+        const [, policy] = ofType(s(), 'AWS::IAM::Policy').find(([, p]) => refersTo(p.Properties.Roles, logicalId(s(), fn.role)))!;
+        return (policy.Properties.PolicyDocument.Statement as any[]).some((st) => asArray(st.Action).includes('lambda:InvokeFunction') && refersTo(st.Resource, completerId));
+      });
+      expect(invokers.map(([name]) => name)).toEqual(['CompleteSession']);
     });
   });
 
@@ -523,7 +548,7 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
     });
 
     it('alarms when any dead-letter queue holds a message', () => {
-      for (const dlq of [s().stack.inspection.deadLetterQueue, s().stack.sweeper.deadLetterQueue]) {
+      for (const dlq of [s().stack.inspection.deadLetterQueue, s().stack.sweeper.deadLetterQueue, s().stack.completer.deadLetterQueue]) {
         const qid = logicalId(s(), dlq);
         const match = alarms().find((a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && refersTo(a.Dimensions, qid));
         expect(match).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });

@@ -93,7 +93,7 @@ describe('50 parallel attachment requests to one study', () => {
       for (const r of results.filter((x) => x.status === 422)) expect(r.body.error.code).toBe('ATTACHMENT_LIMIT');
 
       const state = await api.getSession(s.sessionId, s.token);
-      expect(state.body.studies).toEqual([{ studyInstanceUid: study, bytes: 100 + 10 * 10, dicomFiles: 1, attachments: 10 }]);
+      expect(state.body.studies).toEqual([{ studyInstanceUid: study, bytes: 100 + 10 * 10, dicomFiles: 1, attachments: 10, counts: { declared: 11, received: 0, verified: 0, rejected: 0 }, receivedBytes: 0 }]);
       expect(state.body.files).toHaveLength(11);
       expect(state.body.usage.reservedBytes).toBe(200);
       expect(watched.maximum).toBeLessThanOrEqual(10);

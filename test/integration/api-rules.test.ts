@@ -188,7 +188,7 @@ describe('removing files', () => {
     const after = await api.getSession(s.sessionId, s.token);
     expect(after.body.usage.reservedBytes).toBe(400);
     expect(after.body.files.map((f: { fileId: string }) => f.fileId)).toEqual([kept!.fileId]);
-    expect(after.body.studies).toEqual([{ studyInstanceUid: study, bytes: 400, dicomFiles: 1, attachments: 0 }]);
+    expect(after.body.studies).toEqual([{ studyInstanceUid: study, bytes: 400, dicomFiles: 1, attachments: 0, counts: { declared: 1, received: 0, verified: 0, rejected: 0 }, receivedBytes: 0 }]);
 
     // Exactly the released 600 bytes fit again, not one more.
     await accepted(s, [dicomFile(testUid(), 600)]);

@@ -32,7 +32,7 @@ describe('GET /sessions/{id} summary', () => {
     const verdicts = new DynamoFileVerdicts(api.clients.dynamo, api.table.tableName);
     const at = new Date().toISOString();
     const judge = (fileId: string, status: 'VERIFIED' | 'REJECTED') =>
-      verdicts.recordVerdict(s.sessionId, fileId, { status, size: 100, inspectionBytesRead: 100, inspectedAt: at });
+      verdicts.recordVerdict({ sessionId: s.sessionId, fileId, studyInstanceUid: s.study }, { status, size: 100, inspectionBytesRead: 100, inspectedAt: at });
     expect(await Promise.all([judge(s.fileIds[0]!, 'VERIFIED'), judge(s.fileIds[1]!, 'VERIFIED'), judge(s.fileIds[2]!, 'REJECTED')])).toEqual(['recorded', 'recorded', 'recorded']);
     expect(await judge(s.fileIds[0]!, 'VERIFIED')).toBe('already'); // a repeated event counts once
 
@@ -41,12 +41,15 @@ describe('GET /sessions/{id} summary', () => {
     expect(before.body.counts).toEqual({ declared: 25, received: 3, verified: 2, rejected: 1 });
     expect(before.body.files).toHaveLength(25);
     expect(before.body.nextCursor).toBeUndefined();
-    expect(before.body.studies).toEqual([{ studyInstanceUid: s.study, bytes: 2500, dicomFiles: 25, attachments: 0 }]);
+    expect(before.body.studies).toEqual([
+      { studyInstanceUid: s.study, bytes: 2500, dicomFiles: 25, attachments: 0, counts: { declared: 25, received: 3, verified: 2, rejected: 1 }, receivedBytes: 300 },
+    ]);
 
     expect((await api.removeFile(s.sessionId, s.token, s.fileIds[0]!)).status).toBe(204);
     const after = await api.getSession(s.sessionId, s.token);
     expect(after.body.counts).toEqual({ declared: 24, received: 2, verified: 1, rejected: 1 });
     expect(after.body.files.map((f: { fileId: string }) => f.fileId)).not.toContain(s.fileIds[0]);
+    expect(after.body.studies[0]).toMatchObject({ counts: { declared: 24, received: 2, verified: 1, rejected: 1 }, receivedBytes: 200 });
   });
 
   it('pages the files in a stable order: every file once, and nextCursor only while more follow', async () => {

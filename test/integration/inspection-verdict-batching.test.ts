@@ -66,11 +66,11 @@ describe('DynamoSessionStore and DynamoFileVerdicts sharing calls', () => {
     ]);
     calls.length = 0;
     const results = await Promise.all([
-      verdicts.recordVerdict('S2', 'a', verified(100)),
-      verdicts.recordVerdict('S2', 'b', verified(200)),
-      verdicts.recordVerdict('S2', 'c', verified(400)),
-      verdicts.recordVerdict('S2', 'd', verified(800)),
-      verdicts.recordVerdict('S2', 'a', verified(100)),
+      verdicts.recordVerdict({ sessionId: 'S2', fileId: 'a', studyInstanceUid: '1.2.3' }, verified(100)),
+      verdicts.recordVerdict({ sessionId: 'S2', fileId: 'b', studyInstanceUid: '1.2.3' }, verified(200)),
+      verdicts.recordVerdict({ sessionId: 'S2', fileId: 'c', studyInstanceUid: '1.2.3' }, verified(400)),
+      verdicts.recordVerdict({ sessionId: 'S2', fileId: 'd', studyInstanceUid: '1.2.3' }, verified(800)),
+      verdicts.recordVerdict({ sessionId: 'S2', fileId: 'a', studyInstanceUid: '1.2.3' }, verified(100)),
     ]);
     expect(results).toEqual(['recorded', 'recorded', 'already', 'already', 'already']);
     const session = await table.doc.send(new GetCommand({ TableName: table.tableName, Key: keys.session('S2'), ConsistentRead: true }));
@@ -81,9 +81,32 @@ describe('DynamoSessionStore and DynamoFileVerdicts sharing calls', () => {
     expect(calls.filter((c) => c === 'TransactWriteItemsCommand')).toHaveLength(3);
   });
 
+  it('keeps per-study counters and names each study in the same transactions, once per file whatever repeats', async () => {
+    const files = Array.from({ length: 150 }, (_, i) => ({ fileId: `f${i}`, status: 'RESERVED', size: 10 }));
+    await seed('S3', files);
+    const study = (i: number) => `1.2.${i % 3}`;
+    const header = (i: number) => ({ studyInstanceUid: study(i), sopInstanceUid: `1.3.${i}`, patientName: `NAME^${i}`, modality: i % 2 ? 'MR' : 'CT' });
+    const judge = (i: number) =>
+      verdicts.recordVerdict({ sessionId: 'S3', fileId: `f${i}`, studyInstanceUid: study(i) }, { ...verified(10), ...(i === 149 ? { status: 'REJECTED' as const } : {}), header: header(i) });
+    calls.length = 0;
+    // Every file twice, as S3's at-least-once delivery may send it, all within one verdict window.
+    const results = await Promise.all([...files.keys(), ...files.keys()].map(judge));
+    expect(results.filter((r) => r === 'recorded')).toHaveLength(150);
+    const writes = calls.filter((c) => c === 'TransactWriteItemsCommand').length;
+    // 150 files + session + 3 studies do not fit one transaction of 100 items; the repeats follow.
+    expect(writes).toBeGreaterThanOrEqual(4);
+    const studies = await sessions.listStudies('S3');
+    const byUid = Object.fromEntries(studies.map((s) => [s.studyInstanceUid, s]));
+    expect(byUid['1.2.0']).toMatchObject({ verifiedCount: 50, rejectedCount: 0, receivedBytes: 500, header: { patientName: 'NAME^0', modalities: ['CT', 'MR'] } });
+    expect(byUid['1.2.1']).toMatchObject({ verifiedCount: 50, rejectedCount: 0, receivedBytes: 500 });
+    expect(byUid['1.2.2']).toMatchObject({ verifiedCount: 49, rejectedCount: 1, receivedBytes: 500 });
+    const session = await sessions.get('S3');
+    expect([session?.verifiedCount, session?.rejectedCount, session?.receivedBytes]).toEqual([149, 1, 1500]);
+  });
+
   it('a verdict for a session that is gone is "already", for every file that shared the transaction', async () => {
     calls.length = 0;
-    const results = await Promise.all([verdicts.recordVerdict('GONE', 'x', verified(1)), verdicts.recordVerdict('GONE', 'y', verified(2))]);
+    const results = await Promise.all([verdicts.recordVerdict({ sessionId: 'GONE', fileId: 'x', studyInstanceUid: '1.2.3' }, verified(1)), verdicts.recordVerdict({ sessionId: 'GONE', fileId: 'y', studyInstanceUid: '1.2.3' }, verified(2))]);
     expect(results).toEqual(['already', 'already']);
     expect(calls).toEqual(['TransactWriteItemsCommand']);
   });

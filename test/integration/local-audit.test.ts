@@ -79,6 +79,9 @@ describe('audit trail', () => {
     const files = async () => (await call('GET', `/sessions/${sessionId}`, undefined, token)).json.files as { status: string }[];
     await until(async () => (await files()).every((f) => f.status === 'VERIFIED'));
     const completion = { studies: [{ studyInstanceUid }], contact: {}, consent: { privacyPolicy: true, dataSharing: true } };
+    // 202 COMPLETING while the completer works (it records the outcome); asked again, the decided answer.
+    expect((await call('POST', `/sessions/${sessionId}/complete`, completion, token)).status).toBe(202);
+    await until(async () => (await call('GET', `/sessions/${sessionId}`, undefined, token)).json.status !== 'COMPLETING');
     expect((await call('POST', `/sessions/${sessionId}/complete`, completion, token)).json.status).toBe('ACCEPTED');
     // A repeated completion adds no second record.
     expect((await call('POST', `/sessions/${sessionId}/complete`, completion, token)).json.status).toBe('ACCEPTED');

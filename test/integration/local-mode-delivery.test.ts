@@ -49,6 +49,8 @@ async function acceptedSession(mode: LocalMode, reference: string, file: string,
   }
   await until(async () => ((await call(mode.apiUrl, 'GET', `/sessions/${sessionId}`, undefined, token)).json.files as { status: string }[]).every((f) => f.status === 'VERIFIED'));
   const body = { studies: [{ studyInstanceUid }], contact: {}, consent: { privacyPolicy: true, dataSharing: true } };
+  // 202 COMPLETING while local mode's completer works; asking again answers the outcome once decided.
+  await until(async () => (await call(mode.apiUrl, 'POST', `/sessions/${sessionId}/complete`, body, token)).status !== 202);
   expect((await call(mode.apiUrl, 'POST', `/sessions/${sessionId}/complete`, body, token)).json.status).toBe('ACCEPTED');
   return { sessionId, token, studyInstanceUid };
 }

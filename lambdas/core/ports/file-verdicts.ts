@@ -1,11 +1,14 @@
 /** Recording the inspector's verdicts. */
-import type { Verdict } from '../model';
+import type { FileRecord, Verdict } from '../model';
+
+/** The declared file a verdict is about: its study's counters grow with it. */
+export type VerdictTarget = Pick<FileRecord, 'sessionId' | 'fileId' | 'studyInstanceUid'>;
 
 export interface FileVerdicts {
   /**
-   * Records a verdict once: the file moves from RESERVED/RECEIVED to VERIFIED/REJECTED and the
-   * session's receivedBytes grows by the real size, in one transaction. 'already' when the file
-   * was inspected (or removed) before: nothing changed.
+   * Records a verdict once: the file moves from RESERVED/RECEIVED to VERIFIED/REJECTED, and the
+   * counters of its session and of its declared study (received bytes, verified, rejected) grow, in
+   * one transaction. 'already' when the file was inspected (or removed) before: nothing changed.
    */
-  recordVerdict(sessionId: string, fileId: string, verdict: Verdict): Promise<'recorded' | 'already'>;
+  recordVerdict(file: VerdictTarget, verdict: Verdict): Promise<'recorded' | 'already'>;
 }

@@ -10,7 +10,8 @@ export type { CodeStore } from './code-store';
 export type { CompletionLock } from './completion-lock';
 export type { EventOutbox } from './event-outbox';
 export type { EventPublisher } from './event-publisher';
-export type { FileVerdicts } from './file-verdicts';
+export type { FileVerdicts, VerdictTarget } from './file-verdicts';
+export type { CompletionJob, CompletionQueue } from './completion-queue';
 export type { Ids, RandomSource } from './ids';
 export type { ManifestWriter } from './manifest-writer';
 export type { CompletionOutcome, MultipartRecorder, MultipartUploads, StoredPart } from './multipart-uploads';
@@ -23,7 +24,7 @@ export type { Reservation, ReservationRefusal, ReservationStore, StudyIncrement 
 export type { RetentionMarker } from './retention-marker';
 export type { SecretHasher } from './secret-hasher';
 export type { SessionRejections } from './session-rejections';
-export type { FilesPage, SessionFilePages } from './session-file-pages';
+export type { FilesPage, FileSummary, SessionFilePages } from './session-file-pages';
 export type { SessionStore } from './session-store';
 export type { SweepQueue } from './sweep-queue';
 export type { UploadSigner } from './upload-signer';

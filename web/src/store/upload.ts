@@ -8,6 +8,7 @@ import { t, type UiKey } from '../i18n';
 import { workerHasher } from '../hasher';
 import type { UploadJob, UploadManager, UploadProgress } from '../uploader';
 import type { Evaluation } from '../selection';
+import { completeAndWait } from './completion';
 import { commitRemovedStudy } from './files';
 import { errorText, forgetSession } from './session';
 import * as s from './state';
@@ -158,7 +159,7 @@ async function complete(evaluation: Evaluation): Promise<void> {
   const deadline = Date.now() + 5 * 60_000;
   for (let delay = 300; ; delay = Math.min(delay * 1.3, 2000)) {
     try {
-      const answer = await s.apiClient().complete(sessionId, { studies, contact, consent: { privacyPolicy: true, dataSharing: true } });
+      const answer = await completeAndWait(s.apiClient(), sessionId, { studies, contact, consent: { privacyPolicy: true, dataSharing: true } });
       // The completion answer is short; the session view adds the files and studies for the summary.
       const view = await s.apiClient().getSession(sessionId).catch(() => undefined);
       batch(() => {
