@@ -3,6 +3,7 @@
  * the file pages) with a growing pause, until every study is DELIVERED or FAILED, or a time limit.
  */
 import type { SessionState } from '../api';
+import { forgetSession, rememberSession } from './session';
 import * as s from './state';
 
 /** The first pause, its growth per poll and its cap: fast while a small study lands, then gentle on the API. */
@@ -61,12 +62,16 @@ export async function watchDelivery(watch: DeliveryWatch, initial: Studies): Pro
   return summary;
 }
 
-/** Starts watching the result on screen; returns the function that stops it. */
+/**
+ * Starts watching the result on screen; returns the function that stops it. While the delivery runs
+ * the tab keeps its session, so coming back to the tab (or reloading it) shows the result and watches on.
+ */
 export function watchResultDelivery(): () => void {
   let stopped = false;
   const result = s.result.value;
   const sessionId = result?.sessionId ?? s.session.value?.sessionId;
   if (!result || result.status !== 'ACCEPTED' || !sessionId) return () => {};
+  if (deliverySummary(result.studies) !== 'done' && deliverySummary(result.studies) !== 'followUp') rememberSession();
   void watchDelivery(
     {
       getSummary: () => s.apiClient().getSessionSummary(sessionId),
@@ -77,7 +82,9 @@ export function watchResultDelivery(): () => void {
       stopped: () => stopped,
     },
     result.studies,
-  );
+  ).then((summary) => {
+    if (summary !== 'pending' && !stopped) forgetSession();
+  });
   return () => {
     stopped = true;
   };
