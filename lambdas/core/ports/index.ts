@@ -4,6 +4,7 @@
  */
 export type { Clock } from './clock';
 export type { DeliveryProgress } from './delivery-progress';
+export type { DeliveryRetries } from './delivery-retries';
 export type { DeliveryStore } from './delivery-store';
 export type { DeliveryObject, DeliveryTarget, StudyDeliveryOutcome, StudyDeliveryRequest } from './delivery-target';
 export type { CodeDirectory, CodeDirectoryEntry } from './code-directory';
