@@ -8,6 +8,8 @@ const study = (uid: string, state?: 'PENDING' | 'SUBMITTED' | 'DELIVERED' | 'FAI
   bytes: 10,
   dicomFiles: 1,
   attachments: 0,
+  counts: { declared: 1, received: 1, verified: 1, rejected: 0 },
+  receivedBytes: 10,
   ...(state ? { delivery: { state } } : {}),
 });
 const view = (studies: Studies): SessionState => ({ status: 'ACCEPTED', limits: {} as SessionState['limits'], usage: { reservedBytes: 0, receivedBytes: 0 }, files: [], studies });
