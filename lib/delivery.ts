@@ -159,6 +159,11 @@ export class Delivery extends Construct {
 
     props.storage.bindImportStager(this.deliverer);
     this.deliverer.addEnvironment('HEALTHIMAGING_IMPORT_ROLE_ARN', role.roleArn);
+    // A failed import asks for another delivery run through its own queue, after a delay.
+    this.deliverer.addEnvironment('DELIVERY_QUEUE_URL', this.queue.queueUrl);
+    // SendMessage only, and the two key actions an SSE-KMS producer needs (no wildcard actions).
+    this.deliverer.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }));
+    this.deliverer.addToRolePolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [this.key.keyArn] }));
     this.deliverer.addToRolePolicy(new iam.PolicyStatement({ actions: ['medical-imaging:StartDICOMImportJob', 'medical-imaging:GetDICOMImportJob'], resources: [datastoreArn] }));
     this.deliverer.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [role.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'medical-imaging.amazonaws.com' } } }),

@@ -3,6 +3,7 @@
  * (local mode's admin token, or SigV4 against a stack), printed as a table or as JSON.
  */
 import type { CodeListing, RevocationResult, RevocationTarget } from '../lambdas/core/code-admin';
+import { deliverySummaryText } from '../lambdas/core/delivery/delivery-summary';
 import { adminAnswer, callAdmin, type CreateCommand } from './codes';
 
 /** A code as handed out (four groups of four), a listed code id (12 hex digits), else a reference. */
@@ -16,7 +17,8 @@ const COLUMNS = ['codeId', 'reference', 'createdAt', 'expiresAt', 'status', 'ses
 
 export function formatListing(codes: CodeListing[]): string {
   if (codes.length === 0) return 'No upload codes issued yet.';
-  const rows = [['code id', 'reference', 'created', 'expires', 'status', 'session'], ...codes.map((c) => COLUMNS.map((k) => String(c[k] ?? '-')))];
+  const cells = (c: CodeListing) => [...COLUMNS.map((k) => String(c[k] ?? '-')), c.delivery ? deliverySummaryText(c.delivery) : '-'];
+  const rows = [['code id', 'reference', 'created', 'expires', 'status', 'session', 'delivery'], ...codes.map(cells)];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }

@@ -52,7 +52,7 @@ const USAGE = `Usage: npm run codes -- create --institution <id> [--max-gb N] [-
        npm run codes -- revoke <code | reference | code id> --institution <id> [same target options]
        npm run codes -- audit <code | reference | code id | YYYY-MM-DD> --institution <id> [same target options]
 
-  list           every code: code id, reference, created, expiry, status and its session's state
+  list           every code: code id, reference, created, expiry, status, its session's state and delivery
   revoke         ends the code (all codes with that reference), ends its open session and deletes
                  what it uploaded; the uploader is told the hospital withdrew the code
   audit          the audit trail of a code and its session (all codes with that reference),

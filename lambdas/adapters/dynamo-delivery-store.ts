@@ -6,7 +6,7 @@
  */
 import { QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { StudyDelivery } from '../core/model';
-import type { DeliveryStore } from '../core/ports';
+import type { DeliveryProgress, DeliveryStore } from '../core/ports';
 import { isConditionalCheckFailed } from './dynamo-errors';
 import { keys } from './table';
 
@@ -30,11 +30,25 @@ export function studyDeliveryOf(item: StudyDeliveryAttributes): StudyDelivery | 
   };
 }
 
-export class DynamoDeliveryStore implements DeliveryStore {
+export class DynamoDeliveryStore implements DeliveryStore, DeliveryProgress {
   constructor(private readonly options: { doc: DynamoDBDocumentClient; tableName: string }) {}
 
   async deliveries(sessionId: string): Promise<Map<string, StudyDelivery>> {
     const found = new Map<string, StudyDelivery>();
+    for (const item of await this.studyItems(sessionId)) {
+      const delivery = studyDeliveryOf(item);
+      if (delivery) found.set(String(item.sk).slice('STUDY#'.length), delivery);
+    }
+    return found;
+  }
+
+  async studyStates(sessionId: string): Promise<(StudyDelivery['state'] | undefined)[]> {
+    return (await this.studyItems(sessionId)).map((item) => studyDeliveryOf(item)?.state);
+  }
+
+  /** The session's study items (a handful per session: one per study, never per file). */
+  private async studyItems(sessionId: string): Promise<(StudyDeliveryAttributes & { sk: string })[]> {
+    const items: (StudyDeliveryAttributes & { sk: string })[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.options.doc.send(
@@ -46,13 +60,10 @@ export class DynamoDeliveryStore implements DeliveryStore {
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of out.Items ?? []) {
-        const delivery = studyDeliveryOf(item as StudyDeliveryAttributes);
-        if (delivery) found.set(String(item.sk).slice('STUDY#'.length), delivery);
-      }
+      items.push(...((out.Items ?? []) as (StudyDeliveryAttributes & { sk: string })[]));
       start = out.LastEvaluatedKey;
     } while (start);
-    return found;
+    return items;
   }
 
   async claim(sessionId: string, studyInstanceUid: string, target: StudyDelivery['target'], at: string, staleBefore: string): Promise<boolean> {

@@ -20,6 +20,12 @@ import { forEachInParallel } from './parallel';
 const STAGING_CONCURRENCY = 16;
 /** CopyObject copies at most 5 GB in one request (larger objects need a multipart copy). */
 export const MAX_SINGLE_COPY_BYTES = 5 * 1024 ** 3;
+/**
+ * HealthImaging imports DICOM P10 files of at most 4 GB each ("Maximum size of a DICOM P10 file in an
+ * import job", AWS HealthImaging endpoints and quotas, docs/delivery.md): a larger file is refused
+ * before anything is staged, not found out after a job ran.
+ */
+export const HEALTHIMAGING_MAX_FILE_BYTES = 4 * 1024 ** 3;
 /** Errors that retrying the same request cannot fix. */
 const PERMANENT_ERRORS = new Set(['ValidationException', 'InvalidRequest', 'EntityTooLarge']);
 
@@ -51,12 +57,14 @@ export class HealthImagingDeliveryTarget implements DeliveryTarget {
     // The study's hash names it in keys and job names: stable across redeliveries, no UID.
     const ref = await studyRef(request.studyInstanceUid);
     const location = stagingLocation(request.sessionId, ref);
+    const overLimit = request.objects.find((o) => o.kind === 'dicom' && o.size > HEALTHIMAGING_MAX_FILE_BYTES);
+    if (overLimit) return { state: 'FAILED', reason: `file ${overLimit.fileId} is larger than HealthImaging imports (4 GB per file)`, retryable: false };
     const tooLarge = this.options.content ? undefined : request.objects.find((o) => o.kind === 'dicom' && o.size > MAX_SINGLE_COPY_BYTES);
     if (tooLarge) return { state: 'FAILED', reason: `file ${tooLarge.fileId} is larger than a single S3 copy (5 GB)`, retryable: false };
     try {
       const staged = await this.stage(request, location);
       if (staged === 0) return { state: 'FAILED', reason: 'the study has no DICOM object to import', retryable: false };
-      const jobId = await this.startImport(request.sessionId, ref, location);
+      const jobId = await this.startImport(request.sessionId, ref, location, request.attempt ?? 1);
       return { state: 'SUBMITTED', jobId };
     } catch (error) {
       const name = (error as Error)?.name ?? 'Error';
@@ -86,10 +94,11 @@ export class HealthImagingDeliveryTarget implements DeliveryTarget {
     return staged;
   }
 
-  private async startImport(sessionId: string, ref: string, location: StagingLocation): Promise<string> {
+  private async startImport(sessionId: string, ref: string, location: StagingLocation, attempt: number): Promise<string> {
     const { imaging, bucketName, datastoreId, dataAccessRoleArn } = this.options;
-    // The same token for the same study: a retried delivery gets the job that already runs.
-    const token = `${sessionId}-${ref}`;
+    // The same token for the same attempt: a repeated run gets the job that already runs. A new
+    // attempt (the last job failed) needs a new token, else HealthImaging answers with the failed job.
+    const token = attempt > 1 ? `${sessionId}-${ref}-${attempt}` : `${sessionId}-${ref}`;
     const result = await imaging.send(
       new StartDICOMImportJobCommand({
         jobName: token,

@@ -27,6 +27,8 @@ export interface ImportJobOutput {
 
 /** Failures a new import of the same files may get past (server-side trouble, not the file itself). */
 const RETRYABLE_EXCEPTIONS = new Set(['InternalServerException', 'ThrottlingException', 'ServiceUnavailableException']);
+/** A failed job whose message names one of these was refused (the role, the input): importing again cannot help. */
+const PERMANENT_JOB_FAILURE = /access|denied|not authori[sz]ed|permission|invalid|validation/i;
 /** A reason stays short: it is stored in the study's delivery state and shown to staff. */
 const MAX_REASON_LENGTH = 300;
 
@@ -93,7 +95,9 @@ export class HealthImagingImportResults implements ImportJobResults {
     const result = (outcome: StudyDeliveryOutcome): ImportJobResult => ({ jobId, ...(study ? { study } : {}), outcome });
     if (job.jobStatus === 'SUBMITTED' || job.jobStatus === 'IN_PROGRESS') return result({ state: 'SUBMITTED', jobId });
     if (job.jobStatus === 'FAILED') {
-      return result({ state: 'FAILED', reason: `the import job failed${job.message ? `: ${job.message.slice(0, 200)}` : ''}`, retryable: false });
+      // A job that failed as a whole without naming a refusal is HealthImaging's trouble: worth another import.
+      const message = job.message ?? '';
+      return result({ state: 'FAILED', reason: `the import job failed${message ? `: ${message.slice(0, 200)}` : ''}`, retryable: !PERMANENT_JOB_FAILURE.test(message) });
     }
     const { bucket, prefix } = jobOutputLocation(job.outputS3Uri ?? '', datastoreId, jobId);
     const [success, failure] = await Promise.all([this.text(bucket, `${prefix}SUCCESS/success.ndjson`), this.text(bucket, `${prefix}FAILURE/failure.ndjson`)]);

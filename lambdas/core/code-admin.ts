@@ -7,7 +7,8 @@ import { normalizeUploadCode, uploadCodeHash } from './codes';
 import { BadRequestError, NotFoundError } from './errors';
 import type { InstitutionConfig } from './institution';
 import type { SessionStatus } from './model';
-import type { Clock, CodeDirectory, CodeDirectoryEntry, CodeStore, ObjectRemover, SecretHasher } from './ports';
+import { deliverySummaries, type SessionDeliverySummary } from './delivery/delivery-summary';
+import type { Clock, CodeDirectory, CodeDirectoryEntry, CodeStore, DeliveryProgress, ObjectRemover, SecretHasher } from './ports';
 import { effectiveStatus } from './sessions';
 
 export type CodeStatus = 'ACTIVE' | 'REDEEMED' | 'EXPIRED' | 'REVOKED';
@@ -22,6 +23,8 @@ export interface CodeListing {
   status: CodeStatus;
   sessionId?: string;
   sessionStatus?: SessionStatus;
+  /** An accepted session of an institution that delivers: its studies' delivery. */
+  delivery?: SessionDeliverySummary;
 }
 
 export type ListUploadCodes = () => Promise<{ codes: CodeListing[] }>;
@@ -39,10 +42,12 @@ function codeStatus(entry: CodeDirectoryEntry, now: Date): CodeStatus {
   return Date.parse(entry.expiresAt) <= now.getTime() ? 'EXPIRED' : 'ACTIVE';
 }
 
-export function makeListUploadCodes(deps: { directory: CodeDirectory; clock: Clock; institution: InstitutionConfig }): ListUploadCodes {
+export function makeListUploadCodes(deps: { directory: CodeDirectory; clock: Clock; institution: InstitutionConfig; progress?: DeliveryProgress }): ListUploadCodes {
   return async () => {
     const now = deps.clock.now();
     const entries = await deps.directory.list(deps.institution.id);
+    const accepted = entries.flatMap((e) => (e.session && effectiveStatus(e.session, now) === 'ACCEPTED' ? [e.session.sessionId] : []));
+    const deliveries = deps.progress && deps.institution.delivery ? await deliverySummaries(deps.progress, accepted) : new Map<string, SessionDeliverySummary>();
     return {
       codes: entries.map((entry) => ({
         codeId: codeIdOf(entry.codeHash),
@@ -53,6 +58,7 @@ export function makeListUploadCodes(deps: { directory: CodeDirectory; clock: Clo
         ...(entry.session
           ? { sessionId: entry.session.sessionId, sessionStatus: effectiveStatus(entry.session, now) }
           : {}),
+        ...(entry.session && deliveries.has(entry.session.sessionId) ? { delivery: deliveries.get(entry.session.sessionId)! } : {}),
       })),
     };
   };

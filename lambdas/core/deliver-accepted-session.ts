@@ -103,7 +103,13 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
         result.skipped++;
         continue;
       }
-      const request: StudyDeliveryRequest = { sessionId, studyInstanceUid, objects, ...(session.codeReference ? { reference: session.codeReference } : {}) };
+      const request: StudyDeliveryRequest = {
+        sessionId,
+        studyInstanceUid,
+        objects,
+        attempt: (previous?.attempts ?? 0) + 1,
+        ...(session.codeReference ? { reference: session.codeReference } : {}),
+      };
       const outcome = await deliverStudy(request, previous, { institutionId: session.institutionId, manifestKey: session.manifestKey });
       result[outcome]++;
     }

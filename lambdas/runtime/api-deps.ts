@@ -12,6 +12,7 @@ import { Sha256SecretHasher } from '../adapters/node-secret-hasher';
 import { S3ObjectRemover } from '../adapters/s3-object-remover';
 import { S3UploadSigner } from '../adapters/s3-upload-signer';
 import { DynamoCodeDirectory } from '../adapters/dynamo-code-directory';
+import { DynamoDeliveryStore } from '../adapters/dynamo-delivery-store';
 import { makeIssueUploadCode, type IssueUploadCode } from '../core/codes';
 import { makeListUploadCodes, makeRevokeUploadCode, type ListUploadCodes, type RevokeUploadCode } from '../core/code-admin';
 import { S3MultipartUploads } from '../adapters/s3-multipart-uploads';
@@ -75,7 +76,7 @@ export function createApiDeps(config: AppConfig, clients: AwsClients, options: {
     listParts: makeListParts(transfers),
     finishUpload: makeFinishUpload(transfers),
     issueUploadCode: makeIssueUploadCode({ codes, hasher, random, clock, institution }),
-    listUploadCodes: makeListUploadCodes({ directory, clock, institution }),
+    listUploadCodes: makeListUploadCodes({ directory, clock, institution, progress: new DynamoDeliveryStore({ doc: dynamo, tableName: table }) }),
     revokeUploadCode: makeRevokeUploadCode({ codes, directory, remover: new S3ObjectRemover(bucket), hasher, clock, institution }),
     hasher,
     ...createAuditDeps(config, clients, { logger: options.observability.log, clock }),

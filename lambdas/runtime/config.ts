@@ -29,6 +29,8 @@ export interface AppConfig {
   importRoleArn?: string;
   /** The worker that finishes completions (lib/completer.ts); only the complete-session function has it. */
   completerFunctionName?: string;
+  /** HealthImaging delivery: the delivery queue, where a failed import asks for another run. */
+  deliveryQueueUrl?: string;
   logFormat: LogFormat;
 }
 
@@ -47,6 +49,7 @@ const envSchema = z.object({
   HEALTHIMAGING_IMPORT_ROLE_ARN: z.string().min(1).optional(),
   CLIENT_ADDRESS_KEY_SECRET_ARN: z.string().min(1).optional(),
   COMPLETER_FUNCTION_NAME: z.string().min(1).optional(),
+  DELIVERY_QUEUE_URL: z.url().optional(),
   LOG_FORMAT: logFormat,
 });
 
@@ -83,6 +86,7 @@ export function parseConfig(env: Record<string, string | undefined>): AppConfig 
     importRoleArn: e.HEALTHIMAGING_IMPORT_ROLE_ARN,
     clientAddressKeySecretArn: e.CLIENT_ADDRESS_KEY_SECRET_ARN,
     completerFunctionName: e.COMPLETER_FUNCTION_NAME,
+    deliveryQueueUrl: e.DELIVERY_QUEUE_URL,
     logFormat: e.LOG_FORMAT,
   };
 }

@@ -6,11 +6,13 @@
  */
 import { MedicalImagingClient } from '@aws-sdk/client-medical-imaging';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoSessionStore } from '../adapters/dynamo-session-store';
 import { SystemClock } from '../adapters/node-clock';
 import { HealthImagingDeliveryTarget } from '../adapters/healthimaging-delivery-target';
 import { HealthImagingImportResults } from '../adapters/healthimaging-import-results';
 import { loadDicomwebCredentials } from '../adapters/secrets-manager-dicomweb-credentials';
+import { SqsDeliveryRetries } from '../adapters/sqs-delivery-retries';
 import type { DeliveryTarget } from '../core/ports';
 import { makeRecordImportJob } from '../core/record-import-job';
 import { withMalwareCheck } from '../core/malware-scan';
@@ -30,6 +32,7 @@ export class DeliveryIncompleteError extends Error {
 export interface DeliveryClients {
   imaging?: MedicalImagingClient;
   secrets?: SecretsManagerClient;
+  sqs?: SQSClient;
 }
 
 async function targetFor(config: AppConfig, infra: DeliveryInfrastructure, clients: DeliveryClients): Promise<{ target: DeliveryTarget; imaging?: MedicalImagingClient }> {
@@ -61,6 +64,7 @@ async function buildUseCases(config: AppConfig, infra: DeliveryInfrastructure, c
           metrics: infra.observability,
           log: infra.observability.log,
           clock: infra.clock ?? new SystemClock(),
+          ...(config.deliveryQueueUrl ? { retries: new SqsDeliveryRetries({ sqs: clients.sqs ?? new SQSClient({ region: config.region }), queueUrl: config.deliveryQueueUrl }) } : {}),
         })
       : () => Promise.reject(new ConfigError(['import job events arrive only for HealthImaging delivery']));
   return { deliverAcceptedSession, recordImportJob };

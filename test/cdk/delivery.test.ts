@@ -228,6 +228,19 @@ describe('HealthImaging delivery', () => {
     expect(fn.Environment.Variables.HEALTHIMAGING_IMPORT_ROLE_ARN).toEqual({ 'Fn::GetAtt': [importRoleId(), 'Arn'] });
   });
 
+  it('lets a failed import ask for another run through its own delivery queue only (SendMessage, the queue key), named in DELIVERY_QUEUE_URL', () => {
+    const queueId = logicalId(s(), s().stack.delivery!.queue);
+    const keyId = logicalId(s(), s().stack.delivery!.key);
+    const statements = statementsOf(s(), s().stack.delivery!.deliverer.role);
+    const sends = statements.filter((st) => asArray(st.Action).some((a: string) => a.startsWith('sqs:Send')));
+    expect(sends).toEqual([{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } }]);
+    const keyUse = statements.filter((st) => refersTo(st.Resource, keyId)).flatMap((st) => asArray(st.Action));
+    expect(keyUse).toContain('kms:GenerateDataKey');
+    expect(keyUse.filter((a: string) => a.includes('*'))).toEqual([]);
+    const fn = s().resources[logicalId(s(), s().stack.delivery!.deliverer.function)]!.Properties;
+    expect(fn.Environment.Variables.DELIVERY_QUEUE_URL).toEqual({ Ref: queueId });
+  });
+
   it('reads job results back from HealthImaging\'s job-end events for this data store, through the same queue', () => {
     s().template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['aws.medical-imaging'], 'detail-type': [...IMPORT_JOB_ENDED], detail: { datastoreId: [datastoreId()] } },

@@ -54,7 +54,7 @@ function pixelPart(bytes: Uint8Array): Uint8Array {
 function otherElements(bytes: Uint8Array): Record<string, unknown> {
   const copy = bytes.slice();
   const dict = { ...dcmjs.data.DicomMessage.readFile(copy.buffer).dict } as Record<string, { Value?: unknown[] }>;
-  for (const tag of ['00100020', '00080050', '00101002', '00100021', '7FE00010']) delete dict[tag];
+  for (const tag of ['00100020', '00080050', '00101002', '00100021', '04000561', '7FE00010']) delete dict[tag];
   return JSON.parse(JSON.stringify(dict));
 }
 
@@ -100,6 +100,10 @@ describe('DICOMweb delivery into Orthanc', () => {
       const original = originals.get(sopInstanceUid);
       if (!original) continue;
       images++;
+      // The replaced values as uploaded, in Original Attributes Sequence: the only place the Accession Number's original is kept.
+      const [modification] = tags.OriginalAttributesSequence as Record<string, unknown>[];
+      expect(modification).toMatchObject({ ModifyingSystem: 'DICOM Upload Portal', ReasonForTheAttributeModification: 'COERCE', AttributeModificationDateTime: '20261201100000+0000' });
+      expect((modification!.ModifiedAttributesSequence as Record<string, string>[])[0]).toEqual({ AccessionNumber: '2', PatientID: '98890234' });
       const file = await storedFile(id);
       expect(sha256(pixelPart(file))).toBe(sha256(pixelPart(original)));
       expect(otherElements(file)).toEqual(otherElements(original));

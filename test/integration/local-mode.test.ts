@@ -393,8 +393,9 @@ describe('local mode, end to end over HTTP', () => {
     expect(byReference.get('npm start')).toMatchObject({ status: 'REDEEMED', sessionStatus: 'ACCEPTED' });
     expect(byReference.get('REF-REVOKE-CLI')).toMatchObject({ status: 'REDEEMED', sessionStatus: 'OPEN' });
     const table = codes('list');
-    expect(table.stdout).toMatch(/^code id\s+reference\s+created\s+expires\s+status\s+session$/m);
-    expect(table.stdout).toMatch(/REF-REVOKE-CLI .* REDEEMED\s+OPEN$/m);
+    expect(table.stdout).toMatch(/^code id\s+reference\s+created\s+expires\s+status\s+session\s+delivery$/m);
+    // No delivery for an open session (nor here for an accepted one: this local mode has no PACS).
+    expect(table.stdout).toMatch(/REF-REVOKE-CLI .* REDEEMED\s+OPEN\s+-$/m);
 
     const revoked = codes('revoke', 'REF-REVOKE-CLI');
     expect(revoked.status, revoked.stderr).toBe(0);

@@ -28,6 +28,35 @@ function reconcile(bytes: Uint8Array, changes: IdentifierChanges): Uint8Array {
 }
 
 const PIXELS = [1, 2, 3, 4, 5, 6, 7, 8];
+const MODIFIED_AT = '20261201100000+0000';
+
+type Encoding = 'explicit' | 'implicit' | 'big';
+/** An element in the given encoding (the VR is written only where the encoding has one). */
+function el(encoding: Encoding, tag: number, vr: string, data: string | number[], length?: number): number[] {
+  if (encoding === 'implicit') return implicit(tag, data, length);
+  return encoding === 'big' ? explicitBE(tag, vr, data, length) : explicit(tag, vr, data, length === undefined ? {} : { length });
+}
+
+/** (0400,0561) with one item: the replaced elements as uploaded, when, by what, why (COERCE). */
+function originalAttributes(encoding: Encoding, originals: number[], modifiedAt = ''): number[] {
+  const le = encoding !== 'big';
+  return [
+    ...el(encoding, 0x04000561, 'SQ', [], UNDEFINED), // OriginalAttributesSequence
+    ...item(
+      [
+        ...el(encoding, 0x04000550, 'SQ', [], UNDEFINED), // ModifiedAttributesSequence
+        ...item(originals, { definedLength: true, le }),
+        ...sequenceDelimiter(le),
+        ...el(encoding, 0x04000562, 'DT', modifiedAt), // AttributeModificationDateTime
+        ...el(encoding, 0x04000563, 'LO', 'DICOM Upload Portal'), // ModifyingSystem
+        ...el(encoding, 0x04000564, 'LO', ''), // SourceOfPreviousValues (type 2: empty)
+        ...el(encoding, 0x04000565, 'CS', 'COERCE'), // ReasonForTheAttributeModification
+      ],
+      { definedLength: true, le },
+    ),
+    ...sequenceDelimiter(le),
+  ];
+}
 const explicitFile = () =>
   part10([
     ...explicit(0x00080000, 'UL', [0x40, 0, 0, 0]), // group length (0008): retired, wrong once a value changes
@@ -59,7 +88,7 @@ describe('identifierChanges', () => {
 describe('spliceIdentifiers', () => {
   it('changes Patient ID and Accession Number, moves the original ID and issuer into (0010,1002), drops the group length, keeps everything else', () => {
     const original = explicitFile();
-    const out = reconcile(original, { patientId: 'MRN-4711', accessionNumber: 'EXT-ACC7' });
+    const out = reconcile(original, { patientId: 'MRN-4711', accessionNumber: 'EXT-ACC7', modifiedAt: MODIFIED_AT });
     const expected = part10([
       ...explicit(0x00080018, 'UI', '1.2.3.4'), // SOPInstanceUID
       ...explicit(0x00080050, 'SH', 'EXT-ACC7'), // AccessionNumber, prefixed
@@ -77,6 +106,8 @@ describe('spliceIdentifiers', () => {
       ),
       ...sequenceDelimiter(),
       ...explicit(0x0020000d, 'UI', '1.2.3'), // StudyInstanceUID
+      // The replaced elements as uploaded: Accession Number, Patient ID, its issuer
+      ...originalAttributes('explicit', [...explicit(0x00080050, 'SH', 'ACC7'), ...explicit(0x00100020, 'LO', 'P-1'), ...explicit(0x00100021, 'LO', 'OTHERHOSP')], MODIFIED_AT),
       ...explicit(0x7fe00010, 'OB', PIXELS), // PixelData, streamed unchanged
     ]);
     expect([...out]).toEqual([...expected]);
@@ -97,6 +128,7 @@ describe('spliceIdentifiers', () => {
       ...item([...explicit(0x00100020, 'LO', 'OLD')]), // the item it had
       ...item([...explicit(0x00100020, 'LO', 'P-1'), ...explicit(0x00100022, 'CS', 'TEXT')], { definedLength: true }), // the new one
       ...sequenceDelimiter(),
+      ...originalAttributes('explicit', explicit(0x00100020, 'LO', 'P-1')), // the sequence only gained an item: not an original
       ...explicit(0x7fe00010, 'OB', PIXELS), // PixelData
     ]);
     expect([...out]).toEqual([...expected]);
@@ -111,6 +143,7 @@ describe('spliceIdentifiers', () => {
           ...implicit(0x00101002, [], UNDEFINED), // OtherPatientIDsSequence, undefined length
           ...item([...implicit(0x00100020, 'P-1'), ...implicit(0x00100022, 'TEXT')], { definedLength: true }),
           ...sequenceDelimiter(),
+          ...originalAttributes('implicit', implicit(0x00100020, 'P-1')),
           ...implicit(0x7fe00010, PIXELS), // PixelData
         ],
         { transferSyntax: IMPLICIT_LE },
@@ -124,6 +157,7 @@ describe('spliceIdentifiers', () => {
           ...explicitBE(0x00101002, 'SQ', [], UNDEFINED),
           ...item([...explicitBE(0x00100020, 'LO', 'P-1'), ...explicitBE(0x00100022, 'CS', 'TEXT')], { definedLength: true, le: false }),
           ...sequenceDelimiter(false),
+          ...originalAttributes('big', explicitBE(0x00100020, 'LO', 'P-1')),
           ...explicitBE(0x7fe00010, 'OB', PIXELS),
         ],
         { transferSyntax: EXPLICIT_BE },
@@ -137,7 +171,30 @@ describe('spliceIdentifiers', () => {
     expect(result).toEqual({ status: 'ready', header: new Uint8Array(0), restFrom: 0 });
   });
 
-  it('asks for more bytes when the prefix ends before (0010,1002) is passed', () => {
+  it('keeps an existing Original Attributes Sequence and adds its own item; only the Accession Number when only it changes', () => {
+    const earlier = originalAttributes('explicit', explicit(0x00100010, 'PN', 'Old^Name'), '20200101000000+0000').slice(12, -8); // its one item
+    const original = part10([
+      ...explicit(0x00080050, 'SH', 'ACC7'), // AccessionNumber
+      ...explicit(0x00100020, 'LO', 'P-1'), // PatientID
+      ...explicit(0x04000561, 'SQ', earlier, { length: UNDEFINED }), // OriginalAttributesSequence from an earlier modification
+      ...sequenceDelimiter(),
+      ...explicit(0x7fe00010, 'OB', PIXELS), // PixelData
+    ]);
+    const out = reconcile(original, { accessionNumber: 'EXT-ACC7', modifiedAt: MODIFIED_AT });
+    const ours = originalAttributes('explicit', explicit(0x00080050, 'SH', 'ACC7'), MODIFIED_AT);
+    expect([...out]).toEqual([
+      ...part10([
+        ...explicit(0x00080050, 'SH', 'EXT-ACC7'),
+        ...explicit(0x00100020, 'LO', 'P-1'), // Patient ID unchanged: no Other Patient IDs item
+        ...ours.slice(0, 12), // (0400,0561), undefined length
+        ...earlier, // the item it had
+        ...ours.slice(12), // ours, then the delimiter
+        ...explicit(0x7fe00010, 'OB', PIXELS),
+      ]),
+    ]);
+  });
+
+  it('asks for more bytes when the prefix ends before (0400,0561) is passed', () => {
     const original = explicitFile();
     const header = headerOf(original);
     const result = spliceIdentifiers(original.subarray(0, 200), original.length, header, { patientId: 'M1' });

@@ -1,8 +1,9 @@
 /**
  * Identifier reconciliation (IHE Import Reconciliation Workflow) as a splice of the header bytes:
  * Patient ID and Accession Number get the hospital's values, the original Patient ID (and its issuer)
- * goes into an item of Other Patient IDs Sequence (0010,1002), and every other byte of the file stays
- * as it was. Only the elements up to (0010,1002) are rewritten; the rest of the file, pixel data
+ * goes into an item of Other Patient IDs Sequence (0010,1002), every replaced element is kept as it was
+ * in a new item of Original Attributes Sequence (0400,0561), and every other byte of the file stays as
+ * it was. Only the elements up to (0400,0561) are rewritten; the rest of the file, pixel data
  * included, is streamed unchanged from `restFrom`, so memory does not grow with the file.
  */
 import { startsWith } from '../dicom/bytes';
@@ -19,6 +20,7 @@ const GROUP_LENGTH_0010 = 0x00100000;
 const PATIENT_ID = 0x00100020;
 const ISSUER_OF_PATIENT_ID = 0x00100021;
 const OTHER_PATIENT_IDS_SEQUENCE = 0x00101002;
+const ORIGINAL_ATTRIBUTES_SEQUENCE = 0x04000561;
 /** LO holds 64 characters, SH 16 (PS3.5 table 6.2-1). */
 const MAX_PATIENT_ID = 64;
 const MAX_ACCESSION_NUMBER = 16;
@@ -30,6 +32,8 @@ export interface IdentifierChanges {
   accessionNumber?: string;
   /** The hospital's issuer for the new Patient ID; without it the uploaded issuer moves into the sequence. */
   issuerOfPatientId?: string;
+  /** When the values were replaced (DICOM DT), recorded with the originals in Original Attributes Sequence. */
+  modifiedAt?: string;
 }
 
 /** What the rules make of one file's identifiers; throws UndeliverableError when a value would not fit its VR. */
@@ -67,7 +71,7 @@ export function spliceIdentifiers(prefix: Uint8Array, fileSize: number, header: 
   const transferSyntax = header.fields.transferSyntaxUid ?? IMPLICIT_LITTLE;
   const layout = datasetLayout(prefix, fileSize, header, transferSyntax);
   if ('bytesNeeded' in layout) return { status: 'need-more', bytesNeeded: layout.bytesNeeded };
-  const listed = listElements(prefix, layout.datasetStart, fileSize, layout.encoding, OTHER_PATIENT_IDS_SEQUENCE);
+  const listed = listElements(prefix, layout.datasetStart, fileSize, layout.encoding, ORIGINAL_ATTRIBUTES_SEQUENCE);
   if (listed.kind === 'need') return { status: 'need-more', bytesNeeded: listed.at };
 
   const syntax = layout.encoding.explicit ? (layout.encoding.littleEndian ? transferSyntax : EXPLICIT_BIG) : IMPLICIT_LITTLE;
@@ -99,8 +103,16 @@ function rewrittenElements(b: Uint8Array, elements: ElementSpan[], changes: Iden
     const originalId = raw(find(PATIENT_ID));
     if (originalId && valueLength(find(PATIENT_ID)!) > 0) {
       const item = otherPatientIdItem(originalId, raw(find(ISSUER_OF_PATIENT_ID)), syntax, le);
-      replaced.set(OTHER_PATIENT_IDS_SEQUENCE, { tag: OTHER_PATIENT_IDS_SEQUENCE, bytes: sequenceWith(b, find(OTHER_PATIENT_IDS_SEQUENCE), item, syntax, le) });
+      replaced.set(OTHER_PATIENT_IDS_SEQUENCE, { tag: OTHER_PATIENT_IDS_SEQUENCE, bytes: sequenceWith(OTHER_PATIENT_IDS_SEQUENCE, b, find(OTHER_PATIENT_IDS_SEQUENCE), item, syntax, le) });
     }
+  }
+  // Every element replaced or removed, as uploaded (the Accession Number has no other place to keep its
+  // original); not the group lengths, and not Other Patient IDs Sequence, which only gains an item.
+  const kept = new Set([GROUP_LENGTH_0008, GROUP_LENGTH_0010, OTHER_PATIENT_IDS_SEQUENCE]);
+  const originals = [...replaced.keys()].filter((tag) => !kept.has(tag)).map(find).filter((e): e is ElementSpan => e !== undefined);
+  if (originals.length > 0) {
+    const item = originalAttributesItem(originals.sort((x, y) => x.tag - y.tag).map((e) => raw(e)!), changes.modifiedAt, syntax, le);
+    replaced.set(ORIGINAL_ATTRIBUTES_SEQUENCE, { tag: ORIGINAL_ATTRIBUTES_SEQUENCE, bytes: sequenceWith(ORIGINAL_ATTRIBUTES_SEQUENCE, b, find(ORIGINAL_ATTRIBUTES_SEQUENCE), item, syntax, le) });
   }
   const pieces: Piece[] = [];
   for (const e of elements) {
@@ -117,15 +129,46 @@ function otherPatientIdItem(patientId: Uint8Array, issuer: Uint8Array | undefine
   return concat([tagAndLength(ITEM, body.length, le), body]);
 }
 
-/** (0010,1002) of undefined length: the existing items, if any, then the new one. */
-function sequenceWith(b: Uint8Array, existing: ElementSpan | undefined, item: Uint8Array, syntax: string, le: boolean): Uint8Array {
+/**
+ * One item of Original Attributes Sequence (PS3.3 C.12.1): the replaced elements byte for byte in its
+ * Modified Attributes Sequence (0400,0550), when, by what, and why: COERCE, PS3.3's term for values
+ * replaced on import from another institution.
+ */
+function originalAttributesItem(originals: Uint8Array[], modifiedAt: string | undefined, syntax: string, le: boolean): Uint8Array {
+  const modifiedItem = concat([tagAndLength(ITEM, originals.reduce((n, o) => n + o.length, 0), le), ...originals]);
+  const body = concat([
+    sequenceWith(MODIFIED_ATTRIBUTES_SEQUENCE, new Uint8Array(0), undefined, modifiedItem, syntax, le),
+    encodeElements(
+      {
+        '04000562': { vr: 'DT', Value: [modifiedAt ?? ''] },
+        '04000563': { vr: 'LO', Value: [MODIFYING_SYSTEM] },
+        '04000564': { vr: 'LO', Value: [] },
+        '04000565': { vr: 'CS', Value: ['COERCE'] },
+      },
+      syntax,
+    ),
+  ]);
+  return concat([tagAndLength(ITEM, body.length, le), body]);
+}
+
+const MODIFIED_ATTRIBUTES_SEQUENCE = 0x04000550;
+/** Modifying System (0400,0563): who replaced the values. */
+export const MODIFYING_SYSTEM = 'DICOM Upload Portal';
+
+/** A sequence of undefined length: the existing items, if any, then the new one. */
+function sequenceWith(tag: number, b: Uint8Array, existing: ElementSpan | undefined, item: Uint8Array, syntax: string, le: boolean): Uint8Array {
   const oldItems = existing ? b.subarray(existing.start + existing.header, existing.undefinedLength ? existing.end - 8 : existing.end) : new Uint8Array(0);
   const explicit = syntax !== IMPLICIT_LITTLE;
   const head = new Uint8Array(explicit ? 12 : 8);
-  head.set(tagAndLength(OTHER_PATIENT_IDS_SEQUENCE, 0, le).subarray(0, 4));
+  head.set(tagAndLength(tag, 0, le).subarray(0, 4));
   if (explicit) head.set([0x53, 0x51, 0, 0], 4);
   head.set(u32Bytes(0xffffffff, le), explicit ? 8 : 4);
   return concat([head, oldItems, item, tagAndLength(SEQUENCE_DELIMITER, 0, le)]);
+}
+
+/** DICOM DT in UTC, to the second. */
+export function dicomDateTime(at: Date): string {
+  return `${at.toISOString().replace(/[-:T]/g, '').slice(0, 14)}+0000`;
 }
 
 /** Where the file meta group starts (-1: none) and the dataset begins, and how the dataset is encoded. */

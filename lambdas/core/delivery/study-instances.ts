@@ -10,7 +10,7 @@ import type { CompleteHeader } from '../dicom/types';
 import type { IdentifierRules } from '../delivery-config';
 import type { DeliveryObject, ObjectReader, ObjectStreamer, StudyDeliveryRequest } from '../ports';
 import { attachmentToDicom, type StudyContext } from './attachment-dicom';
-import { concat, identifierChanges, spliceIdentifiers } from './reconcile-identifiers';
+import { concat, dicomDateTime, identifierChanges, spliceIdentifiers } from './reconcile-identifiers';
 import { UndeliverableError } from './undeliverable-error';
 
 /** One instance ready to send: its length is known before its bytes are read, and it can be read again for a retry. */
@@ -55,7 +55,7 @@ export function makeStudyInstances(deps: StudyInstancesDeps) {
     if (header.fields.sopInstanceUid !== object.sopInstanceUid || header.fields.studyInstanceUid !== request.studyInstanceUid) {
       throw new UndeliverableError('UNREADABLE_OBJECT', 'an accepted object no longer matches what inspection verified');
     }
-    const changes = identifierChanges(deps.rules, header.fields, request.reference);
+    const changes = { ...identifierChanges(deps.rules, header.fields, request.reference), modifiedAt: dicomDateTime(deps.now()) };
     context.study ??= { sessionId: request.sessionId, studyInstanceUid: request.studyInstanceUid, fields: header.fields, changes };
     let prefix = firstBytes;
     for (;;) {

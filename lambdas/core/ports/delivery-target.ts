@@ -17,6 +17,8 @@ export interface StudyDeliveryRequest {
   objects: readonly DeliveryObject[];
   /** The upload code's reference (e.g. a hospital MRN), used when delivery.patientId is "reference". */
   reference?: string;
+  /** Which delivery of this study this is (1 the first): an asynchronous target starts a new job for each. */
+  attempt?: number;
 }
 
 export type StudyDeliveryOutcome =

@@ -3,6 +3,8 @@
  * Adapters in lambdas/adapters implement them; the use cases never import adapters.
  */
 export type { Clock } from './clock';
+export type { DeliveryProgress } from './delivery-progress';
+export type { DeliveryRetries } from './delivery-retries';
 export type { DeliveryStore } from './delivery-store';
 export type { DeliveryObject, DeliveryTarget, StudyDeliveryOutcome, StudyDeliveryRequest } from './delivery-target';
 export type { CodeDirectory, CodeDirectoryEntry } from './code-directory';

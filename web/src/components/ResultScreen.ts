@@ -3,10 +3,12 @@
  * and a layout that prints. Rejected: each reason, per file where there is one.
  */
 import { Fragment, h } from 'preact';
+import { useEffect } from 'preact/hooks';
 import { formatBytes, hasParameters, message, MESSAGE_CODES, type MessageCode } from '../../../lambdas/core/messages';
 import type { SessionState } from '../api';
 import { countsText, shortReference, studyLabel } from '../format';
 import { currentLanguage, t } from '../i18n';
+import { deliverySummary, watchResultDelivery } from '../store/delivery';
 import { forgetSession } from '../store/session';
 import * as s from '../store/state';
 import { ContactLinks } from './SelectScreen';
@@ -45,10 +47,12 @@ function Accepted({ result, hospital }: { result: SessionState; hospital: string
   const total = studies.reduce((sum, x) => sum + x.bytes, 0);
   const sessionId = result.sessionId ?? s.session.value?.sessionId ?? '';
   const date = new Intl.DateTimeFormat(currentLanguage(), { dateStyle: 'long', timeStyle: 'short' }).format(s.completedAt.value ?? new Date());
+  useEffect(watchResultDelivery, []);
   return h(
     Fragment,
     null,
     h('p', null, t('result.acceptedText', { hospital })),
+    h(DeliveryStatus, { result, hospital }),
     h(
       'dl',
       { class: 'reference' },
@@ -74,6 +78,13 @@ function Accepted({ result, hospital }: { result: SessionState; hospital: string
     ),
     h('p', null, t('result.total', { size: formatBytes(total) })),
   );
+}
+
+/** Delivery as a whole, in a polite live region: a screen reader hears when it changes, not each poll. */
+function DeliveryStatus({ result, hospital }: { result: SessionState; hospital: string }) {
+  const summary = deliverySummary(result.studies);
+  const text = summary === 'none' ? '' : t(`result.delivery.${summary}`, { hospital });
+  return h('p', { id: 'delivery-status', class: `delivery-status delivery-${summary}`, role: 'status', 'aria-live': 'polite', 'data-delivery': summary }, text);
 }
 
 function Rejected({ result }: { result: SessionState }) {

@@ -19,10 +19,10 @@ export function StudyState({ studyInstanceUid }: { studyInstanceUid: string }) {
       ? t('study.state.uploading', { percent: state.percent })
       : state.kind === 'resumed'
         ? t('study.state.resumed', { count: state.count })
-        : state.kind === 'delivered'
-          ? t('study.state.delivered', { hospital: s.session.value?.institution.name ?? '' })
+        : state.kind === 'delivered' || state.kind === 'delivering' || state.kind === 'followUp'
+          ? t(`study.state.${state.kind}`, { hospital: s.session.value?.institution.name ?? s.result.value?.institution?.name ?? '' })
           : t(`study.state.${state.kind}`);
-  const done = state.kind === 'uploaded' || state.kind === 'delivered';
+  const done = state.kind === 'uploaded' || state.kind === 'delivered' || state.kind === 'followUp';
   return h('p', { class: `study-state state-${state.kind}`, 'data-state': state.kind }, done ? h(Icon, { kind: 'check' }) : null, ' ', text);
 }
 

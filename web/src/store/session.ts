@@ -135,6 +135,11 @@ function storeSession(created: CreatedSession): void {
   write(SESSION_KEY, s.session.value);
 }
 
+/** Keeps the tab's session (an accepted one whose delivery is still running), so a reload shows its result again. */
+export function rememberSession(): void {
+  if (s.session.value) write(SESSION_KEY, s.session.value);
+}
+
 export function forgetSession(): void {
   try {
     sessionStorage.removeItem(SESSION_KEY);

@@ -184,17 +184,25 @@ async function complete(evaluation: Evaluation): Promise<void> {
   }
 }
 
-export type StudyState = { kind: 'waiting' } | { kind: 'resumed'; count: number } | { kind: 'uploading'; percent: number } | { kind: 'uploaded' } | { kind: 'delivered' };
+export type StudyState =
+  | { kind: 'waiting' }
+  | { kind: 'resumed'; count: number }
+  | { kind: 'uploading'; percent: number }
+  | { kind: 'uploaded' }
+  | { kind: 'delivering' }
+  | { kind: 'delivered' }
+  | { kind: 'followUp' };
 
 /**
- * Where a study stands. "Delivered" comes from the session view's per-study `delivery` once the
- * server reports it; until then an accepted study is "Uploaded".
+ * Where a study stands. After acceptance the session view's per-study `delivery` decides: being
+ * delivered, delivered, or (a failed delivery) left to the hospital; without one it is "Uploaded".
  */
 export function studyState(studyInstanceUid: string): StudyState {
   const done = s.result.value;
   if (done) {
-    const view = done.studies?.find((x) => x.studyInstanceUid === studyInstanceUid);
-    return view?.delivery?.state === 'DELIVERED' ? { kind: 'delivered' } : { kind: 'uploaded' };
+    const delivery = done.studies?.find((x) => x.studyInstanceUid === studyInstanceUid)?.delivery?.state;
+    if (!delivery) return { kind: 'uploaded' };
+    return delivery === 'DELIVERED' ? { kind: 'delivered' } : delivery === 'FAILED' ? { kind: 'followUp' } : { kind: 'delivering' };
   }
   const p = s.progress.value?.studies.find((x) => x.studyInstanceUid === studyInstanceUid);
   if (s.uploading.value && p) {
