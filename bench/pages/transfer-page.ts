@@ -5,12 +5,12 @@
  *   transfers and the session's limit of files in flight, as web/src/store/upload.ts drives it;
  * - baseline: the same necessary work in the simplest way: hash each file in turn with the same
  *   hashing code in a worker, fetch every URL (and every part URL) first, then one PUT per file or
- *   part by fetch(), the same number in flight, and finish each multipart upload.
+ *   part (XMLHttpRequest, as the portal), the same number in flight, and finish each multipart upload.
  */
 import { ApiClient, type UploadGrant } from '../../web/src/api';
 import { makeWorkerHasher } from '../../web/src/hasher';
 import type { BlobHashes } from '../../web/src/hashing';
-import { UploadManager, xhrTransfer, type UploadJob } from '../../web/src/uploader';
+import { UploadManager, xhrPut, xhrTransfer, type UploadJob } from '../../web/src/uploader';
 import { MAX_FILES_PER_REQUEST } from '../../lambdas/core/limits';
 import { MAX_PARTS_PER_REQUEST } from '../../lambdas/core/transfers';
 import { workerFrom } from './worker-from';
@@ -56,10 +56,11 @@ async function inTurn<T>(items: readonly T[], lanes: number, work: (item: T) => 
   }));
 }
 
+/** One XMLHttpRequest PUT, as the portal sends it (fetch() cannot read S3's ETag here any better). */
 async function put(url: string, headers: Record<string, string>, body: Blob): Promise<string> {
-  const response = await fetch(url, { method: 'PUT', headers, body });
-  if (!response.ok) throw new Error(`PUT answered ${response.status}: ${await response.text()}`);
-  return response.headers.get('etag') ?? '';
+  const { status, etag } = await xhrPut({ url, headers }, body, () => undefined, new AbortController().signal);
+  if (status !== 200) throw new Error(`PUT answered ${status}`);
+  return etag ?? '';
 }
 
 async function baseline(code: string, meta: Record<string, Meta>): Promise<{ ms: number; sessionId: string; token: string }> {
