@@ -61,7 +61,9 @@ interface Run {
 }
 
 const mode: LocalMode = await startLocalMode();
-const browser = await launchChromium(['--enable-precise-memory-info']);
+// The bench page is fulfilled by Playwright, so Chromium cannot place it in the loopback address
+// space as it does local mode's real portal page; without this it refuses the page's PUTs to 127.0.0.1.
+const browser = await launchChromium(['--enable-precise-memory-info', '--disable-features=LocalNetworkAccessChecks,PrivateNetworkAccessChecks,BlockInsecurePrivateNetworkRequests']);
 const failures: string[] = [];
 try {
   const context = await browser.newContext();
@@ -90,6 +92,8 @@ try {
 
 async function sendOnce(way: Run['way'], paths: string[], meta: object, bytes: number, watchHeap: boolean): Promise<Run> {
   const page = await browser.contexts()[0]!.newPage();
+  page.on('requestfailed', (request) => console.error(`${way}: ${request.method()} ${request.url().split('?')[0]} failed: ${request.failure()?.errorText}`));
+  page.on('console', (message) => message.type() === 'error' && console.error(`${way}: ${message.text()}`));
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
   await page.goto(`${mode.portalUrl}/bench/transfer.html`);

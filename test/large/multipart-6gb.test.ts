@@ -30,7 +30,8 @@ beforeAll(async () => {
   if (!(free > FREE_BYTES_NEEDED)) throw new Error(`${tmpdir()} has ${(free / 1e9).toFixed(1)} GB free; this test needs ${(FREE_BYTES_NEEDED / 1e9).toFixed(0)} GB`);
   scratch = mkdtempSync(join(tmpdir(), 'portal-large-'));
   file = join(scratch, 'whole-slide.dcm');
-  const side = Math.floor(Math.sqrt((SIZE - 4096) / 2));
+  // Pixel Data's length is 32 bits: 4.2 GB of pixels, and the rest of the 6 GB trailing zeros after them.
+  const side = Math.floor(Math.sqrt(4_200_000_000 / 2));
   const { header } = syntheticHeader({ studyInstanceUid: STUDY, seriesInstanceUid: '2.25.79.2', sopInstanceUid: '2.25.79.3', rows: side, columns: side, patientId: 'LARGE0001' });
   const fd = openSync(file, 'w');
   writeSync(fd, header);
