@@ -4,7 +4,8 @@
  * - portal: the portal's UploadManager (web/src/uploader.ts) with the portal's hash worker, XHR
  *   transfers and the session's limit of files in flight, as web/src/store/upload.ts drives it;
  * - baseline: the same necessary work in the simplest way: hash each file in turn with the same
- *   hashing code in a worker, fetch every URL (and every part URL) first, then one PUT per file or
+ *   hashing code in a worker, fetch every file's URL first (part URLs a few rounds ahead: they
+ *   expire in 5 minutes), then one PUT per file or
  *   part (XMLHttpRequest, as the portal), the same number in flight, and finish each multipart upload.
  */
 import { ApiClient, type UploadGrant } from '../../web/src/api';
@@ -12,7 +13,6 @@ import { makeWorkerHasher } from '../../web/src/hasher';
 import type { BlobHashes } from '../../web/src/hashing';
 import { UploadManager, xhrPut, xhrTransfer, type UploadJob } from '../../web/src/uploader';
 import { MAX_FILES_PER_REQUEST } from '../../lambdas/core/limits';
-import { MAX_PARTS_PER_REQUEST } from '../../lambdas/core/transfers';
 import { workerFrom } from './worker-from';
 
 interface Meta {
@@ -75,27 +75,26 @@ async function baseline(code: string, meta: Record<string, Meta>): Promise<{ ms:
     const batch = files.slice(i, i + Math.min(inFlight, MAX_FILES_PER_REQUEST)).map((file, j) => ({ ...jobOf(file, i + j, meta), sha256: hashes[i + j]!.sha256 }));
     grants.push(...(await api.requestUploads(sessionId, batch)).uploads);
   }
-  const puts: { url: string; headers: Record<string, string>; body: Blob; done: (etag: string) => void }[] = [];
-  const multipart: { grant: UploadGrant; etags: { partNumber: number; etag: string }[] }[] = [];
+  const puts: { url: string; headers: Record<string, string>; body: Blob }[] = [];
+  const multipart: { grant: UploadGrant; file: File; parts: { partNumber: number; size: number; sha256: string }[] }[] = [];
   for (const [i, grant] of grants.entries()) {
     const file = files[i]!;
-    if (grant.method === 'PUT') {
-      puts.push({ url: grant.url, headers: grant.headers, body: file, done: () => undefined });
-      continue;
-    }
-    const upload = { grant, etags: [] as { partNumber: number; etag: string }[] };
-    multipart.push(upload);
-    const partSize = grant.partSize!;
-    const declared = hashes[i]!.parts!.map((sha256, p) => ({ partNumber: p + 1, size: Math.min(partSize, file.size - p * partSize), sha256 }));
-    for (let p = 0; p < declared.length; p += MAX_PARTS_PER_REQUEST) {
-      for (const part of (await api.signParts(sessionId, grant.fileId, declared.slice(p, p + MAX_PARTS_PER_REQUEST))).parts) {
-        const start = (part.partNumber - 1) * partSize;
-        puts.push({ url: part.url, headers: part.headers, body: file.slice(start, start + partSize), done: (etag) => upload.etags.push({ partNumber: part.partNumber, etag }) });
-      }
-    }
+    if (grant.method === 'PUT') puts.push({ url: grant.url, headers: grant.headers, body: file });
+    else multipart.push({ grant, file, parts: hashes[i]!.parts!.map((sha256, p) => ({ partNumber: p + 1, size: Math.min(grant.partSize!, file.size - p * grant.partSize!), sha256 })) });
   }
-  await inTurn(puts, inFlight, async (p) => p.done(await put(p.url, p.headers, p.body)));
-  for (const { grant, etags } of multipart) await api.finishUpload(sessionId, grant.fileId, etags.sort((a, b) => a.partNumber - b.partNumber));
+  await inTurn(puts, inFlight, async (p) => void (await put(p.url, p.headers, p.body)));
+  for (const { grant, file, parts } of multipart) {
+    // Part URLs expire (5 minutes): a few rounds of parts are signed at a time, not the whole file's.
+    const etags: { partNumber: number; etag: string }[] = [];
+    for (let p = 0; p < parts.length; p += 2 * inFlight) {
+      const signed = (await api.signParts(sessionId, grant.fileId, parts.slice(p, p + 2 * inFlight))).parts;
+      await inTurn(signed, inFlight, async (part) => {
+        const start = (part.partNumber - 1) * grant.partSize!;
+        etags.push({ partNumber: part.partNumber, etag: await put(part.url, part.headers, file.slice(start, start + grant.partSize!)) });
+      });
+    }
+    await api.finishUpload(sessionId, grant.fileId, etags.sort((a, b) => a.partNumber - b.partNumber));
+  }
   return { ms: performance.now() - started, sessionId, token };
 }
 
