@@ -24,12 +24,20 @@ export const TEST_TIERS: Record<'unit' | 'integration' | 'cdk' | 'e2e', TestTier
   e2e: { globalSetup: [], pool: 'forks' },
 };
 
+/** Tiers run only when asked for by name (`npm run test:large`), never by `npm test`: they take minutes. */
+export const OPT_IN_TIERS: Record<'large', TestTier> = {
+  /** A 6 GB multipart upload through the portal in Chromium against local mode. */
+  large: { globalSetup: [], pool: 'forks' },
+};
+
+const optIn = process.env.TEST_TIER === 'large' ? OPT_IN_TIERS : {};
+
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // No globalSetup at the root: the root project's setup would run for every tier.
-    projects: Object.entries(TEST_TIERS).map(([name, { globalSetup, pool }]) => ({
+    projects: Object.entries({ ...TEST_TIERS, ...optIn }).map(([name, { globalSetup, pool }]) => ({
       extends: true,
       test: { name, include: [`test/${name}/**/*.test.ts`], globalSetup, pool },
     })),

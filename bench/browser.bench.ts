@@ -14,13 +14,14 @@
  */
 import { mkdirSync, openSync, closeSync, writeSync, ftruncateSync, existsSync, statSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CDPSession, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ensureSyntheticDataset, syntheticHeader } from './synthetic-dicom';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { issueCode, launchChromium, startLocalMode, ROOT, type LocalMode } from '../test/e2e/local-mode';
 import { PORTAL_BUNDLE_LIMITS, buildPortal, printPortalBundles, type PortalBuild } from './portal-builds';
+import { collectGarbage, heapUsed, startHeapSampling, startWorkerHeapSampling } from './heap-sampling';
 
 const FILES = 2000;
 const STUDIES = 4;
@@ -46,67 +47,6 @@ if (!existsSync(bigFile) || statSync(bigFile).size !== BIG_FILE_BYTES) {
   writeSync(fd, header);
   ftruncateSync(fd, BIG_FILE_BYTES);
   closeSync(fd);
-}
-
-async function heapUsed(cdp: CDPSession): Promise<number> {
-  const { metrics } = await cdp.send('Performance.getMetrics');
-  return metrics.find((m) => m.name === 'JSHeapUsedSize')!.value;
-}
-
-async function collectGarbage(cdp: CDPSession): Promise<void> {
-  await cdp.send('HeapProfiler.collectGarbage');
-}
-
-/** Samples performance.memory in the page every 20 ms; returns a function that stops and returns the peak. */
-async function startHeapSampling(page: Page): Promise<() => Promise<number>> {
-  // A string, not a function: tsx's name-keeping helpers do not exist inside the page.
-  await page.evaluate(`(() => {
-    const used = () => performance.memory.usedJSHeapSize;
-    window.__peak = used();
-    window.__sampler = setInterval(() => { window.__peak = Math.max(window.__peak, used()); }, 20);
-  })()`);
-  return () => page.evaluate<number>(`(() => { clearInterval(window.__sampler); return window.__peak; })()`);
-}
-
-/**
- * Samples the header worker's JS heap (the page's performance.memory does not include it) through
- * the browser's CDP session: attach to the worker target once it exists, then poll Runtime.getHeapUsage.
- */
-function startWorkerHeapSampling(cdp: CDPSession): () => Promise<number> {
-  let peak = 0;
-  let sessionId: string | undefined;
-  let nextId = 1;
-  const waiting = new Map<number, (value: { usedSize: number }) => void>();
-  cdp.on('Target.receivedMessageFromTarget', (event: { sessionId: string; message: string }) => {
-    const reply = JSON.parse(event.message) as { id?: number; result?: { usedSize: number } };
-    if (reply.id !== undefined && reply.result) waiting.get(reply.id)?.(reply.result), waiting.delete(reply.id);
-  });
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      try {
-        if (!sessionId) {
-          const { targetInfos } = await cdp.send('Target.getTargets');
-          const worker = targetInfos.find((t) => t.type === 'worker' && t.url.includes('header-worker'));
-          if (worker) sessionId = (await cdp.send('Target.attachToTarget', { targetId: worker.targetId, flatten: false })).sessionId;
-        }
-        if (sessionId) {
-          const id = nextId++;
-          const usage = new Promise<{ usedSize: number }>((resolve) => waiting.set(id, resolve));
-          await cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method: 'Runtime.getHeapUsage' }) });
-          peak = Math.max(peak, (await Promise.race([usage, new Promise<{ usedSize: number }>((r) => setTimeout(() => r({ usedSize: 0 }), 1000))])).usedSize);
-        }
-      } catch {
-        sessionId = undefined; // the worker went away; look for it again
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
-  return async () => {
-    running = false;
-    await loop;
-    return peak;
-  };
 }
 
 async function openPortal(page: Page, portalUrl: string, code: string): Promise<void> {
@@ -147,7 +87,7 @@ async function groupFolder(browser: Browser, mode: LocalMode, build?: PortalBuil
   const heapBefore = await heapUsed(cdp);
   const stopSampling = await startHeapSampling(page);
   const browserCdp = await browser.newBrowserCDPSession();
-  const stopWorkerSampling = startWorkerHeapSampling(browserCdp);
+  const stopWorkerSampling = startWorkerHeapSampling(browserCdp, (url) => url.includes('header-worker'));
   const start = performance.now();
   await page.locator('#folder-input').setInputFiles(folder);
   await page.locator(`#scan-status[data-idle="true"][data-files="${FILES}"]`).waitFor({ timeout: 300_000 });
@@ -211,7 +151,7 @@ try {
   await collectGarbage(bigCdp);
   const bigBefore = await heapUsed(bigCdp);
   const stopBig = await startHeapSampling(big);
-  const stopBigWorker = startWorkerHeapSampling(browserCdp);
+  const stopBigWorker = startWorkerHeapSampling(browserCdp, (url) => url.includes('header-worker'));
   const bigStart = performance.now();
   await big.locator('#file-input').setInputFiles(bigFile);
   await big.locator('#scan-status[data-idle="true"][data-files="1"]').waitFor({ timeout: 120_000 });

@@ -1,30 +1,36 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MIN_PART_BYTES } from '../../lambdas/core/transfers';
-import { hashBlob, sha256Base64 } from '../../web/src/hashing';
+import { hashBlob, ONE_SHOT_BYTES, sha256Base64 } from '../../web/src/hashing';
 
 const nodeSha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('base64');
 
-describe('streaming SHA-256 (hash-wasm, sliced reads)', () => {
-  const chunk = 64 * 1024;
-  for (const size of [0, 1, chunk - 1, chunk, chunk + 1, 5 * chunk + 17]) {
-    it(`matches Node's crypto for ${size} bytes read ${chunk} at a time`, async () => {
+describe('SHA-256 of a Blob (WebCrypto in one read, or hash-wasm streamed)', () => {
+  for (const size of [0, 1, 65_535, 65_536, 65_537, ONE_SHOT_BYTES, ONE_SHOT_BYTES + 1]) {
+    it(`matches Node's crypto for ${size} bytes, with WebCrypto and without`, async () => {
       const bytes = randomBytes(size);
-      expect(await sha256Base64(new Blob([bytes]), chunk)).toBe(nodeSha(bytes));
+      expect(await sha256Base64(new Blob([bytes]))).toBe(nodeSha(bytes));
+      expect((await hashBlob(new Blob([bytes]), { withParts: false, native: false })).sha256).toBe(nodeSha(bytes));
     });
   }
 
-  it('hashes each part in the same pass, parts not aligned to the read size', async () => {
-    const partSize = MIN_PART_BYTES;
-    const bytes = randomBytes(2 * partSize + 12_345);
-    const hashes = await hashBlob(new Blob([bytes]), { partSize, chunkBytes: 3 * 1024 * 1024 + 7 });
+  for (const native of [true, false]) {
+    it(`hashes each part in the same read (${native ? 'WebCrypto' : 'hash-wasm'} parts), the last part short`, async () => {
+      const partSize = MIN_PART_BYTES;
+      const bytes = randomBytes(3 * partSize + 12_345);
+      const hashes = await hashBlob(new Blob([bytes]), { partSize, native });
+      expect(hashes.sha256).toBe(nodeSha(bytes));
+      expect(hashes.partSize).toBe(partSize);
+      expect(hashes.parts).toEqual([0, 1, 2, 3].map((i) => nodeSha(bytes.subarray(i * partSize, (i + 1) * partSize))));
+    });
+  }
+
+  it('streams the parts through hash-wasm when a part is larger than one read may be', async () => {
+    const partSize = ONE_SHOT_BYTES + 1024 * 1024;
+    const bytes = randomBytes(partSize + 7);
+    const hashes = await hashBlob(new Blob([bytes]), { partSize });
+    expect(hashes.parts).toEqual([nodeSha(bytes.subarray(0, partSize)), nodeSha(bytes.subarray(partSize))]);
     expect(hashes.sha256).toBe(nodeSha(bytes));
-    expect(hashes.partSize).toBe(partSize);
-    expect(hashes.parts).toEqual([
-      nodeSha(bytes.subarray(0, partSize)),
-      nodeSha(bytes.subarray(partSize, 2 * partSize)),
-      nodeSha(bytes.subarray(2 * partSize)),
-    ]);
   });
 
   it('gives no part hashes to a body below the smallest multipart threshold', async () => {
