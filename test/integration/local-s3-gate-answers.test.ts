@@ -15,7 +15,8 @@ let bucket: TestBucket;
 beforeAll(async () => {
   bucket = await createTestBucket('s3-gate-answers');
 });
-afterAll(() => bucket?.drop());
+// Bounded: on a gate that stopped answering, dropping the bucket would wait for the hook timeout.
+afterAll(() => bucket?.drop(), 20_000);
 
 /** A small file that takes longer than this is stuck, not slow. */
 const ANSWER_WITHIN_MS = 10_000;
