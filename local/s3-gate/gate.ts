@@ -12,7 +12,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -40,6 +40,16 @@ class Refusal extends Error {
 }
 
 const MAX_XML_BODY_BYTES = 1024 * 1024;
+/** How long s3rver may stay silent on a request before the gate gives up on it. */
+const UPSTREAM_IDLE_MS = 5 * 60_000;
+/** Below s3rver's keep-alive timeout (Node's default, 5 s), with room for both timers' slack. */
+const UPSTREAM_KEEP_ALIVE_MS = 3_000;
+/** Hop-by-hop headers describe s3rver's connection to the gate, not the gate's to its client (RFC 9110 7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+
+function relayedHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
+}
 
 interface Target {
   bucket?: string;
@@ -83,7 +93,12 @@ export class S3Gate {
   private readonly verifier: SigV4Verifier;
   private readonly uploads: MultipartUploads;
   private readonly locks = new KeyLocks();
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  /**
+   * Idle sockets to s3rver are closed by the gate before s3rver closes them (its keep-alive timeout
+   * is Node's 5 s): a request sent on a socket s3rver is closing at that instant fails (ECONNRESET),
+   * which the client would see as a 500.
+   */
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64, timeout: UPSTREAM_KEEP_ALIVE_MS });
   private readonly now: () => Date;
 
   constructor(private readonly opts: GateOptions) {
@@ -120,7 +135,7 @@ export class S3Gate {
     settle?: () => Promise<void>,
   ): Promise<number> {
     return new Promise<number>((resolve, reject) => {
-      const headers = { ...req.headers };
+      const headers = relayedHeaders(req.headers);
       if (body.length !== undefined) {
         delete headers['transfer-encoding'];
         headers['content-length'] = String(body.length);
@@ -128,16 +143,19 @@ export class S3Gate {
       const upstream = httpRequest({ ...this.opts.upstream, agent: this.agent, method: req.method, path: req.url, headers }, (answer) => {
         const status = answer.statusCode ?? 502;
         const relay = () => {
-          res.writeHead(status, answer.headers);
+          // The client went away meanwhile: the answer is dropped with its connection, which the agent then forgets.
+          if (res.destroyed) return void (answer.destroy(), resolve(status));
+          res.writeHead(status, relayedHeaders(answer.headers));
           // Headers go out now, as s3rver sent them: a client may act on them before any body byte.
           res.flushHeaders();
-          answer.pipe(res);
-          answer.once('end', () => resolve(status));
+          // pipeline, not pipe: a client that leaves mid-answer settles this too, or a key lock would be held for good.
+          pipeline(answer, res).then(() => resolve(status), reject);
         };
-        answer.once('error', reject);
         if (status === 200 && settle) settle().then(relay, reject);
         else relay();
       });
+      // s3rver silent this long (5 min: it completes a multipart upload of several GB before answering) is stuck: the client gets a 500, the key lock is released.
+      upstream.setTimeout(UPSTREAM_IDLE_MS, () => upstream.destroy(new Error('s3rver did not answer')));
       upstream.once('error', reject);
       body.stream.pipe(upstream);
     });
@@ -171,6 +189,8 @@ export class S3Gate {
     // The body is read to its end (and dropped) so the client sees the answer, not a reset.
     const send = () => res.writeHead(refusal.status, headers).end(req.method === 'HEAD' ? undefined : xml);
     if (req.readableEnded) send();
+    // A body cut off (the client left, or the stream was destroyed) never ends: nobody is waiting for an answer.
+    else if (req.destroyed) res.destroy();
     else {
       req.once('end', send);
       req.once('error', () => res.destroy());
@@ -243,11 +263,12 @@ export class S3Gate {
   private async readSmallBody(req: IncomingMessage): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let length = 0;
+    // Read to its end even when too big: leaving the loop early would destroy the request, and the refusal with it.
     for await (const chunk of req as AsyncIterable<Buffer>) {
       length += chunk.length;
-      if (length > MAX_XML_BODY_BYTES) throw new Refusal(400, 'MaxMessageLengthExceeded', 'Your request was too big.');
-      chunks.push(chunk);
+      if (length <= MAX_XML_BODY_BYTES) chunks.push(chunk);
     }
+    if (length > MAX_XML_BODY_BYTES) throw new Refusal(400, 'MaxMessageLengthExceeded', 'Your request was too big.');
     return Buffer.concat(chunks);
   }
 
