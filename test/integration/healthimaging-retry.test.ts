@@ -172,11 +172,12 @@ describe('HealthImaging import failures', () => {
   it('refuses a file over HealthImaging\'s per-file limit before staging anything or starting a job', async () => {
     const before = imaging.requests.length;
     const target = new HealthImagingDeliveryTarget({ s3: rig.bucket.s3, imaging: new MedicalImagingClient({ region: 'eu-west-2', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: imaging.handler }), bucketName: rig.bucket.bucketName, datastoreId: DATASTORE, dataAccessRoleArn: ROLE });
-    const big = { key: 'sessions/s-big/files/f-big', fileId: 'f-big', size: 5 * 1024 ** 3 + 1, kind: 'dicom' as const, sopInstanceUid: '1.2.3.4' };
+    // 10 GB is read as 10^9 bytes: one byte over is refused.
+    const big = { key: 'sessions/s-big/files/f-big', fileId: 'f-big', size: 10_000_000_001, kind: 'dicom' as const, sopInstanceUid: '1.2.3.4' };
     const small = { key: 'sessions/s-big/files/f-small', fileId: 'f-small', size: 1000, kind: 'dicom' as const, sopInstanceUid: '1.2.3.5' };
     const outcome = await target.deliverStudy({ sessionId: 's-big', studyInstanceUid: '1.2.3', objects: [small, big] });
-    expect(outcome).toEqual({ state: 'FAILED', reason: 'file f-big is larger than HealthImaging imports (4 GB per file)', retryable: false });
-    expect(big.size).toBeGreaterThan(HEALTHIMAGING_MAX_FILE_BYTES);
+    expect(outcome).toEqual({ state: 'FAILED', reason: 'file f-big is larger than HealthImaging imports (10 GB per file)', retryable: false });
+    expect(big.size).toBe(HEALTHIMAGING_MAX_FILE_BYTES + 1);
     expect(imaging.requests.length).toBe(before);
     expect(await rig.bucket.listKeys('deliveries/s-big/')).toEqual([]);
   });
