@@ -57,3 +57,18 @@ describe('a study\'s import jobs', () => {
     expect(jobsOf({ state: 'DELIVERED', target: 'dicomweb', updatedAt: 't', attempts: 1, instances: 3 })).toBeUndefined();
   });
 });
+
+describe('chunk staging prefixes', () => {
+  it('lie within the import role\'s IAM patterns and name their session, study and chunk', async () => {
+    const { parseStagingKey, stagingLocation, STAGED_INPUTS, STAGED_OUTPUTS } = await import('../../lambdas/core/delivery-staging');
+    // IAM's * matches across slashes.
+    const iam = (pattern: string) => new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`);
+    for (const chunk of [0, 1, 19]) {
+      const { inputPrefix, outputPrefix } = stagingLocation('sessionA', '0123456789abcdef', chunk);
+      expect(`${inputPrefix}f1.dcm`).toMatch(iam(STAGED_INPUTS));
+      expect(`${outputPrefix}x/SUCCESS/success.ndjson`).toMatch(iam(STAGED_OUTPUTS));
+      expect(parseStagingKey(`s3://bucket/${inputPrefix}`)).toEqual({ sessionId: 'sessionA', studyRef: '0123456789abcdef', chunk });
+    }
+    expect(stagingLocation('sessionA', '0123456789abcdef', 1).inputPrefix).toBe('deliveries/sessionA/0123456789abcdef/1/input/');
+  });
+});
