@@ -14,7 +14,7 @@ import { MedicalImagingClient, StartDICOMImportJobCommand } from '@aws-sdk/clien
 import { CopyObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { DEFAULT_MAX_FILES_PER_IMPORT_JOB, HEALTHIMAGING_MAX_FILE_BYTES, HEALTHIMAGING_MAX_JOB_BYTES, importChunks } from '../core/delivery/import-chunks';
-import { studyStateOf } from '../core/delivery/import-jobs';
+import { IMPORT_ATTEMPTS, studyStateOf } from '../core/delivery/import-jobs';
 import { studyRef } from '../core/delivery/study-ref';
 import type { ImportJobState } from '../core/model';
 import { stagingLocation, type StagingLocation } from '../core/delivery-staging';
@@ -98,8 +98,13 @@ export class HealthImagingDeliveryTarget implements DeliveryTarget {
       return { chunk, jobId, attempts, state: 'SUBMITTED' };
     } catch (error) {
       const name = (error as Error)?.name ?? 'Error';
-      // The name only: AWS error messages may quote keys or request details.
-      return { chunk, attempts, state: 'FAILED', reason: `HealthImaging import could not start (${name})`, retryable: !PERMANENT_ERRORS.has(name) };
+      // The name only: AWS error messages may quote keys or request details. A chunk that could not
+      // start counts as an attempt too, so a study whose other jobs ran is not started again forever.
+      const reason = `HealthImaging import could not start (${name})`;
+      if (PERMANENT_ERRORS.has(name)) return { chunk, attempts, state: 'FAILED', reason, retryable: false };
+      return attempts < IMPORT_ATTEMPTS
+        ? { chunk, attempts, state: 'FAILED', reason, retryable: true }
+        : { chunk, attempts, state: 'FAILED', reason: `${reason} (after ${attempts} import attempts)`, retryable: false };
     }
   }
 

@@ -122,6 +122,10 @@ describe('a study imported in several HealthImaging jobs', () => {
     const retried = await hi.deliverStudy({ ...request, attempt: 2, imports });
     expect(starts().slice(before).map((s) => s.body)).toEqual([expectedStart(sessionId, ref, 1, 2)]);
     expect(retried).toEqual({ state: 'SUBMITTED', jobId: 'job00000000000000000000000000003', jobs: [imports[0], { chunk: 1, jobId: 'job00000000000000000000000000003', attempts: 2, state: 'SUBMITTED' }, imports[2]] });
+    // A chunk that could not start on its last attempt fails for good instead of starting forever.
+    const refusing = new MedicalImagingClient({ region: 'eu-west-2', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: recordingHandler(() => ({ status: 429, body: { __type: 'ThrottlingException', message: 'Rate exceeded' } })).handler });
+    const lastTry = await target(refusing, { maxFilesPerImportJob: 2 }).deliverStudy({ ...request, imports: [imports[0]!, { ...imports[1]!, attempts: 2 }, { ...imports[2]!, state: 'DELIVERED', instances: 1 }] });
+    expect(lastTry).toEqual({ state: 'FAILED', reason: 'import job 2 of 3: HealthImaging import could not start (ThrottlingException) (after 3 import attempts)', retryable: false, jobs: [imports[0], { chunk: 1, attempts: 3, state: 'FAILED', reason: 'HealthImaging import could not start (ThrottlingException) (after 3 import attempts)', retryable: false }, { ...imports[2], state: 'DELIVERED', instances: 1 }] });
     // Nothing failed any more: another run starts nothing.
     await hi.deliverStudy({ ...request, attempt: 3, imports: (retried as { jobs: ImportJobState[] }).jobs });
     expect(starts()).toHaveLength(before + 1);
