@@ -7,6 +7,7 @@
 import { QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { StudyDelivery } from '../core/model';
 import type { DeliveryProgress, DeliveryStore } from '../core/ports';
+import { DeliveryConflictError } from '../core/ports/delivery-store';
 import { isConditionalCheckFailed } from './dynamo-errors';
 import { keys } from './table';
 
@@ -84,15 +85,22 @@ export class DynamoDeliveryStore implements DeliveryStore, DeliveryProgress {
     }
   }
 
-  async record(sessionId: string, studyInstanceUid: string, delivery: StudyDelivery): Promise<void> {
-    await this.options.doc.send(
-      new UpdateCommand({
-        TableName: this.options.tableName,
-        Key: keys.study(sessionId, studyInstanceUid),
-        UpdateExpression: 'SET deliveryState = :state, delivery = :delivery REMOVE deliveryClaimedAt',
-        ExpressionAttributeValues: { ':state': delivery.state, ':delivery': delivery },
-      }),
-    );
+  async record(sessionId: string, studyInstanceUid: string, delivery: StudyDelivery, expectedUpdatedAt?: string): Promise<void> {
+    const expected = expectedUpdatedAt === undefined ? {} : { ConditionExpression: '#delivery.updatedAt = :expected', ExpressionAttributeNames: { '#delivery': 'delivery' } };
+    try {
+      await this.options.doc.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: keys.study(sessionId, studyInstanceUid),
+          UpdateExpression: `SET deliveryState = :state, ${expectedUpdatedAt === undefined ? 'delivery' : '#delivery'} = :delivery REMOVE deliveryClaimedAt`,
+          ExpressionAttributeValues: { ':state': delivery.state, ':delivery': delivery, ...(expectedUpdatedAt === undefined ? {} : { ':expected': expectedUpdatedAt }) },
+          ...expected,
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new DeliveryConflictError('the study\'s delivery changed since it was read');
+      throw error;
+    }
   }
 
   async markSessionDelivered(sessionId: string, at: string): Promise<void> {

@@ -1,8 +1,10 @@
 /**
- * DeliveryTarget on AWS HealthImaging. A study is staged under its own import prefix in the
- * uploads bucket (core/delivery-staging.ts), then one StartDICOMImportJob imports that prefix. The
- * job runs asynchronously: the outcome is SUBMITTED with the job id, and
- * healthimaging-import-results.ts reads the job's result back when it ends.
+ * DeliveryTarget on AWS HealthImaging. A study is split into chunks within HealthImaging's import
+ * quotas (core/delivery/import-chunks.ts: files and bytes per job); each chunk is staged under its
+ * own import prefix in the uploads bucket (core/delivery-staging.ts), then one StartDICOMImportJob
+ * imports that prefix. The jobs run asynchronously: the outcome is SUBMITTED with every job, and
+ * healthimaging-import-results.ts reads each job's result back when it ends. A redelivery starts
+ * only the chunks whose job failed; a chunk already running or imported is left alone.
  *
  * Staging copies each accepted DICOM object server-side (no bytes through the Lambda). When the
  * objects must change first (reconciled identifiers, attachments wrapped as DICOM), `content`
@@ -11,7 +13,10 @@
 import { MedicalImagingClient, StartDICOMImportJobCommand } from '@aws-sdk/client-medical-imaging';
 import { CopyObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { DEFAULT_MAX_FILES_PER_IMPORT_JOB, HEALTHIMAGING_MAX_FILE_BYTES, HEALTHIMAGING_MAX_JOB_BYTES, importChunks } from '../core/delivery/import-chunks';
+import { IMPORT_ATTEMPTS, studyStateOf } from '../core/delivery/import-jobs';
 import { studyRef } from '../core/delivery/study-ref';
+import type { ImportJobState } from '../core/model';
 import { stagingLocation, type StagingLocation } from '../core/delivery-staging';
 import type { DeliveryObject, DeliveryTarget, StudyDeliveryOutcome, StudyDeliveryRequest } from '../core/ports/delivery-target';
 import { forEachInParallel } from './parallel';
@@ -20,12 +25,6 @@ import { forEachInParallel } from './parallel';
 const STAGING_CONCURRENCY = 16;
 /** CopyObject copies at most 5 GB in one request (larger objects need a multipart copy). */
 export const MAX_SINGLE_COPY_BYTES = 5 * 1024 ** 3;
-/**
- * HealthImaging imports DICOM P10 files of at most 4 GB each ("Maximum size of a DICOM P10 file in an
- * import job", AWS HealthImaging endpoints and quotas, docs/delivery.md): a larger file is refused
- * before anything is staged, not found out after a job ran.
- */
-export const HEALTHIMAGING_MAX_FILE_BYTES = 4 * 1024 ** 3;
 /** Errors that retrying the same request cannot fix. */
 const PERMANENT_ERRORS = new Set(['ValidationException', 'InvalidRequest', 'EntityTooLarge']);
 
@@ -46,7 +45,13 @@ export interface HealthImagingDeliveryTargetOptions {
   dataAccessRoleArn: string;
   /** Produces reconciled bytes; without it, DICOM objects are copied as uploaded and attachments are left out. */
   content?: ObjectContent;
+  /** Files per import job (`delivery.maxFilesPerImportJob`, HealthImaging's adjustable quota). */
+  maxFilesPerImportJob?: number;
+  /** Bytes per import job; HealthImaging's quota unless a test needs small chunks. */
+  maxBytesPerImportJob?: number;
 }
+
+export { HEALTHIMAGING_MAX_FILE_BYTES };
 
 export class HealthImagingDeliveryTarget implements DeliveryTarget {
   readonly type = 'healthimaging' as const;
@@ -56,20 +61,50 @@ export class HealthImagingDeliveryTarget implements DeliveryTarget {
   async deliverStudy(request: StudyDeliveryRequest): Promise<StudyDeliveryOutcome> {
     // The study's hash names it in keys and job names: stable across redeliveries, no UID.
     const ref = await studyRef(request.studyInstanceUid);
-    const location = stagingLocation(request.sessionId, ref);
     const overLimit = request.objects.find((o) => o.kind === 'dicom' && o.size > HEALTHIMAGING_MAX_FILE_BYTES);
-    if (overLimit) return { state: 'FAILED', reason: `file ${overLimit.fileId} is larger than HealthImaging imports (4 GB per file)`, retryable: false };
+    if (overLimit) return { state: 'FAILED', reason: `file ${overLimit.fileId} is larger than HealthImaging imports (10 GB per file)`, retryable: false };
     const tooLarge = this.options.content ? undefined : request.objects.find((o) => o.kind === 'dicom' && o.size > MAX_SINGLE_COPY_BYTES);
     if (tooLarge) return { state: 'FAILED', reason: `file ${tooLarge.fileId} is larger than a single S3 copy (5 GB)`, retryable: false };
+    // Attachments are importable only as the content seam's DICOM.
+    const importable = request.objects.filter((o) => o.kind === 'dicom' || this.options.content);
+    if (!importable.some((o) => o.kind === 'dicom')) return { state: 'FAILED', reason: 'the study has no DICOM object to import', retryable: false };
+    const chunks = importChunks(importable, {
+      maxFiles: this.options.maxFilesPerImportJob ?? DEFAULT_MAX_FILES_PER_IMPORT_JOB,
+      maxBytes: this.options.maxBytesPerImportJob ?? HEALTHIMAGING_MAX_JOB_BYTES,
+    });
+    const jobs: ImportJobState[] = [];
+    // One chunk after the other: a chunk's copies already run 16 at a time, and jobs start in order.
+    for (const [chunk, objects] of chunks.entries()) {
+      const previous = request.imports?.find((j) => j.chunk === chunk);
+      if (previous && previous.state !== 'FAILED') {
+        jobs.push(previous);
+        continue;
+      }
+      // A study recorded before it had jobs counts its attempts on the study.
+      const attempts = previous ? previous.attempts + 1 : request.imports ? 1 : (request.attempt ?? 1);
+      jobs.push(await this.deliverChunk({ ...request, objects }, ref, chunk, attempts));
+    }
+    const study = studyStateOf(jobs);
+    return study.state === 'DELIVERED' ? study : { ...study, jobs };
+  }
+
+  /** Stages one chunk and starts its job; a failure is the chunk's, recorded on its entry. */
+  private async deliverChunk(request: StudyDeliveryRequest, ref: string, chunk: number, attempts: number): Promise<ImportJobState> {
+    const location = stagingLocation(request.sessionId, ref, chunk);
     try {
       const staged = await this.stage(request, location);
-      if (staged === 0) return { state: 'FAILED', reason: 'the study has no DICOM object to import', retryable: false };
-      const jobId = await this.startImport(request.sessionId, ref, location, request.attempt ?? 1);
-      return { state: 'SUBMITTED', jobId };
+      if (staged === 0) return { chunk, attempts, state: 'FAILED', reason: 'the import job has no DICOM object to import', retryable: false };
+      const jobId = await this.startImport(request.sessionId, ref, chunk, location, attempts);
+      return { chunk, jobId, attempts, state: 'SUBMITTED' };
     } catch (error) {
       const name = (error as Error)?.name ?? 'Error';
-      // The name only: AWS error messages may quote keys or request details.
-      return { state: 'FAILED', reason: `HealthImaging import could not start (${name})`, retryable: !PERMANENT_ERRORS.has(name) };
+      // The name only: AWS error messages may quote keys or request details. A chunk that could not
+      // start counts as an attempt too, so a study whose other jobs ran is not started again forever.
+      const reason = `HealthImaging import could not start (${name})`;
+      if (PERMANENT_ERRORS.has(name)) return { chunk, attempts, state: 'FAILED', reason, retryable: false };
+      return attempts < IMPORT_ATTEMPTS
+        ? { chunk, attempts, state: 'FAILED', reason, retryable: true }
+        : { chunk, attempts, state: 'FAILED', reason: `${reason} (after ${attempts} import attempts)`, retryable: false };
     }
   }
 
@@ -94,11 +129,12 @@ export class HealthImagingDeliveryTarget implements DeliveryTarget {
     return staged;
   }
 
-  private async startImport(sessionId: string, ref: string, location: StagingLocation, attempt: number): Promise<string> {
+  private async startImport(sessionId: string, ref: string, chunk: number, location: StagingLocation, attempt: number): Promise<string> {
     const { imaging, bucketName, datastoreId, dataAccessRoleArn } = this.options;
-    // The same token for the same attempt: a repeated run gets the job that already runs. A new
-    // attempt (the last job failed) needs a new token, else HealthImaging answers with the failed job.
-    const token = attempt > 1 ? `${sessionId}-${ref}-${attempt}` : `${sessionId}-${ref}`;
+    // The same token for the same chunk and attempt: a repeated run gets the job that already runs.
+    // A new attempt (the chunk's last job failed) needs a new token, else HealthImaging answers with
+    // the failed job. Chunk 0 keeps the study's token, as before studies were split.
+    const token = `${sessionId}-${ref}${chunk > 0 ? `-j${chunk}` : ''}${attempt > 1 ? `-${attempt}` : ''}`;
     const result = await imaging.send(
       new StartDICOMImportJobCommand({
         jobName: token,

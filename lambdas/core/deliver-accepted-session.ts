@@ -5,6 +5,7 @@
  * outcome. A study already DELIVERED or SUBMITTED is skipped, so a repeated or resumed run sends
  * nothing twice; the target's UIDs keep a redelivered study from duplicating in the PACS.
  */
+import { jobsOf } from './delivery/import-jobs';
 import { studyRef } from './delivery/study-ref';
 import type { FileRecord, StudyDelivery } from './model';
 import type { Clock, DeliveryObject, DeliveryStore, DeliveryTarget, EventPublisher, Log, Metrics, SessionStore, StudyDeliveryOutcome, StudyDeliveryRequest } from './ports';
@@ -69,8 +70,8 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
       outcome.state === 'DELIVERED'
         ? { ...base, state: 'DELIVERED', instances: outcome.instances }
         : outcome.state === 'SUBMITTED'
-          ? { ...base, state: 'SUBMITTED', jobId: outcome.jobId }
-          : { ...base, state: 'FAILED', reason: outcome.reason, retryable: outcome.retryable };
+          ? { ...base, state: 'SUBMITTED', jobId: outcome.jobId, ...(outcome.jobs ? { jobs: outcome.jobs } : {}) }
+          : { ...base, state: 'FAILED', reason: outcome.reason, retryable: outcome.retryable, ...(outcome.jobs ? { jobs: outcome.jobs } : {}) };
     await deps.deliveries.record(request.sessionId, request.studyInstanceUid, delivery);
     const eventBase = { sessionId: request.sessionId, institutionId: context.institutionId, studyRef: await studyRef(request.studyInstanceUid), target: deps.target.type, at };
     const withManifest = context.manifestKey ? { manifestKey: context.manifestKey } : {};
@@ -103,11 +104,13 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
         result.skipped++;
         continue;
       }
+      const imports = jobsOf(previous);
       const request: StudyDeliveryRequest = {
         sessionId,
         studyInstanceUid,
         objects,
         attempt: (previous?.attempts ?? 0) + 1,
+        ...(imports ? { imports } : {}),
         ...(session.codeReference ? { reference: session.codeReference } : {}),
       };
       const outcome = await deliverStudy(request, previous, { institutionId: session.institutionId, manifestKey: session.manifestKey });

@@ -4,6 +4,7 @@
  * originals are kept in Other Patient IDs Sequence).
  */
 import * as z from 'zod';
+import { DEFAULT_MAX_FILES_PER_IMPORT_JOB } from './delivery/import-chunks';
 
 /** Printable ASCII without backslash (the DICOM value separator): safe in LO/SH values in every character set. */
 const dicomAscii = /^[\x20-\x5b\x5d-\x7e]*$/;
@@ -44,6 +45,12 @@ const healthimaging = z
   .object({
     type: z.literal('healthimaging'),
     datastoreId: z.string().regex(/^[0-9a-z]{32}$/, 'must be a HealthImaging datastore id (32 lowercase letters and digits)'),
+    /**
+     * Files per import job: HealthImaging's "Maximum number of files in a DICOM import job" (5,000,
+     * adjustable; raise it here once AWS raised it). At least 1,000, so a 20,000-file session never
+     * needs more than 20 jobs at once (the concurrent-job quota is 20 in ap-southeast-2, 100 elsewhere).
+     */
+    maxFilesPerImportJob: z.number().int().min(1000, 'must be at least 1000').max(1_000_000).default(DEFAULT_MAX_FILES_PER_IMPORT_JOB),
     ...identifierRules,
   })
   .strict();

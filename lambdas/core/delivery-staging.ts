@@ -18,13 +18,14 @@ export interface StagingLocation {
   outputPrefix: string;
 }
 
-export function stagingLocation(sessionId: string, studyRef: string): StagingLocation {
-  const base = `${DELIVERY_STAGING_PREFIX}${sessionId}/${studyRef}/`;
+/** Chunk 0 (the only one of most studies) keeps the study's own prefix; chunk k > 0 gets {studyRef}/{k}/. */
+export function stagingLocation(sessionId: string, studyRef: string, chunk = 0): StagingLocation {
+  const base = `${DELIVERY_STAGING_PREFIX}${sessionId}/${studyRef}/${chunk > 0 ? `${chunk}/` : ''}`;
   return { inputPrefix: `${base}input/`, outputPrefix: `${base}output/` };
 }
 
 /** The session and study of a staging key or S3 URI, or undefined for anything else. */
-export function parseStagingKey(keyOrUri: string): { sessionId: string; studyRef: string } | undefined {
-  const match = /(?:^|\/)deliveries\/([A-Za-z0-9_-]{1,64})\/([0-9a-f]{16})\/(?:input|output)\//.exec(keyOrUri);
-  return match ? { sessionId: match[1]!, studyRef: match[2]! } : undefined;
+export function parseStagingKey(keyOrUri: string): { sessionId: string; studyRef: string; chunk: number } | undefined {
+  const match = /(?:^|\/)deliveries\/([A-Za-z0-9_-]{1,64})\/([0-9a-f]{16})\/(?:(\d{1,5})\/)?(?:input|output)\//.exec(keyOrUri);
+  return match ? { sessionId: match[1]!, studyRef: match[2]!, chunk: Number(match[3] ?? 0) } : undefined;
 }

@@ -120,6 +120,20 @@ export interface StudyRecord {
 
 export type DeliveryState = 'PENDING' | 'SUBMITTED' | 'DELIVERED' | 'FAILED';
 
+/** One import job of a study (HealthImaging): its chunk of the study's files and how it ended. */
+export interface ImportJobState {
+  /** 0-based; chunk k always holds the same files, so it keeps its staging prefix and client token. */
+  chunk: number;
+  /** Absent when the job could not be started. */
+  jobId?: string;
+  state: 'SUBMITTED' | 'DELIVERED' | 'FAILED';
+  /** Jobs started for this chunk (a retry adds one). */
+  attempts: number;
+  instances?: number;
+  reason?: string;
+  retryable?: boolean;
+}
+
 /** A study's delivery as everyone sees it: GET /sessions/{id}, the portal, the events. */
 export interface StudyDelivery {
   state: DeliveryState;
@@ -128,8 +142,10 @@ export interface StudyDelivery {
   /** How many deliveries of this study were started (a retry adds one). */
   attempts: number;
   instances?: number;
-  /** Asynchronous targets: the job whose result is read back later. */
+  /** Asynchronous targets: the job whose result is read back later (the first still running). */
   jobId?: string;
+  /** HealthImaging: one entry per import job the study needs (its quotas bound a job's files and bytes). */
+  jobs?: ImportJobState[];
   /** FAILED: why, in words without patient data; retryable when a later attempt may succeed. */
   reason?: string;
   retryable?: boolean;

@@ -2,10 +2,13 @@
  * Records the end of an asynchronous import (HealthImaging) on its study: the study that was
  * SUBMITTED with this job becomes DELIVERED or FAILED, with the same event and metric a synchronous
  * delivery produces. A repeated end event changes nothing; a job that still runs, or whose
- * SUBMITTED state is not written yet, throws so the queue brings the event back later. A job that
- * failed for a reason worth retrying (HealthImaging unavailable, throttled, a partial import) has its
- * study delivered again after a growing pause, IMPORT_ATTEMPTS times at most; then it FAILS for good.
+ * SUBMITTED state is not written yet, throws so the queue brings the event back later. A study
+ * imported in several jobs (its chunks) ends when its last job ends: DELIVERED when all imported.
+ * A job that failed for a reason worth retrying (HealthImaging unavailable, throttled, a partial
+ * import) has its study delivered again after a growing pause, which starts only the failed chunks'
+ * jobs, IMPORT_ATTEMPTS times per chunk at most; then it FAILS for good.
  */
+import { endJob, IMPORT_ATTEMPTS, jobsOf, studyStateOf } from './delivery/import-jobs';
 import { studyRef } from './delivery/study-ref';
 import type { StudyDelivery } from './model';
 import type { Clock, DeliveryRetries, DeliveryStore, EventPublisher, Log, Metrics, SessionStore } from './ports';
@@ -23,8 +26,7 @@ export interface RecordImportJobDeps {
   retries?: DeliveryRetries;
 }
 
-/** Import jobs per study, the first included. */
-export const IMPORT_ATTEMPTS = 3;
+export { IMPORT_ATTEMPTS };
 
 /** The pause before import attempt `attempt + 1`: 1, 4, then 15 minutes (SQS delays at most 15). */
 export function importRetryDelaySeconds(attempt: number): number {
@@ -47,17 +49,27 @@ export function makeRecordImportJob(deps: RecordImportJobDeps) {
     const entry = uid === undefined ? undefined : ([uid, states.get(uid)!] as const);
     if (!entry) throw new ImportJobPendingError('the study\'s SUBMITTED state is not recorded yet');
     const [studyInstanceUid, previous] = entry;
-    if (previous.state !== 'SUBMITTED' || previous.jobId !== jobId) return 'unchanged';
+    const jobs = jobsOf(previous);
+    const job = jobs?.find((j) => j.jobId === jobId);
+    if (!jobs || !job || job.state !== 'SUBMITTED') return 'unchanged';
 
     const at = deps.clock.now().toISOString();
-    const base = { target: previous.target, updatedAt: at, attempts: previous.attempts, jobId };
-    const again = outcome.state === 'FAILED' && outcome.retryable && deps.retries !== undefined && previous.attempts < IMPORT_ATTEMPTS;
-    const failure = outcome.state === 'FAILED' ? finalFailure(outcome, again, previous.attempts) : undefined;
-    const delivery: StudyDelivery = failure ? { ...base, state: 'FAILED', ...failure } : { ...base, state: 'DELIVERED', instances: outcome.state === 'DELIVERED' ? outcome.instances : 0 };
+    const updated = jobs.map((j) => (j === job ? endJob(j, outcome, deps.retries !== undefined) : j));
+    const state = studyStateOf(updated);
+    const base = { target: previous.target, updatedAt: at, attempts: previous.attempts, jobs: updated };
+    // Written only over the state read above: two jobs of one study ending at once cannot lose either
+    // end (the loser throws, and the queue brings its event back).
+    if (state.state === 'SUBMITTED') {
+      await deps.deliveries.record(study.sessionId, studyInstanceUid, { ...base, state: 'SUBMITTED', jobId: state.jobId }, previous.updatedAt);
+      deps.log.info('import job ended; others still run', { sessionId: study.sessionId, studyRef: study.studyRef, jobId, state: outcome.state });
+      return 'recorded';
+    }
+    const failure = state.state === 'FAILED' ? { reason: state.reason, retryable: state.retryable } : undefined;
+    const delivery: StudyDelivery = failure ? { ...base, state: 'FAILED', jobId, ...failure } : { ...base, state: 'DELIVERED', jobId, instances: state.state === 'DELIVERED' ? state.instances : 0 };
     // Asked for before the record: were the record lost, this event returns and asks again (the extra
     // run finds the study SUBMITTED and skips it); the other way round the retry could be lost.
-    if (again) await deps.retries!.retryLater(study.sessionId, importRetryDelaySeconds(previous.attempts));
-    await deps.deliveries.record(study.sessionId, studyInstanceUid, delivery);
+    if (failure?.retryable) await deps.retries!.retryLater(study.sessionId, importRetryDelaySeconds(Math.max(...updated.filter((j) => j.state === 'FAILED').map((j) => j.attempts))));
+    await deps.deliveries.record(study.sessionId, studyInstanceUid, delivery, previous.updatedAt);
     const session = await deps.sessions.get(study.sessionId);
     const eventBase = {
       sessionId: study.sessionId,
@@ -70,19 +82,13 @@ export function makeRecordImportJob(deps: RecordImportJobDeps) {
     if (failure) {
       await deps.events.publish({ type: 'UploadStudyDeliveryFailed', ...eventBase, ...failure });
       deps.metrics.count('StudiesDeliveryFailed');
-      deps.log.warn('import job failed', { sessionId: study.sessionId, studyRef: study.studyRef, jobId, attempts: previous.attempts, retryable: failure.retryable });
-    } else if (outcome.state === 'DELIVERED') {
-      await deps.events.publish({ type: 'UploadStudyDelivered', ...eventBase, instances: outcome.instances, jobId });
-      deps.log.info('import job delivered', { sessionId: study.sessionId, studyRef: study.studyRef, jobId, instances: outcome.instances });
+      deps.log.warn('import job failed', { sessionId: study.sessionId, studyRef: study.studyRef, jobId, attempts: job.attempts, retryable: failure.retryable });
+    } else if (delivery.state === 'DELIVERED') {
+      await deps.events.publish({ type: 'UploadStudyDelivered', ...eventBase, instances: delivery.instances ?? 0, jobId });
+      deps.log.info('import job delivered', { sessionId: study.sessionId, studyRef: study.studyRef, jobId, instances: delivery.instances, jobs: updated.length });
     }
     return 'recorded';
   };
 }
 
 export type RecordImportJob = ReturnType<typeof makeRecordImportJob>;
-
-/** A failure to retry stays retryable; a retryable one out of attempts says so and becomes final. */
-function finalFailure(outcome: { reason: string; retryable: boolean }, again: boolean, attempts: number): { reason: string; retryable: boolean } {
-  if (again || !outcome.retryable) return { reason: outcome.reason, retryable: again };
-  return { reason: `${outcome.reason} (after ${attempts} import attempts)`, retryable: false };
-}

@@ -45,7 +45,7 @@ async function targetFor(config: AppConfig, infra: DeliveryInfrastructure, clien
   }
   if (!config.importRoleArn) throw new ConfigError(['HEALTHIMAGING_IMPORT_ROLE_ARN: required for HealthImaging delivery']);
   const imaging = clients.imaging ?? new MedicalImagingClient({ region: config.region });
-  const target = new HealthImagingDeliveryTarget({ s3: infra.s3, imaging, bucketName: infra.bucketName, datastoreId: delivery.datastoreId, dataAccessRoleArn: config.importRoleArn });
+  const target = new HealthImagingDeliveryTarget({ s3: infra.s3, imaging, bucketName: infra.bucketName, datastoreId: delivery.datastoreId, dataAccessRoleArn: config.importRoleArn, maxFilesPerImportJob: delivery.maxFilesPerImportJob });
   return { target, imaging };
 }
 

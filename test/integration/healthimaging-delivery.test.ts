@@ -71,7 +71,7 @@ describe('HealthImagingDeliveryTarget', () => {
     const target = new HealthImagingDeliveryTarget({ s3: bucket.s3, imaging: client, bucketName: bucket.bucketName, datastoreId: DATASTORE, dataAccessRoleArn: ROLE });
     const request = await uploadStudy('sessionAAAAAAAAAAAAAAAA');
     const outcome = await target.deliverStudy(request);
-    expect(outcome).toEqual({ state: 'SUBMITTED', jobId: JOB_ID });
+    expect(outcome).toEqual({ state: 'SUBMITTED', jobId: JOB_ID, jobs: [{ chunk: 0, jobId: JOB_ID, attempts: 1, state: 'SUBMITTED' }] });
 
     const studyRef = await studyRefFor(request.studyInstanceUid);
     const { inputPrefix, outputPrefix } = stagingLocation(request.sessionId, studyRef);
@@ -115,7 +115,7 @@ describe('HealthImagingDeliveryTarget', () => {
       content: async (object) => ({ body: Readable.from([Buffer.from(rewritten)]), contentLength: rewritten.length + (object.kind === 'attachment' ? 0 : 0) }),
     });
     const request = await uploadStudy('sessionCCCCCCCCCCCCCCCC');
-    expect(await target.deliverStudy(request)).toEqual({ state: 'SUBMITTED', jobId: JOB_ID });
+    expect(await target.deliverStudy(request)).toMatchObject({ state: 'SUBMITTED', jobId: JOB_ID });
     const { inputPrefix } = stagingLocation(request.sessionId, await studyRefFor(request.studyInstanceUid));
     expect(await bucket.listKeys(inputPrefix)).toEqual(['f0', 'f1', 'f2', 'pdf'].map((f) => `${inputPrefix}${f}.dcm`));
     expect(await sha256Of(`${inputPrefix}pdf.dcm`)).toBe(createHash('sha256').update(rewritten).digest('hex'));
@@ -127,7 +127,8 @@ describe('HealthImagingDeliveryTarget', () => {
       const { client } = capturingImagingClient(() => ({ status, body: { __type: type, message: `refused ${request.studyInstanceUid}` } }));
       const target = new HealthImagingDeliveryTarget({ s3: bucket.s3, imaging: client, bucketName: bucket.bucketName, datastoreId: DATASTORE, dataAccessRoleArn: ROLE });
       const outcome = await target.deliverStudy(request);
-      expect(outcome).toEqual({ state: 'FAILED', reason: `HealthImaging import could not start (${type})`, retryable });
+      const reason = `HealthImaging import could not start (${type})`;
+      expect(outcome).toEqual({ state: 'FAILED', reason, retryable, jobs: [{ chunk: 0, attempts: 1, state: 'FAILED', reason, retryable }] });
     }
   });
 
@@ -176,10 +177,10 @@ describe('reading an import job back', () => {
     const { client, requests } = capturingImagingClient(() => ({ status: 200, body: job(status) }));
     const results = new HealthImagingImportResults({ s3: bucket.s3, imaging: client, datastoreId: DATASTORE });
 
-    expect(await results.read(JOB_ID)).toEqual({ jobId: JOB_ID, study: { sessionId, studyRef }, outcome: { state: 'SUBMITTED', jobId: JOB_ID } });
+    expect(await results.read(JOB_ID)).toEqual({ jobId: JOB_ID, study: { sessionId, studyRef, chunk: 0 }, outcome: { state: 'SUBMITTED', jobId: JOB_ID } });
     status = 'COMPLETED';
     // No FAILURE/failure.ndjson was written: every file imported.
-    expect(await results.read(JOB_ID)).toEqual({ jobId: JOB_ID, study: { sessionId, studyRef }, outcome: { state: 'DELIVERED', instances: 2 } });
+    expect(await results.read(JOB_ID)).toEqual({ jobId: JOB_ID, study: { sessionId, studyRef, chunk: 0 }, outcome: { state: 'DELIVERED', instances: 2 } });
     await bucket.s3.send(new PutObjectCommand({ Bucket: bucket.bucketName, Key: `${jobFolder}FAILURE/failure.ndjson`, Body: FAILURE_SAMPLE }));
     expect((await results.read(JOB_ID)).outcome).toMatchObject({ state: 'FAILED', retryable: false });
     status = 'FAILED';

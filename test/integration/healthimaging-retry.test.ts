@@ -34,7 +34,7 @@ const ctFiles = readOracle().filter((e) => e.kind === 'dicom-part10' && e.attrib
 
 let rig: Rig;
 /** Per job: its status and message as GetDICOMImportJob reports them, and the session it imports. */
-const jobs = new Map<string, { status: string; message?: string; sessionId: string }>();
+const jobs = new Map<string, { status: string; message?: string; sessionId: string; inputS3Uri: string; outputS3Uri: string }>();
 const refs = new Map<string, string>();
 
 /** Job ids HealthImaging hands out: one per client token (the token's attempt suffix, or 1). */
@@ -42,18 +42,17 @@ const jobIdFor = (token: string) => createHash('sha256').update(token).digest('h
 
 const imaging = recordingHandler((request: CapturedRequest): CannedAnswer => {
   if (request.path.startsWith('/startDICOMImportJob/')) {
-    const body = JSON.parse(request.body) as { clientToken: string };
+    const body = JSON.parse(request.body) as { clientToken: string; inputS3Uri: string; outputS3Uri: string };
     const sessionId = [...refs.keys()].find((id) => body.clientToken.startsWith(id))!;
     const jobId = jobIdFor(body.clientToken);
-    jobs.set(jobId, { status: 'SUBMITTED', sessionId });
+    jobs.set(jobId, { status: 'SUBMITTED', sessionId, inputS3Uri: body.inputS3Uri, outputS3Uri: body.outputS3Uri });
     return { status: 200, body: { datastoreId: DATASTORE, jobId, jobStatus: 'SUBMITTED', submittedAt: 1 } };
   }
   const jobId = request.path.split('/').pop()!;
   const job = jobs.get(jobId)!;
-  const { inputPrefix, outputPrefix } = stagingLocation(job.sessionId, refs.get(job.sessionId)!);
   const jobProperties = {
     jobId, jobName: 'x', jobStatus: job.status, datastoreId: DATASTORE, dataAccessRoleArn: ROLE, submittedAt: 1, ...(job.message ? { message: job.message } : {}),
-    inputS3Uri: `s3://${rig.bucket.bucketName}/${inputPrefix}`, outputS3Uri: `s3://${rig.bucket.bucketName}/${outputPrefix}`,
+    inputS3Uri: job.inputS3Uri, outputS3Uri: job.outputS3Uri,
   };
   return { status: 200, body: { jobProperties } };
 });
@@ -62,8 +61,10 @@ const sqsRequests = recordingHandler((request) => {
   return { status: 200, body: { MessageId: 'msg-1', MD5OfMessageBody: createHash('md5').update(body.MessageBody).digest('hex') } };
 });
 
-function handler() {
+function handler(maxFilesPerImportJob?: number) {
   const institution = parseInstitutionConfig({ ...testInstitution(), delivery: { type: 'healthimaging', datastoreId: DATASTORE } }, 'test');
+  // Under the schema's floor on purpose: three jobs from the corpus's 7-file CT study.
+  if (maxFilesPerImportJob && institution.delivery?.type === 'healthimaging') institution.delivery.maxFilesPerImportJob = maxFilesPerImportJob;
   const config = { ...testConfig({ tableName: rig.table.tableName, bucketName: rig.bucket.bucketName, institution }), importRoleArn: ROLE, deliveryQueueUrl: QUEUE_URL };
   const infra = { doc: rig.table.doc, tableName: rig.table.tableName, s3: rig.bucket.s3, bucketName: rig.bucket.bucketName, publisher: rig.publisher, observability: rig.observability };
   const clients = {
@@ -172,12 +173,70 @@ describe('HealthImaging import failures', () => {
   it('refuses a file over HealthImaging\'s per-file limit before staging anything or starting a job', async () => {
     const before = imaging.requests.length;
     const target = new HealthImagingDeliveryTarget({ s3: rig.bucket.s3, imaging: new MedicalImagingClient({ region: 'eu-west-2', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: imaging.handler }), bucketName: rig.bucket.bucketName, datastoreId: DATASTORE, dataAccessRoleArn: ROLE });
-    const big = { key: 'sessions/s-big/files/f-big', fileId: 'f-big', size: 5 * 1024 ** 3 + 1, kind: 'dicom' as const, sopInstanceUid: '1.2.3.4' };
+    // 10 GB is read as 10^9 bytes: one byte over is refused.
+    const big = { key: 'sessions/s-big/files/f-big', fileId: 'f-big', size: 10_000_000_001, kind: 'dicom' as const, sopInstanceUid: '1.2.3.4' };
     const small = { key: 'sessions/s-big/files/f-small', fileId: 'f-small', size: 1000, kind: 'dicom' as const, sopInstanceUid: '1.2.3.5' };
     const outcome = await target.deliverStudy({ sessionId: 's-big', studyInstanceUid: '1.2.3', objects: [small, big] });
-    expect(outcome).toEqual({ state: 'FAILED', reason: 'file f-big is larger than HealthImaging imports (4 GB per file)', retryable: false });
-    expect(big.size).toBeGreaterThan(HEALTHIMAGING_MAX_FILE_BYTES);
+    expect(outcome).toEqual({ state: 'FAILED', reason: 'file f-big is larger than HealthImaging imports (10 GB per file)', retryable: false });
+    expect(big.size).toBe(HEALTHIMAGING_MAX_FILE_BYTES + 1);
     expect(imaging.requests.length).toBe(before);
     expect(await rig.bucket.listKeys('deliveries/s-big/')).toEqual([]);
+  });
+
+  it('imports a study in three jobs, reads each job back into the study, restarts only the failed one, and delivers once all imported', async () => {
+    const sessionId = await acceptedSession();
+    const ref = refs.get(sessionId)!;
+    const run = handler(3);
+    expect(ctFiles).toHaveLength(7);
+    expect(await run(records(accepted(sessionId)))).toEqual({ batchItemFailures: [] });
+    const tokens = [`${sessionId}-${ref}`, `${sessionId}-${ref}-j1`, `${sessionId}-${ref}-j2`];
+    expect(starts().slice(-3).map((s) => s.clientToken)).toEqual(tokens);
+    const [job0, job1, job2] = tokens.map(jobIdFor) as [string, string, string];
+    expect(await delivery(sessionId)).toMatchObject({ state: 'SUBMITTED', jobId: job0, jobs: [{ jobId: job0 }, { jobId: job1 }, { jobId: job2 }].map((j, chunk) => ({ ...j, chunk, state: 'SUBMITTED', attempts: 1 })) });
+
+    /** The job ends: COMPLETED with `imported` lines of success.ndjson, or FAILED. */
+    const finish = async (jobId: string, chunk: number, imported: number) => {
+      if (imported === 0) jobs.set(jobId, { ...jobs.get(jobId)!, status: 'FAILED', message: 'Internal error while importing' });
+      else {
+        jobs.set(jobId, { ...jobs.get(jobId)!, status: 'COMPLETED' });
+        const folder = `${stagingLocation(sessionId, ref, chunk).outputPrefix}${DATASTORE}-DicomImport-${jobId}/`;
+        const lines = Array.from({ length: imported }, (_, i) => JSON.stringify({ inputFile: `input/f${i}.dcm`, importResponse: { imageSetId: 'x', isPrimary: true } })).join('\n');
+        await rig.bucket.s3.send(new PutObjectCommand({ Bucket: rig.bucket.bucketName, Key: `${folder}SUCCESS/success.ndjson`, Body: lines }));
+      }
+    };
+    const end = async (jobId: string, chunk: number, imported: number) => finish(jobId, chunk, imported).then(() => run(records(jobEnded(jobId))));
+    const sent = sqsRequests.requests.length;
+    // Two jobs of the study end in one batch, handled at once: neither end may overwrite the other.
+    // The one that loses the conditional write fails its record, and SQS brings it back.
+    await finish(job1, 1, 0);
+    await finish(job0, 0, 3);
+    const batch = await run(records(jobEnded(job0), jobEnded(job1)));
+    expect(batch.batchItemFailures.length).toBeLessThanOrEqual(1);
+    const again = batch.batchItemFailures.map((f) => jobEnded(f.itemIdentifier === 'm0' ? job0 : job1));
+    if (again.length > 0) expect(await run(records(...again))).toEqual({ batchItemFailures: [] });
+    // One job still runs: the study stays SUBMITTED, no retry asked for yet, no event.
+    expect(await delivery(sessionId)).toMatchObject({ state: 'SUBMITTED', jobId: job2, jobs: [{ state: 'DELIVERED', instances: 3 }, { state: 'FAILED', retryable: true }, { state: 'SUBMITTED' }] });
+    expect(sqsRequests.requests).toHaveLength(sent);
+    // A repeated end event changes nothing.
+    expect(await end(job0, 0, 3)).toEqual({ batchItemFailures: [] });
+    expect(await end(job2, 2, 1)).toEqual({ batchItemFailures: [] });
+    expect(await delivery(sessionId)).toMatchObject({ state: 'FAILED', retryable: true, reason: 'import job 2 of 3: the import job failed: Internal error while importing' });
+    expect(sqsRequests.requests).toHaveLength(sent + 1);
+    const retry = JSON.parse(sqsRequests.requests.at(-1)!.body) as { DelaySeconds: number; MessageBody: string };
+    expect(retry.DelaySeconds).toBe(importRetryDelaySeconds(1));
+
+    const before = starts().length;
+    expect(await run(records(retry.MessageBody))).toEqual({ batchItemFailures: [] });
+    // Only chunk 1 again, with its second token and its own prefix; chunks 0 and 2 are not imported twice.
+    expect(starts().slice(before)).toEqual([{
+      clientToken: `${sessionId}-${ref}-j1-2`, jobName: `${sessionId}-${ref}-j1-2`, dataAccessRoleArn: ROLE,
+      inputS3Uri: `s3://${rig.bucket.bucketName}/${stagingLocation(sessionId, ref, 1).inputPrefix}`,
+      outputS3Uri: `s3://${rig.bucket.bucketName}/${stagingLocation(sessionId, ref, 1).outputPrefix}`,
+    }]);
+    const job1again = jobIdFor(`${sessionId}-${ref}-j1-2`);
+    expect(await end(job1again, 1, 3)).toEqual({ batchItemFailures: [] });
+    expect(await delivery(sessionId)).toMatchObject({ state: 'DELIVERED', instances: 7, jobs: [{ attempts: 1 }, { attempts: 2, jobId: job1again }, { attempts: 1 }] });
+    const deliveredEvents = rig.publisher.events.filter((e) => e.detailType === 'UploadStudyDelivered' && (e.detail as unknown as { sessionId: string; instances?: number }).sessionId === sessionId && (e.detail as unknown as { instances?: number }).instances !== undefined);
+    expect(deliveredEvents.map((e) => (e.detail as unknown as { instances: number }).instances)).toEqual([7]);
   });
 });

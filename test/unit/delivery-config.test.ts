@@ -21,12 +21,20 @@ describe('delivery config', () => {
     expect(parseInstitutionConfig(withDelivery({ type: 'healthimaging', datastoreId: 'a'.repeat(32) })).delivery).toEqual({
       type: 'healthimaging',
       datastoreId: 'a'.repeat(32),
+      maxFilesPerImportJob: 5000,
       patientId: 'keep',
       accessionNumber: 'keep',
       prefix: 'EXT-',
     });
     const auth = { type: 'basic', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:pacs-AbCdEf' };
     expect(parseInstitutionConfig(withDelivery({ type: 'dicomweb', url: 'https://pacs.example/dicom-web', auth })).delivery).toMatchObject({ auth });
+  });
+
+  it('takes a raised HealthImaging files-per-job quota and refuses one under 1000 (the concurrent-job quota)', () => {
+    const healthimaging = (maxFilesPerImportJob: unknown) => withDelivery({ type: 'healthimaging', datastoreId: 'a'.repeat(32), maxFilesPerImportJob });
+    expect(parseInstitutionConfig(healthimaging(20_000)).delivery).toMatchObject({ maxFilesPerImportJob: 20_000 });
+    expect(() => parseInstitutionConfig(healthimaging(999), 'x.json')).toThrow('delivery.maxFilesPerImportJob: must be at least 1000');
+    expect(() => parseInstitutionConfig(healthimaging(2500.5), 'x.json')).toThrow('delivery.maxFilesPerImportJob');
   });
 
   it('refuses unknown modes, a prefix with a backslash, a non-http URL and unknown fields, naming the field', () => {

@@ -9,10 +9,17 @@ export interface DeliveryStore {
    * or another attempt's PENDING claim is newer than `staleBefore`. False when not claimed.
    */
   claim(sessionId: string, studyInstanceUid: string, target: StudyDelivery['target'], at: string, staleBefore: string): Promise<boolean>;
-  /** Records the attempt's outcome on the study. */
-  record(sessionId: string, studyInstanceUid: string, delivery: StudyDelivery): Promise<void>;
+  /**
+   * Records the attempt's outcome on the study. With `expectedUpdatedAt`, only over the state last
+   * written at that time; otherwise it throws DeliveryConflictError (someone wrote in between).
+   */
+  record(sessionId: string, studyInstanceUid: string, delivery: StudyDelivery, expectedUpdatedAt?: string): Promise<void>;
   /** Every study of the session delivered, or failed for good: nothing is left to resume. */
   markSessionDelivered(sessionId: string, at: string): Promise<void>;
   /** Accepted sessions not yet marked delivered (local mode resumes them at start). */
   sessionsToDeliver(): Promise<string[]>;
+}
+
+export class DeliveryConflictError extends Error {
+  override readonly name = 'DeliveryConflictError';
 }

@@ -1,3 +1,5 @@
+import type { ImportJobState } from '../model';
+
 /** Where accepted studies go: the hospital's PACS over DICOMweb STOW-RS, or AWS HealthImaging. */
 export interface DeliveryObject {
   /** The accepted object's key: sessions/{sessionId}/files/{fileId}. */
@@ -19,13 +21,15 @@ export interface StudyDeliveryRequest {
   reference?: string;
   /** Which delivery of this study this is (1 the first): an asynchronous target starts a new job for each. */
   attempt?: number;
+  /** Asynchronous targets: the study's import jobs so far; only those that failed are started again. */
+  imports?: readonly ImportJobState[];
 }
 
 export type StudyDeliveryOutcome =
   | { state: 'DELIVERED'; instances: number }
   /** Asynchronous targets (HealthImaging): the job's result is read back later. */
-  | { state: 'SUBMITTED'; jobId: string }
-  | { state: 'FAILED'; reason: string; retryable: boolean };
+  | { state: 'SUBMITTED'; jobId: string; jobs?: ImportJobState[] }
+  | { state: 'FAILED'; reason: string; retryable: boolean; jobs?: ImportJobState[] };
 
 export interface DeliveryTarget {
   readonly type: 'dicomweb' | 'healthimaging';
