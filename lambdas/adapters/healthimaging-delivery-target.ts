@@ -16,6 +16,7 @@ import type { Readable } from 'node:stream';
 import { DEFAULT_MAX_FILES_PER_IMPORT_JOB, HEALTHIMAGING_MAX_FILE_BYTES, HEALTHIMAGING_MAX_JOB_BYTES, importChunks } from '../core/delivery/import-chunks';
 import { IMPORT_ATTEMPTS, studyStateOf } from '../core/delivery/import-jobs';
 import { studyRef } from '../core/delivery/study-ref';
+import { UndeliverableError } from '../core/delivery/undeliverable-error';
 import type { ImportJobState } from '../core/model';
 import { stagingLocation, type StagingLocation } from '../core/delivery-staging';
 import type { DeliveryObject, DeliveryTarget, StudyDeliveryOutcome, StudyDeliveryRequest } from '../core/ports/delivery-target';
@@ -97,6 +98,8 @@ export class HealthImagingDeliveryTarget implements DeliveryTarget {
       const jobId = await this.startImport(request.sessionId, ref, chunk, location, attempts);
       return { chunk, jobId, attempts, state: 'SUBMITTED' };
     } catch (error) {
+      // An object the reconciliation can never turn into what it must import (the same as DICOMweb delivery).
+      if (error instanceof UndeliverableError) return { chunk, attempts, state: 'FAILED', reason: error.message, retryable: false };
       const name = (error as Error)?.name ?? 'Error';
       // The name only: AWS error messages may quote keys or request details. A chunk that could not
       // start counts as an attempt too, so a study whose other jobs ran is not started again forever.

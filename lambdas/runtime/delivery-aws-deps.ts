@@ -20,6 +20,7 @@ import { S3MalwareScanTags } from '../adapters/s3-malware-scan-tags';
 import { appConfig, ConfigError, type AppConfig } from './config';
 import type { DeliveryDeps } from '../handlers/delivery';
 import { buildDeliverAcceptedSession, dicomwebTarget, type DeliveryInfrastructure } from './delivery-deps';
+import { reconciledContent } from './healthimaging-content';
 import { once } from './lazy';
 import { auditDeps, awsClients, eventPublisher, observability } from './wiring';
 
@@ -45,7 +46,15 @@ async function targetFor(config: AppConfig, infra: DeliveryInfrastructure, clien
   }
   if (!config.importRoleArn) throw new ConfigError(['HEALTHIMAGING_IMPORT_ROLE_ARN: required for HealthImaging delivery']);
   const imaging = clients.imaging ?? new MedicalImagingClient({ region: config.region });
-  const target = new HealthImagingDeliveryTarget({ s3: infra.s3, imaging, bucketName: infra.bucketName, datastoreId: delivery.datastoreId, dataAccessRoleArn: config.importRoleArn, maxFilesPerImportJob: delivery.maxFilesPerImportJob });
+  const target = new HealthImagingDeliveryTarget({
+    s3: infra.s3,
+    imaging,
+    bucketName: infra.bucketName,
+    datastoreId: delivery.datastoreId,
+    dataAccessRoleArn: config.importRoleArn,
+    maxFilesPerImportJob: delivery.maxFilesPerImportJob,
+    content: reconciledContent(infra, delivery),
+  });
   return { target, imaging };
 }
 
