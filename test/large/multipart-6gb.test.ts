@@ -6,7 +6,7 @@
  * `npm run test:large` (not part of `npm test`). Results are recorded in bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -19,6 +19,13 @@ const SIZE = 6_000_000_000;
 /** The source is sparse; the bucket's copy and s3rver's parts are not. */
 const FREE_BYTES_NEEDED = 2.5 * SIZE;
 const STUDY = '2.25.79.1';
+/**
+ * The demo institution allows 2 GB per session and study; this test runs local mode on a copy that
+ * allows the seed's 10 GB (local mode reads institutions/<id>.json). Written for this opt-in tier
+ * only, and removed after it.
+ */
+const INSTITUTION = 'large-file-test';
+const INSTITUTION_FILE = join(__dirname, '../../institutions', `${INSTITUTION}.json`);
 
 let mode: LocalMode;
 let browser: Browser;
@@ -37,13 +44,16 @@ beforeAll(async () => {
   writeSync(fd, header);
   ftruncateSync(fd, SIZE);
   closeSync(fd);
-  [mode, browser] = await Promise.all([startLocalMode(), launchChromium()]);
+  const demo = JSON.parse(readFileSync(join(__dirname, '../../institutions/demo.json'), 'utf8'));
+  writeFileSync(INSTITUTION_FILE, JSON.stringify({ ...demo, id: INSTITUTION, limits: { ...demo.limits, maxSessionBytes: 10_000_000_000, maxStudyBytes: 10_000_000_000 } }, null, 2));
+  [mode, browser] = await Promise.all([startLocalMode({ INSTITUTION }), launchChromium()]);
 }, 150_000);
 
 afterAll(async () => {
   await browser?.close();
   await mode?.stop();
   if (scratch) rmSync(scratch, { recursive: true, force: true });
+  rmSync(INSTITUTION_FILE, { force: true });
 });
 
 describe('a 6 GB file in Chromium', () => {
