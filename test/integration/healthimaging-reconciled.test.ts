@@ -84,4 +84,25 @@ describe('HealthImaging staging through the runtime content seam', () => {
     const bytes = wrapped.byteArray.subarray(document.dataOffset, document.dataOffset + pdf.length);
     expect(sha256(bytes)).toBe(sha256(pdf));
   });
+
+  it('fails the study for good, before any job, when an object can never be reconciled', async () => {
+    const entry = oracle().find((e) => e.kind === 'dicom-part10' && e.attributes.SOPInstanceUID && e.attributes.StudyInstanceUID && String(e.attributes.AccessionNumber ?? '').trim().length > 12)!;
+    const original = corpusBytes(entry.file);
+    const sessionId = 'sessionHIUNDELIVERABLE00';
+    const object = { key: `sessions/${sessionId}/files/img`, fileId: 'img', size: original.length, kind: 'dicom' as const, sopInstanceUid: String(entry.attributes.SOPInstanceUID) };
+    await bucket.s3.send(new PutObjectCommand({ Bucket: bucket.bucketName, Key: object.key, Body: original }));
+    const { handler, requests } = recordingHandler(() => ({ status: 500, body: {} }));
+    const imaging = new MedicalImagingClient({ region: 'eu-west-2', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: handler });
+    const target = new HealthImagingDeliveryTarget({
+      s3: bucket.s3,
+      imaging,
+      bucketName: bucket.bucketName,
+      datastoreId: DATASTORE,
+      dataAccessRoleArn: ROLE,
+      content: reconciledContent({ s3: bucket.s3, bucketName: bucket.bucketName }, RULES),
+    });
+    const outcome = await target.deliverStudy({ sessionId, studyInstanceUid: String(entry.attributes.StudyInstanceUID), objects: [object], reference: 'MRN-4711' });
+    expect(outcome).toMatchObject({ state: 'FAILED', reason: 'the prefixed Accession Number would exceed 16 characters', retryable: false });
+    expect(requests).toHaveLength(0);
+  });
 });
