@@ -550,6 +550,8 @@ describe('Upload Portal in Chromium against local mode', { timeout: 120_000 }, (
 
       await addFiles(page, folder, true);
       expect(Number(await page.locator('#scan-status').getAttribute('data-files'))).toBe(expected.files);
+      // Files the same size as stored ones are hashed to recognise them, after the scan: wait for it.
+      await card.locator('.counts', { hasText: `${sent} of them` }).waitFor({ timeout: 30_000 });
       expect(await card.locator('.counts').textContent()).toContain(`${sent} of them`);
       await throttleUploads(page, -1);
       await giveConsentAndStart(page);
