@@ -36,6 +36,18 @@ async function staged(key: string): Promise<Uint8Array> {
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
+/** The target as the AWS delivery Lambda builds it, its HealthImaging client answered by `handler`. */
+function reconcilingTarget(handler: ReturnType<typeof recordingHandler>['handler']): HealthImagingDeliveryTarget {
+  return new HealthImagingDeliveryTarget({
+    s3: bucket.s3,
+    imaging: new MedicalImagingClient({ region: 'eu-west-2', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: handler }),
+    bucketName: bucket.bucketName,
+    datastoreId: DATASTORE,
+    dataAccessRoleArn: ROLE,
+    content: reconciledContent({ s3: bucket.s3, bucketName: bucket.bucketName }, RULES),
+  });
+}
+
 describe('HealthImaging staging through the runtime content seam', () => {
   it('stages the image with the reconciled Patient ID and Accession Number, pixel data unchanged, and the PDF as Encapsulated PDF in the study', async () => {
     const entry = oracle().find((e) => e.kind === 'dicom-part10' && e.attributes.SOPInstanceUID && e.attributes.StudyInstanceUID && e.attributes.PatientID && e.attributes.AccessionNumber && String(e.attributes.AccessionNumber).trim().length <= 12)!;
@@ -49,15 +61,7 @@ describe('HealthImaging staging through the runtime content seam', () => {
     await bucket.s3.send(new PutObjectCommand({ Bucket: bucket.bucketName, Key: objects[0]!.key, Body: original }));
     await bucket.s3.send(new PutObjectCommand({ Bucket: bucket.bucketName, Key: objects[1]!.key, Body: pdf }));
     const { handler, requests } = recordingHandler(() => ({ status: 200, body: { datastoreId: DATASTORE, jobId: 'j'.repeat(32), jobStatus: 'SUBMITTED', submittedAt: 1 } }));
-    const imaging = new MedicalImagingClient({ region: 'eu-west-2', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: handler });
-    const target = new HealthImagingDeliveryTarget({
-      s3: bucket.s3,
-      imaging,
-      bucketName: bucket.bucketName,
-      datastoreId: DATASTORE,
-      dataAccessRoleArn: ROLE,
-      content: reconciledContent({ s3: bucket.s3, bucketName: bucket.bucketName }, RULES),
-    });
+    const target = reconcilingTarget(handler);
     const studyInstanceUid = String(entry.attributes.StudyInstanceUID);
     const outcome = await target.deliverStudy({ sessionId, studyInstanceUid, objects, reference: 'MRN-4711' });
     expect(outcome, JSON.stringify(outcome)).toMatchObject({ state: 'SUBMITTED' });
@@ -92,15 +96,7 @@ describe('HealthImaging staging through the runtime content seam', () => {
     const object = { key: `sessions/${sessionId}/files/img`, fileId: 'img', size: original.length, kind: 'dicom' as const, sopInstanceUid: String(entry.attributes.SOPInstanceUID) };
     await bucket.s3.send(new PutObjectCommand({ Bucket: bucket.bucketName, Key: object.key, Body: original }));
     const { handler, requests } = recordingHandler(() => ({ status: 500, body: {} }));
-    const imaging = new MedicalImagingClient({ region: 'eu-west-2', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: handler });
-    const target = new HealthImagingDeliveryTarget({
-      s3: bucket.s3,
-      imaging,
-      bucketName: bucket.bucketName,
-      datastoreId: DATASTORE,
-      dataAccessRoleArn: ROLE,
-      content: reconciledContent({ s3: bucket.s3, bucketName: bucket.bucketName }, RULES),
-    });
+    const target = reconcilingTarget(handler);
     const outcome = await target.deliverStudy({ sessionId, studyInstanceUid: String(entry.attributes.StudyInstanceUID), objects: [object], reference: 'MRN-4711' });
     expect(outcome).toMatchObject({ state: 'FAILED', reason: 'the prefixed Accession Number would exceed 16 characters', retryable: false });
     expect(requests).toHaveLength(0);
