@@ -8,6 +8,9 @@ import { workerFrom } from './worker-from';
 const hashers: Record<string, Hasher> = {
   portal: makeWorkerHasher(await workerFrom('/bench/hash-worker.js')),
   bare: makeWorkerHasher(await workerFrom('/bench/bare-hash-worker.js')),
+  /** Ceilings (ceiling-worker.ts): the read alone, and hash-wasm alone over bytes in memory. */
+  read: makeWorkerHasher(await workerFrom('/bench/ceiling-worker.js', '#read')),
+  compute: makeWorkerHasher(await workerFrom('/bench/ceiling-worker.js', '#compute')),
 };
 
 async function timed(name: string, bodies: Blob[], withParts: boolean): Promise<{ mbPerSecond: number; sha256: string; parts: number }> {
