@@ -92,6 +92,8 @@ function decoderFor(charset: Charset): TextDecoder | undefined {
 
 /** Reads one ISO-8859-1 (or ASCII) string; this is the hot path for UIDs and most names. */
 export function decodeLatin1(bytes: Uint8Array): string {
+  // One call for a value of up to 4 KiB (nearly all of them), without a view per call.
+  if (bytes.length <= 4096) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   let out = '';
   for (let i = 0; i < bytes.length; i += 4096) {
     out += String.fromCharCode.apply(null, bytes.subarray(i, i + 4096) as unknown as number[]);

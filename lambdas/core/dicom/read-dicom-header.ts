@@ -13,6 +13,8 @@ const TRANSFER_SYNTAX = FIELD_BY_TAG.get(0x00020010)!;
 /** A deflated header this large is not a header; stops a small prefix inflating without bound. */
 const MAX_INFLATED_HEADER = 64 * 1024 * 1024;
 const INFLATE_SLICE = 16 * 1024;
+/** Passed where the meta group's fields are already in the walked map; never written. */
+const NO_META_FIELDS: RawFields = new Map();
 
 /**
  * Reads the DICOM header from the first bytes of a file of `fileSize` bytes. Returns the header once the prefix
@@ -80,9 +82,11 @@ export function readDicomHeader(prefix: Uint8Array, fileSize: number): HeaderRes
       encoding.explicit = explicitFound;
     }
   }
-  const walked = walkDataset({ bytes: prefix, start: datasetStart, end: size, ...encoding });
+  // The dataset's fields join the meta group's map (a dataset's value replaces the meta group's in its place): no
+  // merged copy. A walk that needs more bytes leaves the map behind, since the next attempt walks from the start.
+  const walked = walkDataset({ bytes: prefix, start: datasetStart, end: size, ...encoding, into: metaRaw });
   if (walked.kind === 'need') return { status: 'need-more', bytesNeeded: walked.at };
-  return complete(walked, metaRaw, encoding.littleEndian, { hasPreamble, deflated: false, warnings, end: size });
+  return complete(walked, NO_META_FIELDS, encoding.littleEndian, { hasPreamble, deflated: false, warnings, end: size });
 }
 
 interface Context {
@@ -113,7 +117,7 @@ function complete(
     fields,
     invalidValues,
     headerBytes,
-    warnings: [...context.warnings, ...warnings],
+    warnings: context.warnings.length === 0 ? warnings : [...context.warnings, ...warnings],
   };
   if (walked.pixelDataOffset !== undefined && !context.deflated) header.pixelDataOffset = walked.pixelDataOffset;
   if (header.pixelDataTruncated) header.warnings.push('PIXEL_DATA_TRUNCATED');

@@ -50,7 +50,7 @@ function* headerSteps(fileSize: number, firstChunk: number, maxHeaderBytes: numb
   let prefix = exactly(yield [0, firstEnd], 0, firstEnd);
   for (;;) {
     const result = readDicomHeader(prefix, fileSize);
-    if (result.status === 'complete') return { ...result, bytesRead: prefix.length };
+    if (result.status === 'complete') return Object.assign(result, { bytesRead: prefix.length });
     if (result.bytesNeeded <= prefix.length || result.bytesNeeded > fileSize) {
       throw new InvalidDicomError('MALFORMED', 'the header reader asked for an impossible range');
     }

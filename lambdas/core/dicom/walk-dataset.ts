@@ -25,6 +25,8 @@ export interface DatasetEncoding {
 
 export interface WalkInput extends DatasetEncoding {
   bytes: Uint8Array;
+  /** Where the fields found go: a new map unless given (the file meta group's, which the dataset's values then extend). */
+  into?: RawFields;
   start: number;
   /** Where the dataset ends: the file size, the inflated size, or Infinity while a deflate stream is unfinished. */
   end: number;
@@ -66,7 +68,7 @@ const ITEM_UNSNIFFED = 3;
 export function walkDataset(input: WalkInput): WalkOutcome {
   const { bytes: b, end, littleEndian: le, explicit } = input;
   const onlyGroup = input.onlyGroup ?? -1;
-  const raw: RawFields = new Map();
+  const raw: RawFields = input.into ?? new Map();
   let passedFields = false;
   let firstPastFieldsEnd = 0;
 
@@ -86,7 +88,12 @@ export function walkDataset(input: WalkInput): WalkOutcome {
       }
       need(pos + 8);
       const tag = readTag(b, pos, le);
-      const { vr, length, header } = readElementHeader(b, pos, explicit, le, need);
+      // readElementHeader, inlined: this loop runs for every element of every file, mostly before the JIT has warmed up.
+      const vr = explicit ? (b[pos + 4]! << 8) | b[pos + 5]! : 0;
+      const long = explicit && hasLongLength(vr);
+      if (long) need(pos + 12);
+      const header = long ? 12 : 8;
+      const length = !explicit ? u32(b, pos + 4, le) : long ? u32(b, pos + 8, le) : u16(b, pos + 6, le);
       if (onlyGroup < 0 && (tag === PIXEL_DATA || tag === FLOAT_PIXEL_DATA || tag === DOUBLE_PIXEL_DATA)) {
         const pixelDataEnd = length === UNDEFINED_LENGTH ? undefined : pos + header + length;
         return { kind: 'done', raw, stop: pos + header, pixelDataOffset: pos, pixelDataEnd };
