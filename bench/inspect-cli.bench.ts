@@ -77,7 +77,7 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 ensureSyntheticDataset(DIR, { files: FILES, studies: 20, rows: 16, columns: 16 }, (line) => console.log(line));
 const target = DIR;
 const hasPydicom = spawnSync('/usr/bin/python3', ['-c', 'import pydicom'], { encoding: 'utf8' }).status === 0;
-/** package.json's `inspect` line, run without npm: `node <flags> scripts/inspect.mjs`. */
+/** package.json's `inspect` line, run without npm: `node <flags> scripts/inspect.cjs`. */
 const [, ...nodeArgs] = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.inspect!.split(' ');
 // Build the bundle outside the timed runs (what a second `npm run inspect` finds).
 timed('node', [...nodeArgs, join(ROOT, 'test/corpus/pydicom/test_files/CT_small.dcm')]);

@@ -63,13 +63,17 @@ async function main(args: string[]): Promise<number> {
 }
 
 if (isMainThread) {
-  try {
-    process.exitCode = await main(process.argv.slice(2));
-  } catch (error) {
-    // A closed pipe (`| head`) ends the listing quietly instead of with a stack trace.
-    if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
-    process.exit(process.exitCode ?? 0);
-  }
+  // A promise chain, not a top-level await: the bundle is CommonJS (see scripts/inspect.cjs).
+  main(process.argv.slice(2)).then(
+    (exitCode) => {
+      process.exitCode = exitCode;
+    },
+    (error: unknown) => {
+      // A closed pipe (`| head`) ends the listing quietly instead of with a stack trace.
+      if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+      process.exit(process.exitCode ?? 0);
+    },
+  );
 } else {
   serveBatches();
 }

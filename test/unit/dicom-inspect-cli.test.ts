@@ -161,7 +161,7 @@ describe('npm run inspect', () => {
     mkdirSync(root);
     const one = part10([...explicit(0x0020000d, 'UI', '2.25.8')]); // StudyInstanceUID
     for (let i = 0; i < 2000; i++) writeFileSync(join(root, `${String(i).padStart(4, '0')}.dcm`), one); // 1.4 MB of lines, past the first write
-    const child = spawn(process.execPath, [join(PROJECT, 'scripts/inspect.mjs'), root], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(PROJECT, 'scripts/inspect.cjs'), root], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.stdout.once('data', () => child.stdout.destroy());

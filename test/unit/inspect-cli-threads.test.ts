@@ -30,7 +30,7 @@ describe('workersFor', () => {
 describe('workerPool and orderedOutput', () => {
   it('writes a worker’s batches and the main thread’s in batch order, with their failures counted', async () => {
     // Builds the bundle when it is missing or stale; package.json is no DICOM file, hence exit code 1.
-    expect(spawnSync(process.execPath, [join(PROJECT, 'scripts/inspect.mjs'), join(PROJECT, 'package.json')]).status).toBe(1);
+    expect(spawnSync(process.execPath, [join(PROJECT, 'scripts/inspect.cjs'), join(PROJECT, 'package.json')]).status).toBe(1);
     const files = Array.from({ length: 4 }, (_, i) => {
       const path = join(scratch, `${i}.dcm`);
       writeFileSync(path, i === 3 ? 'not DICOM' : part10([...explicit(0x0020000d, 'UI', `2.25.${i}`)])); // StudyInstanceUID
@@ -40,7 +40,7 @@ describe('workerPool and orderedOutput', () => {
     const fd = openSync(outFile, 'w');
     const output = orderedOutput(fd);
     const fromWorker: number[] = [];
-    const pool = workerPool(pathToFileURL(join(PROJECT, '.build/inspect.mjs')), (result: BatchResult) => {
+    const pool = workerPool(pathToFileURL(join(PROJECT, '.build/inspect.cjs')), (result: BatchResult) => {
       fromWorker.push(result.id);
       output.add(result);
     }, 1);
