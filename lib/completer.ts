@@ -7,29 +7,17 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LOCK_TIMEOUT_MS } from '../lambdas/core/complete-session';
-import type { InstitutionConfig } from '../lambdas/core/institution';
 import { workerEntries } from '../lambdas/runtime/routes';
-import { AppFunction } from './app-function';
-import { acknowledge, encryptedQueue } from './defaults';
-import type { PortalEvents } from './events';
-import type { SessionTable } from './session-table';
-import type { UploadStorage } from './upload-storage';
+import type { AppFunction } from './app-function';
+import { backgroundFunction, type BackgroundWorkerProps } from './background-function';
 
 /** A minute under the lock's timeout. */
 export const COMPLETER_TIMEOUT = Duration.millis(LOCK_TIMEOUT_MS - 60_000);
 
-export interface SessionCompleterProps {
-  institution: InstitutionConfig;
-  storage: UploadStorage;
-  table: SessionTable;
-  events: PortalEvents;
-  logsKey: kms.IKey;
-  queueKey: kms.IKey;
-}
+export type SessionCompleterProps = BackgroundWorkerProps;
 
 export class SessionCompleter extends Construct {
   readonly completer: AppFunction;
@@ -38,11 +26,7 @@ export class SessionCompleter extends Construct {
 
   constructor(scope: Construct, id: string, props: SessionCompleterProps) {
     super(scope, id);
-    this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue', { key: props.queueKey, retentionPeriod: Duration.days(14) });
-    acknowledge(this.deadLetterQueue, [
-      ['AwsSolutions-SQS3', 'This queue is the completer\'s dead-letter queue (completions that failed three times); Monitoring alarms as soon as it holds a message.'],
-    ]);
-    this.completer = new AppFunction(this, 'Completer', {
+    ({ fn: this.completer, deadLetterQueue: this.deadLetterQueue } = backgroundFunction(this, 'Completer', {
       entry: workerEntries.completer,
       serviceName: 'completer',
       description: `Upload Portal ${props.institution.id}: finishes a locked completion (re-checks every rule, writes the manifest, accepts or rejects)`,
@@ -53,11 +37,10 @@ export class SessionCompleter extends Construct {
       memorySize: 1024,
       // Completions of different sessions are independent; this bounds the table and bucket load of a burst.
       reservedConcurrentExecutions: 2,
-      deadLetterQueue: this.deadLetterQueue,
-    });
+      queueKey: props.queueKey,
+      deadLetters: 'the completer\'s dead-letter queue (completions that failed three times)',
+    }));
     this.completer.function.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1) });
-    // Sending to the KMS-encrypted DLQ needs the queue key too (CDK grants only sqs:SendMessage).
-    this.completer.addToRolePolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.queueKey.keyArn] }));
     props.table.bindReadWrite(this.completer);
     props.storage.bindCompleter(this.completer);
     props.events.bindPublisher(this.completer);

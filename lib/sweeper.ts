@@ -8,28 +8,15 @@
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { InstitutionConfig } from '../lambdas/core/institution';
 import { workerEntries } from '../lambdas/runtime/routes';
-import { AppFunction } from './app-function';
-import { acknowledge, encryptedQueue } from './defaults';
-import type { PortalEvents } from './events';
-import type { SessionTable } from './session-table';
-import type { UploadStorage } from './upload-storage';
+import type { AppFunction } from './app-function';
+import { backgroundFunction, type BackgroundWorkerProps } from './background-function';
 
 export const SWEEP_INTERVAL = Duration.minutes(15);
 
-export interface SessionSweeperProps {
-  institution: InstitutionConfig;
-  storage: UploadStorage;
-  table: SessionTable;
-  events: PortalEvents;
-  logsKey: kms.IKey;
-  queueKey: kms.IKey;
-}
+export type SessionSweeperProps = BackgroundWorkerProps;
 
 export class SessionSweeper extends Construct {
   readonly sweeper: AppFunction;
@@ -38,11 +25,7 @@ export class SessionSweeper extends Construct {
 
   constructor(scope: Construct, id: string, props: SessionSweeperProps) {
     super(scope, id);
-    this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue', { key: props.queueKey, retentionPeriod: Duration.days(14) });
-    acknowledge(this.deadLetterQueue, [
-      ['AwsSolutions-SQS3', 'This queue is the sweeper\'s dead-letter queue (failed scheduled runs); Monitoring alarms as soon as it holds a message.'],
-    ]);
-    this.sweeper = new AppFunction(this, 'Sweeper', {
+    ({ fn: this.sweeper, deadLetterQueue: this.deadLetterQueue } = backgroundFunction(this, 'Sweeper', {
       entry: workerEntries.sweeper,
       serviceName: 'sweeper',
       description: `Upload Portal ${props.institution.id}: expires abandoned sessions, deletes their objects, tags accepted files for retention`,
@@ -51,10 +34,9 @@ export class SessionSweeper extends Construct {
       timeout: Duration.minutes(5),
       // One sweep at a time: overlapping sweeps would only race on the same sessions.
       reservedConcurrentExecutions: 1,
-      deadLetterQueue: this.deadLetterQueue,
-    });
-    // Sending to the KMS-encrypted DLQ needs the queue key too (CDK grants only sqs:SendMessage).
-    this.sweeper.addToRolePolicy(new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [props.queueKey.keyArn] }));
+      queueKey: props.queueKey,
+      deadLetters: 'the sweeper\'s dead-letter queue (failed scheduled runs)',
+    }));
     props.table.bindReadWrite(this.sweeper, { scan: true });
     props.storage.bindSweeper(this.sweeper);
 

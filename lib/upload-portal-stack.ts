@@ -69,22 +69,10 @@ export class UploadPortalStack extends Stack {
     this.events = new PortalEvents(this, 'Events', { institution });
     this.api = new UploadApi(this, 'UploadApi', { institution, storage: this.storage, table: this.table, events: this.events, logsKey: logs });
     this.inspection = new Inspection(this, 'Inspection', { institution, storage: this.storage, table: this.table, events: this.events, logsKey: logs });
-    this.sweeper = new SessionSweeper(this, 'SessionSweeper', {
-      institution,
-      storage: this.storage,
-      table: this.table,
-      events: this.events,
-      logsKey: logs,
-      queueKey: this.inspection.key,
-    });
-    this.completer = new SessionCompleter(this, 'SessionCompleter', {
-      institution,
-      storage: this.storage,
-      table: this.table,
-      events: this.events,
-      logsKey: logs,
-      queueKey: this.inspection.key,
-    });
+    // The background functions' dead-letter queues share the inspection queue's key.
+    const workerProps = { institution, storage: this.storage, table: this.table, events: this.events, logsKey: logs, queueKey: this.inspection.key };
+    this.sweeper = new SessionSweeper(this, 'SessionSweeper', workerProps);
+    this.completer = new SessionCompleter(this, 'SessionCompleter', workerProps);
     this.completer.bindInvoker(this.api.functions.CompleteSession!);
     const { delivery } = institution;
     if (delivery) this.delivery = new Delivery(this, 'Delivery', { institution: { ...institution, delivery }, storage: this.storage, table: this.table, events: this.events, logsKey: logs });

@@ -10,9 +10,10 @@ import {
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { HeadObjectCommand, NotFound, type S3Client } from '@aws-sdk/client-s3';
 import type { S3EventRecord } from 'aws-lambda';
+import { allItems, scanItems } from '../lambdas/adapters/dynamo-pages';
 import { tableDefinition, TTL_ATTRIBUTE, keys, type FileItem, type SessionItem } from '../lambdas/adapters/table';
 import { objectCreatedRecord } from './s3-events';
 
@@ -57,21 +58,14 @@ export async function findLostObjectEvents(opts: {
   bucketName: string;
 }): Promise<S3EventRecord[]> {
   const doc = DynamoDBDocumentClient.from(opts.dynamo);
-  const pending: FileItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await doc.send(
-      new ScanCommand({
-        TableName: opts.tableName,
-        FilterExpression: 'begins_with(sk, :file) AND #status IN (:reserved, :received)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':file': 'FILE#', ':reserved': 'RESERVED', ':received': 'RECEIVED' },
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
-    pending.push(...((page.Items ?? []) as FileItem[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const pending = await allItems(
+    scanItems<FileItem>(doc, {
+      TableName: opts.tableName,
+      FilterExpression: 'begins_with(sk, :file) AND #status IN (:reserved, :received)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':file': 'FILE#', ':reserved': 'RESERVED', ':received': 'RECEIVED' },
+    }),
+  );
 
   const sessionOpen = new Map<string, boolean>();
   const inOpenSessions: FileItem[] = [];

@@ -8,10 +8,11 @@
  * The TTL is the institution's audit retention, independent of the session's own items.
  */
 import { randomBytes } from 'node:crypto';
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AuditEntry } from '../core/audit';
 import type { AuditLog } from '../core/ports';
 import { isConditionalCheckFailed } from './dynamo-errors';
+import { allItems, queryItems } from './dynamo-pages';
 import { keys } from './table';
 
 const DAY_SECONDS = 86_400;
@@ -68,22 +69,14 @@ export class DynamoAuditLog implements AuditLog {
     }
   }
 
-  private async query(prefix: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-          ExpressionAttributeValues: { ':pk': this.pk, ':sk': prefix },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return items;
+  private query(prefix: string): Promise<Record<string, unknown>[]> {
+    return allItems(
+      queryItems(this.doc, {
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+        ExpressionAttributeValues: { ':pk': this.pk, ':sk': prefix },
+      }),
+    );
   }
 }
 

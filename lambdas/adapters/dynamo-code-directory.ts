@@ -2,9 +2,10 @@
  * The institution's code list (CodeDirectory port): a Query of its directory partition, then the
  * code items and their sessions in batches of 100. Grows with the codes issued, never with files.
  */
-import { BatchGetCommand, QueryCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CodeDirectory, CodeDirectoryEntry } from '../core/ports';
 import { codeRecordOf } from './dynamo-item-mapper';
+import { queryItems } from './dynamo-pages';
 import { keys, type CodeDirectoryItem, type CodeItem, type SessionItem } from './table';
 
 const BATCH_GET_LIMIT = 100;
@@ -17,20 +18,13 @@ export class DynamoCodeDirectory implements CodeDirectory {
 
   async list(institutionId: string): Promise<CodeDirectoryEntry[]> {
     const hashes: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-          ExpressionAttributeValues: { ':pk': keys.codeDirectory(institutionId).pk, ':sk': 'CODE#' },
-          ExclusiveStartKey: startKey,
-          ConsistentRead: true,
-        }),
-      );
-      for (const item of (page.Items ?? []) as CodeDirectoryItem[]) hashes.push(item.codeHash);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const entries = queryItems<CodeDirectoryItem>(this.doc, {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+      ExpressionAttributeValues: { ':pk': keys.codeDirectory(institutionId).pk, ':sk': 'CODE#' },
+      ConsistentRead: true,
+    });
+    for await (const item of entries) hashes.push(item.codeHash);
 
     const codes = (await this.batchGet(hashes.map((h) => keys.code(h)))) as unknown as CodeItem[];
     const byHash = new Map(codes.map((c) => [c.pk.slice('CODE#'.length), c]));

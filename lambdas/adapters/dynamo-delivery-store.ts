@@ -4,11 +4,12 @@
  * gets `deliveredAt` once nothing is left to deliver. Claims are conditional writes, so two runs
  * (a queue redelivery, local mode's resume) never deliver the same study at once.
  */
-import { QueryCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { StudyDelivery } from '../core/model';
 import type { DeliveryProgress, DeliveryStore } from '../core/ports';
 import { DeliveryConflictError } from '../core/ports/delivery-store';
 import { isConditionalCheckFailed } from './dynamo-errors';
+import { allItems, queryItems, scanItems } from './dynamo-pages';
 import { keys } from './table';
 
 /** The delivery attributes of a study item. */
@@ -48,23 +49,15 @@ export class DynamoDeliveryStore implements DeliveryStore, DeliveryProgress {
   }
 
   /** The session's study items (a handful per session: one per study, never per file). */
-  private async studyItems(sessionId: string): Promise<(StudyDeliveryAttributes & { sk: string })[]> {
-    const items: (StudyDeliveryAttributes & { sk: string })[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.options.doc.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :study)',
-          ExpressionAttributeValues: { ':pk': keys.session(sessionId).pk, ':study': 'STUDY#' },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...((out.Items ?? []) as (StudyDeliveryAttributes & { sk: string })[]));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private studyItems(sessionId: string): Promise<(StudyDeliveryAttributes & { sk: string })[]> {
+    return allItems(
+      queryItems<StudyDeliveryAttributes & { sk: string }>(this.options.doc, {
+        TableName: this.options.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :study)',
+        ExpressionAttributeValues: { ':pk': keys.session(sessionId).pk, ':study': 'STUDY#' },
+        ConsistentRead: true,
+      }),
+    );
   }
 
   async claim(sessionId: string, studyInstanceUid: string, target: StudyDelivery['target'], at: string, staleBefore: string): Promise<boolean> {
@@ -118,21 +111,14 @@ export class DynamoDeliveryStore implements DeliveryStore, DeliveryProgress {
   /** A Scan, like the sweep's: only local mode calls it, once at start. */
   async sessionsToDeliver(): Promise<string[]> {
     const found: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.options.doc.send(
-        new ScanCommand({
-          TableName: this.options.tableName,
-          FilterExpression: 'sk = :session AND #status = :accepted AND attribute_not_exists(deliveredAt)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':session': 'SESSION', ':accepted': 'ACCEPTED' },
-          ProjectionExpression: 'sessionId',
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) found.push(String(item.sessionId));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const sessions = scanItems(this.options.doc, {
+      TableName: this.options.tableName,
+      FilterExpression: 'sk = :session AND #status = :accepted AND attribute_not_exists(deliveredAt)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':session': 'SESSION', ':accepted': 'ACCEPTED' },
+      ProjectionExpression: 'sessionId',
+    });
+    for await (const item of sessions) found.push(String(item.sessionId));
     return found;
   }
 }

@@ -8,6 +8,7 @@ import type { FilesPage, SessionFilePages, SessionStore } from '../core/ports';
 import { withRetries } from '../core/retry';
 import { cancellationCodes, conditionalUpdate, isTransactionConflict } from './dynamo-errors';
 import { DynamoItemReader } from './dynamo-item-reader';
+import { allItems, queryItems } from './dynamo-pages';
 import { FILE_SUMMARY_ATTRIBUTES, fileRecordOf, fileSummaryOf, sessionRecordOf, studyRecordOf } from './dynamo-item-mapper';
 import { keys, type FileItem, type SessionItem, type StudyItem } from './table';
 
@@ -126,22 +127,14 @@ export class DynamoSessionStore implements SessionStore, SessionFilePages {
   }
 
   /** Every item of the session's partition whose sort key starts with `prefix` (all of them for ''), paged. */
-  private async queryPartition<T>(sessionId: string, prefix: string): Promise<T[]> {
-    const items: T[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.session(sessionId).pk, ...(prefix ? { ':prefix': prefix } : {}) },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...((out.Items ?? []) as T[]));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private queryPartition<T>(sessionId: string, prefix: string): Promise<T[]> {
+    return allItems(
+      queryItems<T>(this.doc, {
+        TableName: this.table,
+        KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.session(sessionId).pk, ...(prefix ? { ':prefix': prefix } : {}) },
+        ConsistentRead: true,
+      }),
+    );
   }
 }

@@ -1,8 +1,9 @@
 /** SweepQueue on the table: which sessions the sweep must visit, and the marks it leaves. */
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SessionRecord } from '../core/model';
 import type { SweepQueue } from '../core/ports';
 import { conditionalUpdate } from './dynamo-errors';
+import { scanItems } from './dynamo-pages';
 import { sessionRecordOf } from './dynamo-item-mapper';
 import { keys, type SessionItem } from './table';
 
@@ -19,21 +20,14 @@ export class DynamoSweepQueue implements SweepQueue {
    */
   async findSessionsToSweep(now: string): Promise<SessionRecord[]> {
     const found: SessionRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.doc.send(
-        new ScanCommand({
-          TableName: this.table,
-          FilterExpression:
-            'sk = :session AND ((#status = :open AND expiresAt < :now) OR (#status = :expired AND attribute_not_exists(objectsDeletedAt)) OR (#status = :accepted AND attribute_exists(retentionDueSince)))',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':session': 'SESSION', ':open': 'OPEN', ':expired': 'EXPIRED', ':accepted': 'ACCEPTED', ':now': now },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) found.push(sessionRecordOf(item as SessionItem));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const sessions = scanItems<SessionItem>(this.doc, {
+      TableName: this.table,
+      FilterExpression:
+        'sk = :session AND ((#status = :open AND expiresAt < :now) OR (#status = :expired AND attribute_not_exists(objectsDeletedAt)) OR (#status = :accepted AND attribute_exists(retentionDueSince)))',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':session': 'SESSION', ':open': 'OPEN', ':expired': 'EXPIRED', ':accepted': 'ACCEPTED', ':now': now },
+    });
+    for await (const item of sessions) found.push(sessionRecordOf(item));
     return found;
   }
 
