@@ -14,6 +14,7 @@ import { MedicalImagingClient, StartDICOMImportJobCommand } from '@aws-sdk/clien
 import { CopyObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { DEFAULT_MAX_FILES_PER_IMPORT_JOB, HEALTHIMAGING_MAX_FILE_BYTES, HEALTHIMAGING_MAX_JOB_BYTES, importChunks } from '../core/delivery/import-chunks';
+import { importJobToken } from '../core/delivery/import-job-token';
 import { IMPORT_ATTEMPTS, studyStateOf } from '../core/delivery/import-jobs';
 import { studyRef } from '../core/delivery/study-ref';
 import { UndeliverableError } from '../core/delivery/undeliverable-error';
@@ -134,10 +135,8 @@ export class HealthImagingDeliveryTarget implements DeliveryTarget {
 
   private async startImport(sessionId: string, ref: string, chunk: number, location: StagingLocation, attempt: number): Promise<string> {
     const { imaging, bucketName, datastoreId, dataAccessRoleArn } = this.options;
-    // The same token for the same chunk and attempt: a repeated run gets the job that already runs.
-    // A new attempt (the chunk's last job failed) needs a new token, else HealthImaging answers with
-    // the failed job. Chunk 0 keeps the study's token, as before studies were split.
-    const token = `${sessionId}-${ref}${chunk > 0 ? `-j${chunk}` : ''}${attempt > 1 ? `-${attempt}` : ''}`;
+    // Deterministic per chunk and attempt, and within HealthImaging's 64-character limits.
+    const token = await importJobToken({ sessionId, studyRef: ref, chunk, attempt });
     const result = await imaging.send(
       new StartDICOMImportJobCommand({
         jobName: token,
