@@ -73,7 +73,8 @@ export interface AuditTrail {
   filesDeclared(sessionId: string, files: readonly { size: number }[], clientAddress: string): Promise<void>;
   filesInspected(tally: InspectionTally): Promise<void>;
   completed(sessionId: string, result: { status: 'ACCEPTED' | 'REJECTED'; reasons?: RejectionReason[] }, clientAddress?: string): Promise<void>;
-  deliveries(sessionId: string): Promise<void>;
+  /** Each study's delivery state (one study's, when named) as a record per attempt's outcome. */
+  deliveries(sessionId: string, studyInstanceUid?: string): Promise<void>;
   revoked(result: { codeIds: string[] }): Promise<void>;
   fileRemoved(sessionId: string, clientAddress: string): Promise<void>;
 }
@@ -129,9 +130,10 @@ function auditWriter(deps: AuditTrailDeps) {
 const DELIVERY_EVENTS = { DELIVERED: 'STUDY_DELIVERED', SUBMITTED: 'STUDY_DELIVERY_SUBMITTED', FAILED: 'STUDY_DELIVERY_FAILED' } as const;
 
 function recordDeliveries(deps: AuditTrailDeps, writer: ReturnType<typeof auditWriter>) {
-  return (sessionId: string) =>
+  return (sessionId: string, studyInstanceUid?: string) =>
     writer.write('STUDY_DELIVERED', async () => {
       for (const study of await deps.sessions.listStudies(sessionId)) {
+        if (studyInstanceUid !== undefined && study.studyInstanceUid !== studyInstanceUid) continue;
         const delivery = study.delivery;
         if (!delivery || delivery.state === 'PENDING') continue;
         const event = DELIVERY_EVENTS[delivery.state];
