@@ -4,13 +4,14 @@
  * ids, no file names, and the client address only as a keyed hash. Records are appended once and
  * never changed (docs/operations.md maps them onto DICOM PS3.15 / IHE ATNA audit messages).
  *
- * Writing a record never fails the request it describes: a failed write is logged, by event name.
+ * Writing a record never fails the request it describes: a failed write is logged by event name and
+ * counted (AuditWriteFailures, alarmed in lib/monitoring.ts), so a gap in the trail is seen.
  */
 import { codeIdOf } from './code-admin';
 import { normalizeUploadCode, uploadCodeHash } from './codes';
 import type { MessageCode } from './messages';
 import { parseObjectKey, type RejectionReason } from './model';
-import type { AuditLog, ClientAddressHasher, Clock, Log, SecretHasher, SessionStore } from './ports';
+import type { AuditLog, ClientAddressHasher, Clock, Log, Metrics, SecretHasher, SessionStore } from './ports';
 
 export type AuditEventType =
   | 'CODE_ISSUED'
@@ -86,6 +87,7 @@ export interface AuditTrailDeps {
   hasher: SecretHasher;
   clock: Clock;
   logger: Log;
+  metrics: Pick<Metrics, 'count'>;
 }
 
 type Subject = Pick<AuditEntry, 'codeId' | 'reference' | 'sessionId'>;
@@ -112,6 +114,7 @@ function auditWriter(deps: AuditTrailDeps) {
     try {
       await run();
     } catch (error) {
+      deps.metrics.count('AuditWriteFailures');
       deps.logger.error('audit record not written', { event, errorName: (error as Error)?.name });
     }
   };
