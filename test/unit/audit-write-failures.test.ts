@@ -46,6 +46,19 @@ async function emfPrintedBy(run: () => Promise<void>): Promise<Record<string, un
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+/** The audit trail over `log`, for one session whose studies are `studies`, counting into `observability`. */
+function auditTrail(log: AuditLog, observability: ReturnType<typeof createObservability>, studies: unknown[]) {
+  return makeAuditTrail({
+    log,
+    sessions: { get: async () => ({ ...SESSION }) as never, listStudies: async () => studies as never },
+    addresses: { hash: async () => 'h'.repeat(16) },
+    hasher: new Sha256SecretHasher(),
+    clock: { now: () => new Date('2026-01-01T00:00:00Z') },
+    logger: observability.log,
+    metrics: observability,
+  });
+}
+
 afterEach(() => vi.restoreAllMocks());
 
 describe('AuditWriteFailures', () => {
@@ -53,18 +66,7 @@ describe('AuditWriteFailures', () => {
     const observability = createObservability({ logLevel: 'SILENT', metrics: true });
     observability.setInstitution('lakeside');
     const log = refusingLog();
-    const audit = makeAuditTrail({
-      log,
-      sessions: {
-        get: async () => ({ ...SESSION }) as never,
-        listStudies: async () => [{ studyInstanceUid: STUDY_UID, delivery: { state: 'DELIVERED', target: 'healthimaging', attempts: 1, updatedAt: '2026-01-01T00:00:00Z', instances: 3 } }] as never,
-      },
-      addresses: { hash: async () => 'h'.repeat(16) },
-      hasher: new Sha256SecretHasher(),
-      clock: { now: () => new Date('2026-01-01T00:00:00Z') },
-      logger: observability.log,
-      metrics: observability,
-    });
+    const audit = auditTrail(log, observability, [{ studyInstanceUid: STUDY_UID, delivery: { state: 'DELIVERED', target: 'healthimaging', attempts: 1, updatedAt: '2026-01-01T00:00:00Z', instances: 3 } }]);
 
     const documents = await emfPrintedBy(async () => {
       // Three records that cannot be written; none of the calls throws.
@@ -92,15 +94,7 @@ describe('AuditWriteFailures', () => {
     const observability = createObservability({ logLevel: 'SILENT', metrics: true });
     observability.setInstitution('lakeside');
     const written: AuditEntry[] = [];
-    const audit = makeAuditTrail({
-      log: { ...refusingLog(), append: async (entry) => (written.push(entry), true) },
-      sessions: { get: async () => ({ ...SESSION }) as never, listStudies: async () => [] },
-      addresses: { hash: async () => 'h'.repeat(16) },
-      hasher: new Sha256SecretHasher(),
-      clock: { now: () => new Date('2026-01-01T00:00:00Z') },
-      logger: observability.log,
-      metrics: observability,
-    });
+    const audit = auditTrail({ ...refusingLog(), append: async (entry) => (written.push(entry), true) }, observability, []);
     const documents = await emfPrintedBy(async () => {
       await audit.codeIssued('K7QF-2M9X-HT4P');
       observability.flush();
