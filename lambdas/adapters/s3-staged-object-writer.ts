@@ -78,6 +78,7 @@ export class S3StagedObjectWriter {
       for await (const part of partsOf(body instanceof Uint8Array ? [body] : body, this.limits.partSizeBytes)) {
         sent += part.length;
         if (sent > contentLength) throw new Error(`the staged content is longer than its ${contentLength} bytes`);
+        // The part before must be sent first: partsOf refills its buffer for the part after this one.
         await inFlight;
         if (failure) throw failure.error;
         const number = ++PartNumber;
@@ -96,24 +97,29 @@ export class S3StagedObjectWriter {
   }
 }
 
-/** Cuts a byte stream into parts of `size` bytes (the last one shorter). */
+/**
+ * Cuts a byte stream into parts of `size` bytes (the last one shorter). Two buffers take turns: the
+ * caller sends a part only after the part before it was sent, so the buffer filled next is never
+ * one being sent, and memory stays at two parts.
+ */
 async function* partsOf(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
-  let held: Buffer[] = [];
-  let heldBytes = 0;
+  const buffers: Buffer<ArrayBuffer>[] = [];
+  let turn = 0;
+  let part = (buffers[0] = Buffer.allocUnsafe(size));
+  let filled = 0;
   for await (const chunk of chunks) {
-    let rest = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    while (heldBytes + rest.length >= size) {
-      const take = size - heldBytes;
-      held.push(rest.subarray(0, take));
-      yield Buffer.concat(held, size);
-      held = [];
-      heldBytes = 0;
-      rest = rest.subarray(take);
-    }
-    if (rest.length > 0) {
-      held.push(rest);
-      heldBytes += rest.length;
+    for (let offset = 0; offset < chunk.length; ) {
+      const take = Math.min(size - filled, chunk.length - offset);
+      part.set(chunk.subarray(offset, offset + take), filled);
+      filled += take;
+      offset += take;
+      if (filled === size) {
+        yield part;
+        turn = 1 - turn;
+        part = buffers[turn] ??= Buffer.allocUnsafe(size);
+        filled = 0;
+      }
     }
   }
-  if (heldBytes > 0) yield Buffer.concat(held, heldBytes);
+  if (filled > 0) yield part.subarray(0, filled);
 }
