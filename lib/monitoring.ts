@@ -72,6 +72,13 @@ export class Monitoring extends Construct {
       this.business('CodeRedemptionFailures', FIVE_MINUTES),
       CODE_REDEMPTION_FAILURE_SPIKE,
     );
+    // The audit trail never fails the request it records, so a lost record shows only here.
+    this.alarm(
+      'AuditWriteFailures',
+      'An audit record could not be written (the request it describes went through): the audit trail has a gap. See the log line "audit record not written" for the event.',
+      this.business('AuditWriteFailures', FIVE_MINUTES),
+      1,
+    );
     // SessionsRejected is published per reason; a Metrics Insights query sums every reason.
     this.alarm(
       'SessionRejectionSpike',
@@ -125,8 +132,8 @@ export class Monitoring extends Construct {
         width: 8,
       }),
       new cloudwatch.GraphWidget({
-        title: 'Code redemption failures / unknown objects',
-        left: [this.business('CodeRedemptionFailures', FIVE_MINUTES), this.business('UnknownObjects', FIVE_MINUTES)],
+        title: 'Code redemption failures / unknown objects / audit write failures',
+        left: [this.business('CodeRedemptionFailures', FIVE_MINUTES), this.business('UnknownObjects', FIVE_MINUTES), this.business('AuditWriteFailures', FIVE_MINUTES)],
         width: 8,
       }),
     );

@@ -195,7 +195,8 @@ export class UploadStorage extends Construct {
 
   /** HealthImaging delivery: stages a study's copies for the import job and reads the job's results. */
   bindImportStager(fn: AppFunction): void {
-    this.grantObjects(fn, ['s3:PutObject'], STAGED_INPUTS, 'stages copies of accepted files for an import job, under deliveries/*/input/ only');
+    // A staged object over 5 GiB goes up in parts (PutObject covers their upload); a failed one is aborted.
+    this.grantObjects(fn, ['s3:PutObject', 's3:AbortMultipartUpload'], STAGED_INPUTS, 'stages copies of accepted files for an import job, under deliveries/*/input/ only');
     this.grantObjects(fn, ['s3:GetObject'], STAGED_OUTPUTS, 'reads the import job\'s results, under deliveries/*/output/ only');
     this.grantKey(fn, ['kms:GenerateDataKey']);
   }

@@ -8,12 +8,14 @@
  *
  * Staging copies each accepted DICOM object server-side (no bytes through the Lambda). When the
  * objects must change first (reconciled identifiers, attachments wrapped as DICOM), `content`
- * produces the bytes to stage instead: that is the seam for the header rewriting.
+ * produces the bytes to stage instead: that is the seam for the header rewriting. Those bytes are
+ * streamed into one PutObject, or into a multipart upload above S3's 5 GiB (s3-staged-object-writer.ts).
  */
 import { MedicalImagingClient, StartDICOMImportJobCommand } from '@aws-sdk/client-medical-imaging';
-import { CopyObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { DEFAULT_MAX_FILES_PER_IMPORT_JOB, HEALTHIMAGING_MAX_FILE_BYTES, HEALTHIMAGING_MAX_JOB_BYTES, importChunks } from '../core/delivery/import-chunks';
+import { importJobToken } from '../core/delivery/import-job-token';
 import { IMPORT_ATTEMPTS, studyStateOf } from '../core/delivery/import-jobs';
 import { studyRef } from '../core/delivery/study-ref';
 import { UndeliverableError } from '../core/delivery/undeliverable-error';
@@ -21,6 +23,7 @@ import type { ImportJobState } from '../core/model';
 import { stagingLocation, type StagingLocation } from '../core/delivery-staging';
 import type { DeliveryObject, DeliveryTarget, StudyDeliveryOutcome, StudyDeliveryRequest } from '../core/ports/delivery-target';
 import { forEachInParallel } from './parallel';
+import { DEFAULT_STAGING_WRITE_LIMITS, S3StagedObjectWriter, type StagingWriteLimits } from './s3-staged-object-writer';
 
 /** Parallel copies per study: a 20,000-file study stages in about a minute without throttling S3. */
 const STAGING_CONCURRENCY = 16;
@@ -50,6 +53,8 @@ export interface HealthImagingDeliveryTargetOptions {
   maxFilesPerImportJob?: number;
   /** Bytes per import job; HealthImaging's quota unless a test needs small chunks. */
   maxBytesPerImportJob?: number;
+  /** When a staged object goes up in parts, and their size; S3's limits unless a test needs small parts. */
+  staging?: Partial<StagingWriteLimits>;
 }
 
 export { HEALTHIMAGING_MAX_FILE_BYTES };
@@ -57,7 +62,11 @@ export { HEALTHIMAGING_MAX_FILE_BYTES };
 export class HealthImagingDeliveryTarget implements DeliveryTarget {
   readonly type = 'healthimaging' as const;
 
-  constructor(private readonly options: HealthImagingDeliveryTargetOptions) {}
+  private readonly writer: S3StagedObjectWriter;
+
+  constructor(private readonly options: HealthImagingDeliveryTargetOptions) {
+    this.writer = new S3StagedObjectWriter(options.s3, { ...DEFAULT_STAGING_WRITE_LIMITS, ...options.staging });
+  }
 
   async deliverStudy(request: StudyDeliveryRequest): Promise<StudyDeliveryOutcome> {
     // The study's hash names it in keys and job names: stable across redeliveries, no UID.
@@ -121,7 +130,8 @@ export class HealthImagingDeliveryTarget implements DeliveryTarget {
       if (content) {
         const bytes = await content(object, request);
         if (!bytes) return;
-        await s3.send(new PutObjectCommand({ Bucket: bucketName, Key, Body: bytes.body, ContentLength: bytes.contentLength, ContentType: 'application/dicom' }));
+        // Over 5 GiB in parts: one PutObject could not take it.
+        await this.writer.write({ bucket: bucketName, key: Key, body: bytes.body, contentLength: bytes.contentLength, contentType: 'application/dicom' });
       } else {
         if (object.kind !== 'dicom') return;
         // REPLACE without tags: the copy must not carry the accepted object's retention tag.
@@ -134,10 +144,8 @@ export class HealthImagingDeliveryTarget implements DeliveryTarget {
 
   private async startImport(sessionId: string, ref: string, chunk: number, location: StagingLocation, attempt: number): Promise<string> {
     const { imaging, bucketName, datastoreId, dataAccessRoleArn } = this.options;
-    // The same token for the same chunk and attempt: a repeated run gets the job that already runs.
-    // A new attempt (the chunk's last job failed) needs a new token, else HealthImaging answers with
-    // the failed job. Chunk 0 keeps the study's token, as before studies were split.
-    const token = `${sessionId}-${ref}${chunk > 0 ? `-j${chunk}` : ''}${attempt > 1 ? `-${attempt}` : ''}`;
+    // Deterministic per chunk and attempt, and within HealthImaging's 64-character limits.
+    const token = await importJobToken({ sessionId, studyRef: ref, chunk, attempt });
     const result = await imaging.send(
       new StartDICOMImportJobCommand({
         jobName: token,

@@ -4,13 +4,14 @@
  * ids, no file names, and the client address only as a keyed hash. Records are appended once and
  * never changed (docs/operations.md maps them onto DICOM PS3.15 / IHE ATNA audit messages).
  *
- * Writing a record never fails the request it describes: a failed write is logged, by event name.
+ * Writing a record never fails the request it describes: a failed write is logged by event name and
+ * counted (AuditWriteFailures, alarmed in lib/monitoring.ts), so a gap in the trail is seen.
  */
 import { codeIdOf } from './code-admin';
 import { normalizeUploadCode, uploadCodeHash } from './codes';
 import type { MessageCode } from './messages';
 import { parseObjectKey, type RejectionReason } from './model';
-import type { AuditLog, ClientAddressHasher, Clock, Log, SecretHasher, SessionStore } from './ports';
+import type { AuditLog, ClientAddressHasher, Clock, Log, Metrics, SecretHasher, SessionStore } from './ports';
 
 export type AuditEventType =
   | 'CODE_ISSUED'
@@ -73,7 +74,8 @@ export interface AuditTrail {
   filesDeclared(sessionId: string, files: readonly { size: number }[], clientAddress: string): Promise<void>;
   filesInspected(tally: InspectionTally): Promise<void>;
   completed(sessionId: string, result: { status: 'ACCEPTED' | 'REJECTED'; reasons?: RejectionReason[] }, clientAddress?: string): Promise<void>;
-  deliveries(sessionId: string): Promise<void>;
+  /** Each study's delivery state (one study's, when named) as a record per attempt's outcome. */
+  deliveries(sessionId: string, studyInstanceUid?: string): Promise<void>;
   revoked(result: { codeIds: string[] }): Promise<void>;
   fileRemoved(sessionId: string, clientAddress: string): Promise<void>;
 }
@@ -85,6 +87,7 @@ export interface AuditTrailDeps {
   hasher: SecretHasher;
   clock: Clock;
   logger: Log;
+  metrics: Pick<Metrics, 'count'>;
 }
 
 type Subject = Pick<AuditEntry, 'codeId' | 'reference' | 'sessionId'>;
@@ -111,6 +114,7 @@ function auditWriter(deps: AuditTrailDeps) {
     try {
       await run();
     } catch (error) {
+      deps.metrics.count('AuditWriteFailures');
       deps.logger.error('audit record not written', { event, errorName: (error as Error)?.name });
     }
   };
@@ -129,9 +133,10 @@ function auditWriter(deps: AuditTrailDeps) {
 const DELIVERY_EVENTS = { DELIVERED: 'STUDY_DELIVERED', SUBMITTED: 'STUDY_DELIVERY_SUBMITTED', FAILED: 'STUDY_DELIVERY_FAILED' } as const;
 
 function recordDeliveries(deps: AuditTrailDeps, writer: ReturnType<typeof auditWriter>) {
-  return (sessionId: string) =>
+  return (sessionId: string, studyInstanceUid?: string) =>
     writer.write('STUDY_DELIVERED', async () => {
       for (const study of await deps.sessions.listStudies(sessionId)) {
+        if (studyInstanceUid !== undefined && study.studyInstanceUid !== studyInstanceUid) continue;
         const delivery = study.delivery;
         if (!delivery || delivery.state === 'PENDING') continue;
         const event = DELIVERY_EVENTS[delivery.state];

@@ -7,6 +7,9 @@
  * A job that failed for a reason worth retrying (HealthImaging unavailable, throttled, a partial
  * import) has its study delivered again after a growing pause, which starts only the failed chunks'
  * jobs, IMPORT_ATTEMPTS times per chunk at most; then it FAILS for good.
+ *
+ * It answers with the session and study the job belongs to (from the job's staging prefix and the
+ * session's delivery records), so the caller can audit the study's state without another lookup.
  */
 import { endJob, IMPORT_ATTEMPTS, jobsOf, studyStateOf } from './delivery/import-jobs';
 import { studyRef } from './delivery/study-ref';
@@ -37,11 +40,14 @@ export class ImportJobPendingError extends Error {
   override readonly name = 'ImportJobPendingError';
 }
 
+/** What became of an import job's end: recorded now, recorded before, or another application's job. */
+export type ImportJobRecording = { result: 'recorded' | 'unchanged'; sessionId: string; studyInstanceUid: string } | { result: 'foreign' };
+
 export function makeRecordImportJob(deps: RecordImportJobDeps) {
-  return async function recordImportJob(jobId: string): Promise<'recorded' | 'unchanged' | 'foreign'> {
+  return async function recordImportJob(jobId: string): Promise<ImportJobRecording> {
     const { study, outcome } = await deps.results.read(jobId);
     // Another application's import into the same data store: not ours to record.
-    if (!study) return 'foreign';
+    if (!study) return { result: 'foreign' };
     if (outcome.state === 'SUBMITTED') throw new ImportJobPendingError('the import job has not ended yet');
     const states = await deps.deliveries.deliveries(study.sessionId);
     const refs = await Promise.all([...states.keys()].map(async (uid) => [uid, await studyRef(uid)] as const));
@@ -51,7 +57,8 @@ export function makeRecordImportJob(deps: RecordImportJobDeps) {
     const [studyInstanceUid, previous] = entry;
     const jobs = jobsOf(previous);
     const job = jobs?.find((j) => j.jobId === jobId);
-    if (!jobs || !job || job.state !== 'SUBMITTED') return 'unchanged';
+    const recording = (result: 'recorded' | 'unchanged'): ImportJobRecording => ({ result, sessionId: study.sessionId, studyInstanceUid });
+    if (!jobs || !job || job.state !== 'SUBMITTED') return recording('unchanged');
 
     const at = deps.clock.now().toISOString();
     const updated = jobs.map((j) => (j === job ? endJob(j, outcome, deps.retries !== undefined) : j));
@@ -62,7 +69,7 @@ export function makeRecordImportJob(deps: RecordImportJobDeps) {
     if (state.state === 'SUBMITTED') {
       await deps.deliveries.record(study.sessionId, studyInstanceUid, { ...base, state: 'SUBMITTED', jobId: state.jobId }, previous.updatedAt);
       deps.log.info('import job ended; others still run', { sessionId: study.sessionId, studyRef: study.studyRef, jobId, state: outcome.state });
-      return 'recorded';
+      return recording('recorded');
     }
     const failure = state.state === 'FAILED' ? { reason: state.reason, retryable: state.retryable } : undefined;
     const delivery: StudyDelivery = failure ? { ...base, state: 'FAILED', jobId, ...failure } : { ...base, state: 'DELIVERED', jobId, instances: state.state === 'DELIVERED' ? state.instances : 0 };
@@ -87,7 +94,7 @@ export function makeRecordImportJob(deps: RecordImportJobDeps) {
       await deps.events.publish({ type: 'UploadStudyDelivered', ...eventBase, instances: delivery.instances ?? 0, jobId });
       deps.log.info('import job delivered', { sessionId: study.sessionId, studyRef: study.studyRef, jobId, instances: delivery.instances, jobs: updated.length });
     }
-    return 'recorded';
+    return recording('recorded');
   };
 }
 

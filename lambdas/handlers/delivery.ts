@@ -1,18 +1,25 @@
 /**
  * The delivery Lambda: SQS batches of EventBridge events (lib/delivery.ts). UploadSessionAccepted
- * delivers the session's studies; a HealthImaging import job's end reads its result back. A record
- * whose work threw is reported as a batch item failure, so SQS retries it alone and, after
- * maxReceiveCount tries, moves it to the DLQ (which alarms); a record that succeeded is not retried.
+ * delivers the session's studies; a HealthImaging import job's end reads its result back. Both
+ * audit the study's delivery state. A record whose work threw is reported as a batch item failure,
+ * so SQS retries it alone and, after maxReceiveCount tries, moves it to the DLQ (which alarms); a
+ * record that succeeded is not retried.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import type { AuditTrail } from '../core/audit';
 import type { Observability } from '../runtime/observability';
 
+/** The study an import job belongs to, as its staging prefix and the session's delivery records name it. */
+export interface ImportedStudy {
+  sessionId: string;
+  studyInstanceUid: string;
+}
+
 export interface DeliveryDeps {
   deliverAcceptedSession(sessionId: string): Promise<void>;
-  /** HealthImaging: records the result of an import job that ended. */
-  recordImportJob(jobId: string): Promise<void>;
+  /** HealthImaging: records the result of an import job that ended; answers its study, unless the job is not ours. */
+  recordImportJob(jobId: string): Promise<ImportedStudy | undefined>;
   observability: Observability;
   audit?: AuditTrail;
 }
@@ -32,7 +39,12 @@ export function createDeliveryHandler(deps: DeliveryDeps) {
     const session = accepted.safeParse(event);
     if (session.success) return deps.deliverAcceptedSession(session.data.detail.sessionId).finally(() => deps.audit?.deliveries(session.data.detail.sessionId));
     const job = importJobEnded.safeParse(event);
-    if (job.success) return deps.recordImportJob(job.data.detail.jobId);
+    // The study's end state is audited like a DICOMweb delivery's; a repeated end event writes no second record.
+    if (job.success) {
+      const study = await deps.recordImportJob(job.data.detail.jobId);
+      if (study) await deps.audit?.deliveries(study.sessionId, study.studyInstanceUid);
+      return;
+    }
     // Not ours to guess at: failing it sends it to the DLQ, where the alarm shows it.
     throw Object.assign(new Error('unrecognised delivery event'), { name: 'UnrecognisedEvent' });
   }

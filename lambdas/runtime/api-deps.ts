@@ -79,7 +79,7 @@ export function createApiDeps(config: AppConfig, clients: AwsClients, options: {
     listUploadCodes: makeListUploadCodes({ directory, clock, institution, progress: new DynamoDeliveryStore({ doc: dynamo, tableName: table }) }),
     revokeUploadCode: makeRevokeUploadCode({ codes, directory, remover: new S3ObjectRemover(bucket), hasher, clock, institution }),
     hasher,
-    ...createAuditDeps(config, clients, { logger: options.observability.log, clock }),
+    ...createAuditDeps(config, clients, { logger: options.observability.log, metrics: options.observability, clock }),
     localAdminTokenHash: config.localAdminTokenHash,
     observability: options.observability,
   };

@@ -11,7 +11,7 @@ import { SystemClock } from '../adapters/node-clock';
 import { Sha256SecretHasher } from '../adapters/node-secret-hasher';
 import { secretsManagerKey } from '../adapters/secrets-manager-key';
 import { makeAuditTrail, makeReadAuditTrail, type AuditTrail, type ReadAuditTrail } from '../core/audit';
-import type { Clock, Log } from '../core/ports';
+import type { Clock, Log, Metrics } from '../core/ports';
 import type { AwsClients } from './aws-clients';
 import type { AppConfig } from './config';
 import { ConfigError } from './config';
@@ -26,7 +26,7 @@ function addressKey(config: AppConfig): () => Promise<string> {
   return () => Promise.reject(new ConfigError(['CLIENT_ADDRESS_KEY_SECRET_ARN: required to hash client addresses']));
 }
 
-export function createAuditDeps(config: AppConfig, clients: Pick<AwsClients, 'dynamo'>, options: { logger: Log; clock?: Clock }): { audit: AuditTrail; readAuditTrail: ReadAuditTrail } {
+export function createAuditDeps(config: AppConfig, clients: Pick<AwsClients, 'dynamo'>, options: { logger: Log; metrics: Pick<Metrics, 'count'>; clock?: Clock }): { audit: AuditTrail; readAuditTrail: ReadAuditTrail } {
   const log = new DynamoAuditLog(clients.dynamo, config.tableName, config.institution.id, config.institution.retention.auditDays);
   return {
     audit: makeAuditTrail({
@@ -36,6 +36,7 @@ export function createAuditDeps(config: AppConfig, clients: Pick<AwsClients, 'dy
       hasher: new Sha256SecretHasher(),
       clock: options.clock ?? new SystemClock(),
       logger: options.logger,
+      metrics: options.metrics,
     }),
     readAuditTrail: makeReadAuditTrail({ log }),
   };

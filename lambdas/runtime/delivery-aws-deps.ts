@@ -89,7 +89,8 @@ export function createAwsDeliveryDeps(config: AppConfig, infra: DeliveryInfrastr
       if (result.retryable > 0 || result.busy > 0) throw new DeliveryIncompleteError(`${result.retryable} studies to retry, ${result.busy} held by another run`);
     },
     async recordImportJob(jobId) {
-      await (await useCases()).recordImportJob(jobId);
+      const recording = await (await useCases()).recordImportJob(jobId);
+      return recording.result === 'foreign' ? undefined : { sessionId: recording.sessionId, studyInstanceUid: recording.studyInstanceUid };
     },
     observability: infra.observability,
   };

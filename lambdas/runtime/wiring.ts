@@ -38,7 +38,7 @@ export const awsClients = once(() => {
 export const apiDeps = once(() => createApiDeps(appConfig(), awsClients(), { observability: observability() }));
 
 /** The audit trail for the Lambdas outside the API (inspector, completion, delivery). */
-export const auditDeps = once(() => createAuditDeps(appConfig(), awsClients(), { logger: observability().log }));
+export const auditDeps = once(() => createAuditDeps(appConfig(), awsClients(), { logger: observability().log, metrics: observability() }));
 
 /** The institution's bus; the delivery Lambda (delivery-aws-deps.ts) publishes through it too. */
 export const eventPublisher = once((): EventPublisher => {

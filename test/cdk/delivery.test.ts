@@ -147,10 +147,10 @@ describe.each(['dicomweb', 'healthimaging'] as const)('delivery stage (%s)', (va
     });
     const others = reads.filter((st) => st !== files).map((st) => st.Resource['Fn::Join'][1][1]);
     expect(others.sort()).toEqual(variant === 'healthimaging' ? ['/deliveries/*/output/*'] : []);
-    // Nothing else of the bucket: no listing, no deletes, no tagging.
+    // Nothing else of the bucket: no listing, no deletes, no tagging (aborting its own staged multipart uploads only).
     const onBucket = statementsOf(s(), delivery().deliverer.role).filter((st) => refersTo(st.Resource, bucketId));
     const actions = onBucket.flatMap((st) => asArray(st.Action)).sort();
-    expect(actions).toEqual(variant === 'healthimaging' ? ['s3:GetObject', 's3:GetObject', 's3:PutObject'] : ['s3:GetObject']);
+    expect(actions).toEqual(variant === 'healthimaging' ? ['s3:AbortMultipartUpload', 's3:GetObject', 's3:GetObject', 's3:PutObject'] : ['s3:GetObject']);
   });
 
   it('uses Resource * only for X-Ray', () => {
@@ -212,6 +212,20 @@ describe('HealthImaging delivery', () => {
     expect(summary.sort()).toEqual(['kms:Decrypt,kms:GenerateDataKey key', 's3:GetObject /deliveries/*/input/*', 's3:ListBucket bucket', 's3:PutObject /deliveries/*/output/*']);
     const list = statements.find((st) => st.Action === 's3:ListBucket');
     expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['deliveries/*'] } });
+  });
+
+  it('lets the delivery Lambda write and abort multipart uploads of staged inputs only, with the bucket key a multipart upload needs', () => {
+    const bucketId = logicalId(s(), s().stack.storage.bucket);
+    const keyId = logicalId(s(), s().stack.storage.key);
+    const statements = statementsOf(s(), s().stack.delivery!.deliverer.role);
+    const writes = statements.filter((st) => asArray(st.Action).some((a: string) => ['s3:PutObject', 's3:AbortMultipartUpload'].includes(a)));
+    expect(writes).toHaveLength(1);
+    expect(asArray(writes[0].Action).sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+    expect(JSON.stringify(writes[0].Resource)).toContain(bucketId);
+    expect(writes[0].Resource['Fn::Join'][1][1]).toBe('/deliveries/*/input/*');
+    // SSE-KMS multipart: GenerateDataKey for each part, Decrypt to complete.
+    const keyUse = statements.filter((st) => refersTo(st.Resource, keyId)).flatMap((st) => asArray(st.Action));
+    expect(keyUse).toEqual(expect.arrayContaining(['kms:GenerateDataKey', 'kms:Decrypt']));
   });
 
   it('lets the delivery Lambda start and read import jobs on that data store only, and pass that one role only to HealthImaging', () => {

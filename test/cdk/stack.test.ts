@@ -582,6 +582,24 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
       const rejection = alarms().find((a) => JSON.stringify(a.Metrics ?? []).includes('SessionsRejected'));
       expect(JSON.stringify(rejection?.Metrics)).toContain(`institutionId = '${s().institution.id}'`);
     });
+
+    it('alarms on the first audit record that could not be written, on the metric the Lambdas emit', () => {
+      const match = alarms().filter((a) => a.MetricName === 'AuditWriteFailures');
+      expect(match).toHaveLength(1);
+      expect(match[0]).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        Dimensions: [{ Name: 'institutionId', Value: s().institution.id }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmName: `UploadPortal-${s().institution.id}-AuditWriteFailures`,
+        AlarmActions: [{ Ref: topicId() }],
+        OKActions: [{ Ref: topicId() }],
+      });
+    });
   });
 
   it('publishes session events on its own bus, with PutEvents limited to its source', () => {

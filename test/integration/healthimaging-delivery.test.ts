@@ -96,6 +96,28 @@ describe('HealthImagingDeliveryTarget', () => {
     });
   });
 
+  it('sends a clientToken and jobName within AWS\'s limits for the longest session id, deterministic per attempt', async () => {
+    // StartDICOMImportJob (AWS API reference): clientToken 1-64 of [A-Za-z0-9._-], jobName 1-64 of [A-Za-z0-9._/#-].
+    const { client, requests } = capturingImagingClient(() => ({ status: 200, body: { datastoreId: DATASTORE, jobId: JOB_ID, jobStatus: 'SUBMITTED', submittedAt: 1 } }));
+    const target = new HealthImagingDeliveryTarget({ s3: bucket.s3, imaging: client, bucketName: bucket.bucketName, datastoreId: DATASTORE, dataAccessRoleArn: ROLE });
+    // The longest id the API accepts (limits.ts ID_PATTERN), in base64url's characters.
+    const request = await uploadStudy('Lg-_'.repeat(16));
+    await target.deliverStudy(request);
+    await target.deliverStudy(request);
+    await target.deliverStudy({ ...request, imports: [{ chunk: 0, attempts: 1, state: 'FAILED', reason: 'x', retryable: true }] });
+    const bodies = requests.map((r) => JSON.parse(r.body) as { clientToken: string; jobName: string; inputS3Uri: string });
+    expect(bodies).toHaveLength(3);
+    for (const body of bodies) {
+      expect(body.clientToken).toMatch(/^[A-Za-z0-9._-]{1,64}$/);
+      expect(body.jobName).toMatch(/^[A-Za-z0-9._/#-]{1,64}$/);
+      expect(body.jobName).toBe(body.clientToken);
+      expect(body.inputS3Uri).toBe(`s3://${bucket.bucketName}/${stagingLocation(request.sessionId, await studyRefFor(request.studyInstanceUid)).inputPrefix}`);
+    }
+    // The same attempt again sends the same token; the next attempt a new one.
+    expect(bodies[1]!.clientToken).toBe(bodies[0]!.clientToken);
+    expect(bodies[2]!.clientToken).not.toBe(bodies[0]!.clientToken);
+  });
+
   it('sends the same client token and overwrites the same staged keys when a study is delivered again', async () => {
     const { client, requests } = capturingImagingClient(() => ({ status: 200, body: { datastoreId: DATASTORE, jobId: JOB_ID, jobStatus: 'SUBMITTED', submittedAt: 1 } }));
     const target = new HealthImagingDeliveryTarget({ s3: bucket.s3, imaging: client, bucketName: bucket.bucketName, datastoreId: DATASTORE, dataAccessRoleArn: ROLE });

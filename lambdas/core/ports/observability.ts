@@ -21,7 +21,8 @@ export type MetricName =
   | 'StudiesDeliveryFailed'
   | 'RuleViolations'
   | 'AuthFailures'
-  | 'BadRequests';
+  | 'BadRequests'
+  | 'AuditWriteFailures';
 
 /** Counters flushed per invocation. The only extra dimension ever used is a reason code: no PHI, no ids. */
 export interface Metrics {
