@@ -4,11 +4,10 @@
  * lines; worker threads (this same module) inspect the batches it hands them while it is busy. Exit code 1 when any
  * file has an error (not DICOM, truncated, unreadable), 2 without arguments.
  */
-import { isMainThread, parentPort } from 'node:worker_threads';
 import { filesUnder, type FileToInspect } from './files-under';
 import { FIRST_READ_BYTES, inspectFile } from './inspect-file';
 import { orderedOutput } from './ordered-output';
-import { workerPool, type Batch, type BatchResult } from './worker-pool';
+import { inWorker, workerPool, type Batch, type BatchResult } from './worker-pool';
 
 /** Files per batch: a message costs little per file, and a thread finishing last waits for at most one batch. */
 const BATCH_FILES = 128;
@@ -26,6 +25,7 @@ function inspectBatch(batch: Batch, buffer: Uint8Array): BatchResult {
 
 function serveBatches(): void {
   const buffer = new Uint8Array(FIRST_READ_BYTES);
+  const { parentPort } = require('node:worker_threads') as typeof import('node:worker_threads');
   parentPort!.on('message', (batch: Batch) => parentPort!.postMessage(inspectBatch(batch, buffer)));
 }
 
@@ -62,7 +62,7 @@ async function main(args: string[]): Promise<number> {
   return output.failures() > 0 ? 1 : 0;
 }
 
-if (isMainThread) {
+if (!inWorker()) {
   // A promise chain, not a top-level await: the bundle is CommonJS (see scripts/inspect.cjs).
   main(process.argv.slice(2)).then(
     (exitCode) => {
