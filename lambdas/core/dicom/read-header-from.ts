@@ -25,7 +25,7 @@ export async function readHeaderFrom(
   const steps = headerSteps(fileSize, firstChunk, maxHeaderBytes);
   for (let step = steps.next(); ; ) {
     if (step.done) return step.value;
-    step = steps.next(await read(...step.value));
+    step = steps.next(await read(step.value[0], step.value[1]));
   }
 }
 
@@ -39,7 +39,7 @@ export function readHeaderFromSync(
   const steps = headerSteps(fileSize, firstChunk, maxHeaderBytes);
   for (let step = steps.next(); ; ) {
     if (step.done) return step.value;
-    step = steps.next(read(...step.value));
+    step = steps.next(read(step.value[0], step.value[1]));
   }
 }
 
