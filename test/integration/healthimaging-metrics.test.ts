@@ -225,6 +225,31 @@ describe('HealthImaging delivery counts and announces a study once, when it ends
     expect(again).toEqual({ emf: [], entries: [] });
   });
 
+  it('counts a failure worth retrying once as failed (retryable), the import started again as submitted, and the study once as delivered when that import completed', async () => {
+    const sessionId = await acceptedSession();
+    const { run, institutionId } = handler();
+    await observe(() => run(records(accepted(sessionId))));
+    const ref = await studyRef(CT_STUDY_UID);
+    const first = jobIdFor(`${sessionId}-${ref}`);
+    await finish(sessionId, first, 0, 0, 'Internal error while importing');
+    const failed = await observe(async () => expect(await run(records(jobEnded(first, true)))).toEqual({ batchItemFailures: [] }));
+    const reason = 'the import job failed: Internal error while importing';
+    expect(parsed(failed.entries)).toEqual([await expectedEntry(sessionId, institutionId, 'UploadStudyDeliveryFailed', { reason, retryable: true })]);
+    expect(deliveryCounts(failed.emf)).toEqual({ StudiesSubmittedForImport: 0, StudiesDelivered: 0, StudiesDeliveryFailed: 1 });
+
+    // The delivery queue hands the retry back: the import starts again, which delivers nothing yet.
+    const retry = JSON.parse(sqs.requests.at(-1)!.body) as { MessageBody: string };
+    const resubmitted = await observe(async () => expect(await run(records(retry.MessageBody))).toEqual({ batchItemFailures: [] }));
+    expect(resubmitted.entries).toEqual([]);
+    expect(deliveryCounts(resubmitted.emf)).toEqual({ StudiesSubmittedForImport: 1, StudiesDelivered: 0, StudiesDeliveryFailed: 0 });
+
+    const second = jobIdFor(`${sessionId}-${ref}-2`);
+    await finish(sessionId, second, 0, 7);
+    const delivered = await observe(async () => expect(await run(records(jobEnded(second), jobEnded(first, true)))).toEqual({ batchItemFailures: [] }));
+    expect(parsed(delivered.entries)).toEqual([await expectedEntry(sessionId, institutionId, 'UploadStudyDelivered', { instances: 7, jobId: second })]);
+    expect(deliveryCounts(delivered.emf)).toEqual({ StudiesSubmittedForImport: 0, StudiesDelivered: 1, StudiesDeliveryFailed: 0 });
+  });
+
   it('counts once when two copies of the same end event are handled at once: the conditional write lets one through', async () => {
     const sessionId = await acceptedSession();
     const { run } = handler();
