@@ -110,11 +110,13 @@ export class Delivery extends Construct {
     else this.importRole = this.bindHealthImaging(delivery, props);
   }
 
-  /** The dashboard row: studies delivered and failed, the DLQ, and how long a delivery takes. */
+  /** The dashboard row: studies delivered and failed (and submitted for import), the DLQ, and how long a delivery takes. */
   dashboardRow(business: (metricName: string, period: Duration) => cloudwatch.IMetric): cloudwatch.IWidget[] {
     const period = Duration.minutes(5);
+    // HealthImaging delivers when an import ends; submissions beside the ends show imports still running.
+    const studies = ['StudiesDelivered', 'StudiesDeliveryFailed', ...(this.importRole ? ['StudiesSubmittedForImport'] : [])];
     return [
-      new GraphWidget({ title: 'Studies delivered / failed', left: [business('StudiesDelivered', period), business('StudiesDeliveryFailed', period)], width: 8 }),
+      new GraphWidget({ title: 'Studies delivered / failed', left: studies.map((name) => business(name, period)), width: 8 }),
       new GraphWidget({
         title: 'Delivery DLQ depth',
         left: [this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label: 'DeliveryDLQ' })],

@@ -2,8 +2,10 @@
  * Delivers an accepted session to the hospital, study by study: picks each study's verified objects,
  * asks the target (the PACS over DICOMweb, or HealthImaging) to take them, and records the study's
  * state (PENDING → DELIVERED | FAILED, or SUBMITTED for an asynchronous target) with an event per
- * outcome. A study already DELIVERED or SUBMITTED is skipped, so a repeated or resumed run sends
- * nothing twice; the target's UIDs keep a redelivered study from duplicating in the PACS.
+ * outcome. A SUBMITTED study is not delivered yet: it counts only as submitted, and its delivered or
+ * failed event and count come once, when its import ends (record-import-job.ts). A study already
+ * DELIVERED or SUBMITTED is skipped, so a repeated or resumed run sends nothing twice; the target's
+ * UIDs keep a redelivered study from duplicating in the PACS.
  */
 import { jobsOf } from './delivery/import-jobs';
 import { studyRef } from './delivery/study-ref';
@@ -23,8 +25,10 @@ export interface DeliverAcceptedSessionDeps {
 }
 
 export interface SessionDeliveryResult {
-  /** Studies this run delivered (or submitted). */
+  /** Studies this run delivered. */
   delivered: number;
+  /** Studies this run submitted for an asynchronous import (HealthImaging); delivered when it ends. */
+  submitted: number;
   /** Studies that failed for good; the hospital follows up. */
   failed: number;
   /** Studies that failed for now: the caller retries the session (the queue's redelivery). */
@@ -81,20 +85,21 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
       deps.log.warn('study delivery failed', { sessionId: request.sessionId, studyRef: eventBase.studyRef, reason: outcome.reason, retryable: outcome.retryable });
       return outcome.retryable ? ('retryable' as const) : ('failed' as const);
     }
-    await deps.events.publish({
-      type: 'UploadStudyDelivered',
-      ...eventBase,
-      ...withManifest,
-      ...(outcome.state === 'DELIVERED' ? { instances: outcome.instances } : { jobId: outcome.jobId }),
-    });
+    if (outcome.state === 'SUBMITTED') {
+      // Nothing is delivered yet: the import's end counts and announces the study, once.
+      deps.metrics.count('StudiesSubmittedForImport');
+      deps.log.info('study submitted for import', { sessionId: request.sessionId, studyRef: eventBase.studyRef, jobs: outcome.jobs?.length ?? 1, ms: Date.parse(at) - startedAt.getTime() });
+      return 'submitted' as const;
+    }
+    await deps.events.publish({ type: 'UploadStudyDelivered', ...eventBase, ...withManifest, instances: outcome.instances });
     deps.metrics.count('StudiesDelivered');
-    deps.log.info('study delivered', { sessionId: request.sessionId, studyRef: eventBase.studyRef, state: outcome.state, ms: Date.parse(at) - startedAt.getTime() });
+    deps.log.info('study delivered', { sessionId: request.sessionId, studyRef: eventBase.studyRef, ms: Date.parse(at) - startedAt.getTime() });
     return 'delivered' as const;
   }
 
   /** Delivers every study of an accepted session that is not delivered yet; other sessions are left alone. */
   return async function deliverAcceptedSession(sessionId: string): Promise<SessionDeliveryResult> {
-    const result: SessionDeliveryResult = { delivered: 0, failed: 0, retryable: 0, skipped: 0, busy: 0 };
+    const result: SessionDeliveryResult = { delivered: 0, submitted: 0, failed: 0, retryable: 0, skipped: 0, busy: 0 };
     const session = await deps.sessions.get(sessionId);
     if (session?.status !== 'ACCEPTED') return result;
     const [files, states] = await Promise.all([deps.sessions.listFiles(sessionId), deps.deliveries.deliveries(sessionId)]);

@@ -34,7 +34,8 @@ interface StudyDeliveryEventBase {
 
 export interface UploadStudyDeliveredEvent extends StudyDeliveryEventBase {
   type: 'UploadStudyDelivered';
-  instances?: number;
+  instances: number;
+  /** HealthImaging: the import job whose end completed the study. */
   jobId?: string;
 }
 

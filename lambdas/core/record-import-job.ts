@@ -1,7 +1,8 @@
 /**
  * Records the end of an asynchronous import (HealthImaging) on its study: the study that was
  * SUBMITTED with this job becomes DELIVERED or FAILED, with the same event and metric a synchronous
- * delivery produces. A repeated end event changes nothing; a job that still runs, or whose
+ * delivery produces, once: only the run whose conditional write ended the job's SUBMITTED entry
+ * counts and publishes. A repeated end event changes nothing; a job that still runs, or whose
  * SUBMITTED state is not written yet, throws so the queue brings the event back later. A study
  * imported in several jobs (its chunks) ends when its last job ends: DELIVERED when all imported.
  * A job that failed for a reason worth retrying (HealthImaging unavailable, throttled, a partial
@@ -92,6 +93,7 @@ export function makeRecordImportJob(deps: RecordImportJobDeps) {
       deps.log.warn('import job failed', { sessionId: study.sessionId, studyRef: study.studyRef, jobId, attempts: job.attempts, retryable: failure.retryable });
     } else if (delivery.state === 'DELIVERED') {
       await deps.events.publish({ type: 'UploadStudyDelivered', ...eventBase, instances: delivery.instances ?? 0, jobId });
+      deps.metrics.count('StudiesDelivered');
       deps.log.info('import job delivered', { sessionId: study.sessionId, studyRef: study.studyRef, jobId, instances: delivery.instances, jobs: updated.length });
     }
     return recording('recorded');

@@ -133,6 +133,8 @@ describe.each(['dicomweb', 'healthimaging'] as const)('delivery stage (%s)', (va
       expect(lines.find((l) => l[0] === METRICS_NAMESPACE && l[1] === metric)?.slice(2, 4), metric).toEqual(['institutionId', s().institution.id]);
     }
     expect(lines.some((l) => l[0] === 'AWS/Lambda' && l[1] === 'Duration')).toBe(true);
+    // Only a HealthImaging stack submits imports.
+    expect(lines.some((l) => l[0] === METRICS_NAMESPACE && l[1] === 'StudiesSubmittedForImport')).toBe(variant === 'healthimaging');
   });
 
   it('lets the delivery Lambda read only accepted files (by their tag) of its own bucket', () => {

@@ -71,7 +71,7 @@ describe('delivering an accepted session', () => {
     expect(rig.publisher.ofType('UploadStudyDeliveryFailed')).toEqual([expect.objectContaining({ sessionId, studyRef: await studyRef(CT_STUDY_UID), retryable: true })]);
 
     const up = delivery(orthanc().dicomwebUrl);
-    expect(await up.deliverAcceptedSession(sessionId)).toEqual({ delivered: 1, failed: 0, retryable: 0, skipped: 0, busy: 0 });
+    expect(await up.deliverAcceptedSession(sessionId)).toEqual({ delivered: 1, submitted: 0, failed: 0, retryable: 0, skipped: 0, busy: 0 });
     expect((await studyView())?.delivery).toMatchObject({ state: 'DELIVERED', instances: ctFiles.length + 2 });
     expect(await up.deliveries.sessionsToDeliver()).not.toContain(sessionId);
     const delivered = rig.publisher.ofType('UploadStudyDelivered');

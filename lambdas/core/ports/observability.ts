@@ -18,6 +18,7 @@ export type MetricName =
   | 'UnknownObjects'
   | 'SessionsExpired'
   | 'StudiesDelivered'
+  | 'StudiesSubmittedForImport'
   | 'StudiesDeliveryFailed'
   | 'RuleViolations'
   | 'AuthFailures'
