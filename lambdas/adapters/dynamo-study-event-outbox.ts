@@ -3,8 +3,9 @@
  * delivery store records a final state with `deliveryEventPending` (that state's `updatedAt`); a
  * publisher claims it (`deliveryEventClaimedAt`) and removes both once the event went out.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { StudyEventOutbox } from '../core/ports';
+import type { StudyEventClaim } from '../core/ports/study-event-outbox';
 import { conditionalUpdate } from './dynamo-errors';
 import { keys } from './table';
 
@@ -14,13 +15,19 @@ export class DynamoStudyEventOutbox implements StudyEventOutbox {
     private readonly table: string,
   ) {}
 
-  claimStudyEvent(sessionId: string, studyInstanceUid: string, stateAt: string, at: string, staleBefore: string): Promise<boolean> {
-    return conditionalUpdate(this.doc, this.table, {
+  async claimStudyEvent(sessionId: string, studyInstanceUid: string, stateAt: string, at: string, staleBefore: string): Promise<StudyEventClaim> {
+    const claimed = await conditionalUpdate(this.doc, this.table, {
       Key: keys.study(sessionId, studyInstanceUid),
       UpdateExpression: 'SET deliveryEventClaimedAt = :at',
       ConditionExpression: 'deliveryEventPending = :state AND (attribute_not_exists(deliveryEventClaimedAt) OR deliveryEventClaimedAt < :stale)',
       ExpressionAttributeValues: { ':state': stateAt, ':at': at, ':stale': staleBefore },
     });
+    if (claimed) return 'claimed';
+    // Refused: read why (only on a race or after a crash, so the extra read is rare).
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: keys.study(sessionId, studyInstanceUid), ConsistentRead: true, ProjectionExpression: 'deliveryEventPending' }),
+    );
+    return Item?.deliveryEventPending === stateAt ? 'busy' : 'done';
   }
 
   async releaseStudyEventClaim(sessionId: string, studyInstanceUid: string, stateAt: string): Promise<void> {

@@ -84,7 +84,7 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
     const logged = { sessionId: request.sessionId, studyRef: context.studyRef };
     if (outcome.state === 'FAILED') {
       deps.log.warn('study delivery failed', { ...logged, reason: outcome.reason, retryable: outcome.retryable });
-      await publishStudyEventOnce(deps, request.studyInstanceUid, delivery, context);
+      if ((await publishStudyEventOnce(deps, request.studyInstanceUid, delivery, context)) === 'busy') return 'busy' as const;
       return outcome.retryable ? ('retryable' as const) : ('failed' as const);
     }
     if (outcome.state === 'SUBMITTED') {
@@ -94,7 +94,8 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
       return 'submitted' as const;
     }
     deps.log.info('study delivered', { ...logged, ms: Date.parse(at) - startedAt.getTime() });
-    await publishStudyEventOnce(deps, request.studyInstanceUid, delivery, context);
+    // Busy only if another run took the event over in between: this message must come back for it.
+    if ((await publishStudyEventOnce(deps, request.studyInstanceUid, delivery, context)) === 'busy') return 'busy' as const;
     return 'delivered' as const;
   }
 
@@ -107,8 +108,12 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
     for (const [studyInstanceUid, objects] of studiesOf(files)) {
       const previous = states.get(studyInstanceUid);
       const context = { sessionId, institutionId: session.institutionId, manifestKey: session.manifestKey, studyRef: await studyRef(studyInstanceUid) };
-      // An earlier final state's event first: a failed publish throws, and the message comes back for it.
-      if (previous?.eventPending) await publishStudyEventOnce(deps, studyInstanceUid, previous, context);
+      // An earlier final state's event first: a failed publish throws, and one another run holds (it may
+      // have died) leaves the study alone for now; either way the message comes back for it.
+      if (previous?.eventPending && (await publishStudyEventOnce(deps, studyInstanceUid, previous, context)) === 'busy') {
+        result.busy++;
+        continue;
+      }
       if (previous?.state === 'DELIVERED' || previous?.state === 'SUBMITTED' || (previous?.state === 'FAILED' && !previous.retryable)) {
         result.skipped++;
         continue;

@@ -66,7 +66,8 @@ export function makeRecordImportJob(deps: RecordImportJobDeps) {
     const announce = async (delivery: StudyDelivery) => {
       const session = await deps.sessions.get(study.sessionId);
       const context = { sessionId: study.sessionId, institutionId: session?.institutionId ?? '', manifestKey: session?.manifestKey, studyRef: study.studyRef };
-      await publishStudyEventOnce(deps, studyInstanceUid, delivery, context);
+      // Another run holds the event's claim and may have died: the end event comes back until it went out.
+      if ((await publishStudyEventOnce(deps, studyInstanceUid, delivery, context)) === 'busy') throw new ImportJobPendingError('the study\'s event is being published by another run');
     };
     if (!jobs || !job || job.state !== 'SUBMITTED') {
       if (previous.eventPending) await announce(previous);

@@ -41,14 +41,19 @@ export function studyDeliveryEvent(delivery: StudyDelivery, context: StudyEventC
   return { type: 'UploadStudyDelivered', ...base, instances: delivery.instances ?? 0, ...(delivery.jobId ? { jobId: delivery.jobId } : {}) };
 }
 
-/** Publishes and counts the recorded final state's event unless it went out already or another run holds it; true when this call did. */
-export async function publishStudyEventOnce(deps: StudyEventDeps, studyInstanceUid: string, delivery: StudyDelivery, context: StudyEventContext): Promise<boolean> {
+/**
+ * Publishes and counts the recorded final state's event unless it went out already ('done') or
+ * another run holds its claim ('busy': the caller's message must come back, in case that run died;
+ * after EVENT_CLAIM_TIMEOUT_MS its claim is taken over). A failed publish throws.
+ */
+export async function publishStudyEventOnce(deps: StudyEventDeps, studyInstanceUid: string, delivery: StudyDelivery, context: StudyEventContext): Promise<'published' | 'busy' | 'done'> {
   const event = studyDeliveryEvent(delivery, context);
-  if (!event) return false;
+  if (!event) return 'done';
   const now = deps.clock.now();
   const staleBefore = new Date(now.getTime() - EVENT_CLAIM_TIMEOUT_MS).toISOString();
   const { sessionId } = context;
-  if (!(await deps.studyEvents.claimStudyEvent(sessionId, studyInstanceUid, delivery.updatedAt, now.toISOString(), staleBefore))) return false;
+  const claim = await deps.studyEvents.claimStudyEvent(sessionId, studyInstanceUid, delivery.updatedAt, now.toISOString(), staleBefore);
+  if (claim !== 'claimed') return claim;
   try {
     await deps.events.publish(event);
   } catch (error) {
@@ -57,5 +62,5 @@ export async function publishStudyEventOnce(deps: StudyEventDeps, studyInstanceU
   }
   deps.metrics.count(event.type === 'UploadStudyDelivered' ? 'StudiesDelivered' : 'StudiesDeliveryFailed');
   await deps.studyEvents.markStudyEventPublished(sessionId, studyInstanceUid, delivery.updatedAt);
-  return true;
+  return 'published';
 }

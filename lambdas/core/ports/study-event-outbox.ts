@@ -5,11 +5,14 @@
  */
 export interface StudyEventOutbox {
   /**
-   * Claims the right to publish the event of the study's final state recorded at `stateAt`: true for
-   * exactly one caller while that event is pending, until it is released or its claim is older than
-   * `staleBefore`. False when the event went out already or the study holds another state now.
+   * Claims the right to publish the event of the study's final state recorded at `stateAt`:
+   * 'claimed' for exactly one caller while that event is pending, until it is released or its claim
+   * is older than `staleBefore`; 'busy' while another caller's claim on it is newer; 'done' when it
+   * went out already or the study holds another state now.
    */
-  claimStudyEvent(sessionId: string, studyInstanceUid: string, stateAt: string, at: string, staleBefore: string): Promise<boolean>;
+  claimStudyEvent(sessionId: string, studyInstanceUid: string, stateAt: string, at: string, staleBefore: string): Promise<StudyEventClaim>;
   releaseStudyEventClaim(sessionId: string, studyInstanceUid: string, stateAt: string): Promise<void>;
   markStudyEventPublished(sessionId: string, studyInstanceUid: string, stateAt: string): Promise<void>;
 }
+
+export type StudyEventClaim = 'claimed' | 'busy' | 'done';
