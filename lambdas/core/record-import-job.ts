@@ -3,10 +3,10 @@
  * SUBMITTED with this job becomes DELIVERED or FAILED, with the same event and metric a synchronous
  * delivery produces, once: only the run whose conditional write ended the job's SUBMITTED entry
  * records the final state, and its event goes out once through the study's outbox
- * (delivery/study-event.ts). A repeated end event changes nothing but publishing that event if it is
- * still pending (the first run's publish failed, or it died after the write); a job that still runs, or whose
- * SUBMITTED state is not written yet, throws so the queue brings the event back later. A study
- * imported in several jobs (its chunks) ends when its last job ends: DELIVERED when all imported.
+ * (delivery/study-event.ts). A repeated end event changes nothing but publishing that event if it
+ * is still pending (the first run's publish failed, or it died after the write); a job that still
+ * runs, or whose SUBMITTED state is not written yet, throws so the queue brings the event back later.
+ * A study imported in several jobs (its chunks) ends when its last job ends: DELIVERED when all imported.
  * A job that failed for a reason worth retrying (HealthImaging unavailable, throttled, a partial
  * import) has its study delivered again after a growing pause, which starts only the failed chunks'
  * jobs, IMPORT_ATTEMPTS times per chunk at most; then it FAILS for good.
@@ -15,7 +15,7 @@
  * session's delivery records), so the caller can audit the study's state without another lookup.
  */
 import { endJob, IMPORT_ATTEMPTS, jobsOf, studyStateOf } from './delivery/import-jobs';
-import { publishStudyEventOnce } from './delivery/study-event';
+import { publishStudyEventOnce, StudyEventBusyError } from './delivery/study-event';
 import { studyRef } from './delivery/study-ref';
 import type { StudyDelivery } from './model';
 import type { Clock, DeliveryRetries, DeliveryStore, EventPublisher, Log, Metrics, SessionStore, StudyEventOutbox } from './ports';
@@ -67,7 +67,7 @@ export function makeRecordImportJob(deps: RecordImportJobDeps) {
       const session = await deps.sessions.get(study.sessionId);
       const context = { sessionId: study.sessionId, institutionId: session?.institutionId ?? '', manifestKey: session?.manifestKey, studyRef: study.studyRef };
       // Another run holds the event's claim and may have died: the end event comes back until it went out.
-      if ((await publishStudyEventOnce(deps, studyInstanceUid, delivery, context)) === 'busy') throw new ImportJobPendingError('the study\'s event is being published by another run');
+      if ((await publishStudyEventOnce(deps, studyInstanceUid, delivery, context)) === 'busy') throw new StudyEventBusyError('another run holds the study\'s event');
     };
     if (!jobs || !job || job.state !== 'SUBMITTED') {
       if (previous.eventPending) await announce(previous);

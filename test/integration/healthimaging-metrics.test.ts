@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoSessionStore } from '../../lambdas/adapters/dynamo-session-store';
+import { DynamoStudyEventOutbox } from '../../lambdas/adapters/dynamo-study-event-outbox';
 import { EventBridgePublisher } from '../../lambdas/adapters/eventbridge-publisher';
 import { studyRef } from '../../lambdas/core/delivery/study-ref';
 import { stagingLocation } from '../../lambdas/core/delivery-staging';
@@ -272,7 +273,7 @@ describe('HealthImaging delivery counts and announces a study once, when it ends
     expect(both.entries.map((e) => e.DetailType)).toEqual(['UploadStudyDelivered']);
     expect(deliveryCounts(both.emf)).toEqual({ StudiesSubmittedForImport: 0, StudiesDelivered: 1, StudiesDeliveryFailed: 0 });
   });
-  it('a PutEvents that fails when the import completed leaves the event pending: the repeated end event puts it and counts it once, a third puts nothing', async () => {
+  it('a PutEvents that fails when the import completed leaves the event pending: the repeated end event puts it and counts it once (not while another run holds it), a third puts nothing', async () => {
     const sessionId = await acceptedSession();
     const { run, institutionId } = handler();
     await observe(() => run(records(accepted(sessionId))));
@@ -284,6 +285,13 @@ describe('HealthImaging delivery counts and announces a study once, when it ends
     expect(await delivery(sessionId)).toMatchObject({ state: 'DELIVERED', instances: 7, eventPending: true });
     expect(refused.entries.map((e) => e.DetailType)).toEqual(['UploadStudyDelivered']);
     expect(deliveryCounts(refused.emf)).toEqual({ StudiesSubmittedForImport: 0, StudiesDelivered: 0, StudiesDeliveryFailed: 0 });
+
+    // A run that claimed the event and has not finished (or died) holds it: the end event comes back, putting nothing.
+    const { updatedAt } = (await delivery(sessionId))!;
+    const outbox = new DynamoStudyEventOutbox(rig.table.doc, rig.table.tableName);
+    expect(await outbox.claimStudyEvent(sessionId, CT_STUDY_UID, updatedAt, new Date().toISOString(), updatedAt)).toBe('claimed');
+    expect(await observe(async () => expect((await run(records(jobEnded(jobId)))).batchItemFailures).toHaveLength(1))).toEqual({ emf: [], entries: [] });
+    await outbox.releaseStudyEventClaim(sessionId, CT_STUDY_UID, updatedAt);
 
     const retried = await observe(async () => expect(await run(records(jobEnded(jobId)))).toEqual({ batchItemFailures: [] }));
     expect(parsed(retried.entries)).toEqual([await expectedEntry(sessionId, institutionId, 'UploadStudyDelivered', { instances: 7, jobId })]);

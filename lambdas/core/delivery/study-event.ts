@@ -17,6 +17,11 @@ export interface StudyEventDeps {
   clock: Clock;
 }
 
+/** Another run holds the claim on the study's pending event: the caller's message must come back for it. */
+export class StudyEventBusyError extends Error {
+  override readonly name = 'StudyEventBusyError';
+}
+
 /** What the event says besides the recorded state: the session's identity, and the study's reference (never its UID). */
 export interface StudyEventContext {
   sessionId: string;
