@@ -18,12 +18,18 @@ export interface StudyDeliveryAttributes {
   deliveryClaimedAt?: string;
   deliveryTarget?: StudyDelivery['target'];
   delivery?: StudyDelivery;
+  /** The `updatedAt` of the final state whose event is not published yet (DynamoStudyEventOutbox). */
+  deliveryEventPending?: string;
+  deliveryEventClaimedAt?: string;
 }
 
 /** The study's delivery as the API shows it: a running claim is PENDING, with the last outcome's details. */
 export function studyDeliveryOf(item: StudyDeliveryAttributes): StudyDelivery | undefined {
   if (!item.deliveryState) return undefined;
-  if (item.deliveryState !== 'PENDING') return item.delivery;
+  if (item.deliveryState !== 'PENDING') {
+    const pending = item.delivery !== undefined && item.deliveryEventPending === item.delivery.updatedAt;
+    return pending ? { ...item.delivery!, eventPending: true } : item.delivery;
+  }
   return {
     attempts: item.delivery?.attempts ?? 0,
     target: item.deliveryTarget ?? item.delivery?.target ?? 'dicomweb',
@@ -80,13 +86,22 @@ export class DynamoDeliveryStore implements DeliveryStore, DeliveryProgress {
 
   async record(sessionId: string, studyInstanceUid: string, delivery: StudyDelivery, expectedUpdatedAt?: string): Promise<void> {
     const expected = expectedUpdatedAt === undefined ? {} : { ConditionExpression: '#delivery.updatedAt = :expected', ExpressionAttributeNames: { '#delivery': 'delivery' } };
+    const { eventPending: _read, ...stored } = delivery;
+    // A final state and its pending event in one write: the outbox entry cannot be lost between the two.
+    const final = delivery.state === 'DELIVERED' || delivery.state === 'FAILED';
+    const event = final ? { set: ', deliveryEventPending = :updatedAt', remove: '' } : { set: '', remove: ', deliveryEventPending' };
     try {
       await this.options.doc.send(
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: keys.study(sessionId, studyInstanceUid),
-          UpdateExpression: `SET deliveryState = :state, ${expectedUpdatedAt === undefined ? 'delivery' : '#delivery'} = :delivery REMOVE deliveryClaimedAt`,
-          ExpressionAttributeValues: { ':state': delivery.state, ':delivery': delivery, ...(expectedUpdatedAt === undefined ? {} : { ':expected': expectedUpdatedAt }) },
+          UpdateExpression: `SET deliveryState = :state, ${expectedUpdatedAt === undefined ? 'delivery' : '#delivery'} = :delivery${event.set} REMOVE deliveryClaimedAt, deliveryEventClaimedAt${event.remove}`,
+          ExpressionAttributeValues: {
+            ':state': delivery.state,
+            ':delivery': stored,
+            ...(final ? { ':updatedAt': delivery.updatedAt } : {}),
+            ...(expectedUpdatedAt === undefined ? {} : { ':expected': expectedUpdatedAt }),
+          },
           ...expected,
         }),
       );

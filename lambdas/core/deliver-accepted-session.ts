@@ -5,16 +5,20 @@
  * outcome. A SUBMITTED study is not delivered yet: it counts only as submitted, and its delivered or
  * failed event and count come once, when its import ends (record-import-job.ts). A study already
  * DELIVERED or SUBMITTED is skipped, so a repeated or resumed run sends nothing twice; the target's
- * UIDs keep a redelivered study from duplicating in the PACS.
+ * UIDs keep a redelivered study from duplicating in the PACS. A final state's event and count go out
+ * once (delivery/study-event.ts): a run that finds one still pending (its publish failed, or the run
+ * that recorded it died) publishes it before anything else happens to the study.
  */
 import { jobsOf } from './delivery/import-jobs';
+import { publishStudyEventOnce, type StudyEventContext } from './delivery/study-event';
 import { studyRef } from './delivery/study-ref';
 import type { FileRecord, StudyDelivery } from './model';
-import type { Clock, DeliveryObject, DeliveryStore, DeliveryTarget, EventPublisher, Log, Metrics, SessionStore, StudyDeliveryOutcome, StudyDeliveryRequest } from './ports';
+import type { Clock, DeliveryObject, DeliveryStore, DeliveryTarget, EventPublisher, Log, Metrics, SessionStore, StudyDeliveryOutcome, StudyDeliveryRequest, StudyEventOutbox } from './ports';
 
 export interface DeliverAcceptedSessionDeps {
   sessions: Pick<SessionStore, 'get' | 'listFiles'>;
   deliveries: DeliveryStore;
+  studyEvents: StudyEventOutbox;
   target: DeliveryTarget;
   events: EventPublisher;
   metrics: Metrics;
@@ -60,7 +64,7 @@ export function studiesOf(files: readonly FileRecord[]): Map<string, DeliveryObj
 export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
   const claimTimeoutMs = deps.claimTimeoutMs ?? 15 * 60 * 1000;
 
-  async function deliverStudy(request: StudyDeliveryRequest, previous: StudyDelivery | undefined, context: { institutionId: string; manifestKey?: string }) {
+  async function deliverStudy(request: StudyDeliveryRequest, previous: StudyDelivery | undefined, context: StudyEventContext) {
     const startedAt = deps.clock.now();
     const staleBefore = new Date(startedAt.getTime() - claimTimeoutMs).toISOString();
     if (!(await deps.deliveries.claim(request.sessionId, request.studyInstanceUid, deps.target.type, startedAt.toISOString(), staleBefore))) return 'busy' as const;
@@ -77,23 +81,21 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
           ? { ...base, state: 'SUBMITTED', jobId: outcome.jobId, ...(outcome.jobs ? { jobs: outcome.jobs } : {}) }
           : { ...base, state: 'FAILED', reason: outcome.reason, retryable: outcome.retryable, ...(outcome.jobs ? { jobs: outcome.jobs } : {}) };
     await deps.deliveries.record(request.sessionId, request.studyInstanceUid, delivery);
-    const eventBase = { sessionId: request.sessionId, institutionId: context.institutionId, studyRef: await studyRef(request.studyInstanceUid), target: deps.target.type, at };
-    const withManifest = context.manifestKey ? { manifestKey: context.manifestKey } : {};
+    const logged = { sessionId: request.sessionId, studyRef: context.studyRef };
     if (outcome.state === 'FAILED') {
-      await deps.events.publish({ type: 'UploadStudyDeliveryFailed', ...eventBase, ...withManifest, reason: outcome.reason, retryable: outcome.retryable });
-      deps.metrics.count('StudiesDeliveryFailed');
-      deps.log.warn('study delivery failed', { sessionId: request.sessionId, studyRef: eventBase.studyRef, reason: outcome.reason, retryable: outcome.retryable });
+      deps.log.warn('study delivery failed', { ...logged, reason: outcome.reason, retryable: outcome.retryable });
+      if ((await publishStudyEventOnce(deps, request.studyInstanceUid, delivery, context)) === 'busy') return 'busy' as const;
       return outcome.retryable ? ('retryable' as const) : ('failed' as const);
     }
     if (outcome.state === 'SUBMITTED') {
       // Nothing is delivered yet: the import's end counts and announces the study, once.
       deps.metrics.count('StudiesSubmittedForImport');
-      deps.log.info('study submitted for import', { sessionId: request.sessionId, studyRef: eventBase.studyRef, jobs: outcome.jobs?.length ?? 1, ms: Date.parse(at) - startedAt.getTime() });
+      deps.log.info('study submitted for import', { ...logged, jobs: outcome.jobs?.length ?? 1, ms: Date.parse(at) - startedAt.getTime() });
       return 'submitted' as const;
     }
-    await deps.events.publish({ type: 'UploadStudyDelivered', ...eventBase, ...withManifest, instances: outcome.instances });
-    deps.metrics.count('StudiesDelivered');
-    deps.log.info('study delivered', { sessionId: request.sessionId, studyRef: eventBase.studyRef, ms: Date.parse(at) - startedAt.getTime() });
+    deps.log.info('study delivered', { ...logged, ms: Date.parse(at) - startedAt.getTime() });
+    // Busy only if another run took the event over in between: this message must come back for it.
+    if ((await publishStudyEventOnce(deps, request.studyInstanceUid, delivery, context)) === 'busy') return 'busy' as const;
     return 'delivered' as const;
   }
 
@@ -105,6 +107,13 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
     const [files, states] = await Promise.all([deps.sessions.listFiles(sessionId), deps.deliveries.deliveries(sessionId)]);
     for (const [studyInstanceUid, objects] of studiesOf(files)) {
       const previous = states.get(studyInstanceUid);
+      const context = { sessionId, institutionId: session.institutionId, manifestKey: session.manifestKey, studyRef: await studyRef(studyInstanceUid) };
+      // An earlier final state's event first: a failed publish throws, and one another run holds (it may
+      // have died) leaves the study alone for now; either way the message comes back for it.
+      if (previous?.eventPending && (await publishStudyEventOnce(deps, studyInstanceUid, previous, context)) === 'busy') {
+        result.busy++;
+        continue;
+      }
       if (previous?.state === 'DELIVERED' || previous?.state === 'SUBMITTED' || (previous?.state === 'FAILED' && !previous.retryable)) {
         result.skipped++;
         continue;
@@ -118,7 +127,7 @@ export function makeDeliverAcceptedSession(deps: DeliverAcceptedSessionDeps) {
         ...(imports ? { imports } : {}),
         ...(session.codeReference ? { reference: session.codeReference } : {}),
       };
-      const outcome = await deliverStudy(request, previous, { institutionId: session.institutionId, manifestKey: session.manifestKey });
+      const outcome = await deliverStudy(request, previous, context);
       result[outcome]++;
     }
     if (result.retryable === 0 && result.busy === 0) await deps.deliveries.markSessionDelivered(sessionId, deps.clock.now().toISOString());

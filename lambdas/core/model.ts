@@ -149,6 +149,8 @@ export interface StudyDelivery {
   /** FAILED: why, in words without patient data; retryable when a later attempt may succeed. */
   reason?: string;
   retryable?: boolean;
+  /** Read only: this final state's event is not marked published yet (StudyEventOutbox); never stored in the delivery. */
+  eventPending?: boolean;
 }
 
 /** A declared file: what the upload request said, and the inspector's verdict once it has one. */

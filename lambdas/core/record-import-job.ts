@@ -2,9 +2,11 @@
  * Records the end of an asynchronous import (HealthImaging) on its study: the study that was
  * SUBMITTED with this job becomes DELIVERED or FAILED, with the same event and metric a synchronous
  * delivery produces, once: only the run whose conditional write ended the job's SUBMITTED entry
- * counts and publishes. A repeated end event changes nothing; a job that still runs, or whose
- * SUBMITTED state is not written yet, throws so the queue brings the event back later. A study
- * imported in several jobs (its chunks) ends when its last job ends: DELIVERED when all imported.
+ * records the final state, and its event goes out once through the study's outbox
+ * (delivery/study-event.ts). A repeated end event changes nothing but publishing that event if it
+ * is still pending (the first run's publish failed, or it died after the write); a job that still
+ * runs, or whose SUBMITTED state is not written yet, throws so the queue brings the event back later.
+ * A study imported in several jobs (its chunks) ends when its last job ends: DELIVERED when all imported.
  * A job that failed for a reason worth retrying (HealthImaging unavailable, throttled, a partial
  * import) has its study delivered again after a growing pause, which starts only the failed chunks'
  * jobs, IMPORT_ATTEMPTS times per chunk at most; then it FAILS for good.
@@ -13,15 +15,17 @@
  * session's delivery records), so the caller can audit the study's state without another lookup.
  */
 import { endJob, IMPORT_ATTEMPTS, jobsOf, studyStateOf } from './delivery/import-jobs';
+import { publishStudyEventOnce, StudyEventBusyError } from './delivery/study-event';
 import { studyRef } from './delivery/study-ref';
 import type { StudyDelivery } from './model';
-import type { Clock, DeliveryRetries, DeliveryStore, EventPublisher, Log, Metrics, SessionStore } from './ports';
+import type { Clock, DeliveryRetries, DeliveryStore, EventPublisher, Log, Metrics, SessionStore, StudyEventOutbox } from './ports';
 import type { ImportJobResults } from './ports/import-job-results';
 
 export interface RecordImportJobDeps {
   results: ImportJobResults;
   sessions: Pick<SessionStore, 'get'>;
   deliveries: Pick<DeliveryStore, 'deliveries' | 'record'>;
+  studyEvents: StudyEventOutbox;
   events: EventPublisher;
   metrics: Metrics;
   log: Log;
@@ -59,7 +63,16 @@ export function makeRecordImportJob(deps: RecordImportJobDeps) {
     const jobs = jobsOf(previous);
     const job = jobs?.find((j) => j.jobId === jobId);
     const recording = (result: 'recorded' | 'unchanged'): ImportJobRecording => ({ result, sessionId: study.sessionId, studyInstanceUid });
-    if (!jobs || !job || job.state !== 'SUBMITTED') return recording('unchanged');
+    const announce = async (delivery: StudyDelivery) => {
+      const session = await deps.sessions.get(study.sessionId);
+      const context = { sessionId: study.sessionId, institutionId: session?.institutionId ?? '', manifestKey: session?.manifestKey, studyRef: study.studyRef };
+      // Another run holds the event's claim and may have died: the end event comes back until it went out.
+      if ((await publishStudyEventOnce(deps, studyInstanceUid, delivery, context)) === 'busy') throw new StudyEventBusyError('another run holds the study\'s event');
+    };
+    if (!jobs || !job || job.state !== 'SUBMITTED') {
+      if (previous.eventPending) await announce(previous);
+      return recording('unchanged');
+    }
 
     const at = deps.clock.now().toISOString();
     const updated = jobs.map((j) => (j === job ? endJob(j, outcome, deps.retries !== undefined) : j));
@@ -78,24 +91,9 @@ export function makeRecordImportJob(deps: RecordImportJobDeps) {
     // run finds the study SUBMITTED and skips it); the other way round the retry could be lost.
     if (failure?.retryable) await deps.retries!.retryLater(study.sessionId, importRetryDelaySeconds(Math.max(...updated.filter((j) => j.state === 'FAILED').map((j) => j.attempts))));
     await deps.deliveries.record(study.sessionId, studyInstanceUid, delivery, previous.updatedAt);
-    const session = await deps.sessions.get(study.sessionId);
-    const eventBase = {
-      sessionId: study.sessionId,
-      institutionId: session?.institutionId ?? '',
-      ...(session?.manifestKey ? { manifestKey: session.manifestKey } : {}),
-      studyRef: study.studyRef,
-      target: previous.target,
-      at,
-    };
-    if (failure) {
-      await deps.events.publish({ type: 'UploadStudyDeliveryFailed', ...eventBase, ...failure });
-      deps.metrics.count('StudiesDeliveryFailed');
-      deps.log.warn('import job failed', { sessionId: study.sessionId, studyRef: study.studyRef, jobId, attempts: job.attempts, retryable: failure.retryable });
-    } else if (delivery.state === 'DELIVERED') {
-      await deps.events.publish({ type: 'UploadStudyDelivered', ...eventBase, instances: delivery.instances ?? 0, jobId });
-      deps.metrics.count('StudiesDelivered');
-      deps.log.info('import job delivered', { sessionId: study.sessionId, studyRef: study.studyRef, jobId, instances: delivery.instances, jobs: updated.length });
-    }
+    if (failure) deps.log.warn('import job failed', { sessionId: study.sessionId, studyRef: study.studyRef, jobId, attempts: job.attempts, retryable: failure.retryable });
+    else deps.log.info('import job delivered', { sessionId: study.sessionId, studyRef: study.studyRef, jobId, instances: delivery.instances, jobs: updated.length });
+    await announce(delivery);
     return recording('recorded');
   };
 }

@@ -61,7 +61,7 @@ async function targetFor(config: AppConfig, infra: DeliveryInfrastructure, clien
 async function buildUseCases(config: AppConfig, infra: DeliveryInfrastructure, clients: DeliveryClients) {
   const { target: plain, imaging } = await targetFor(config, infra, clients);
   const target = config.institution.malwareProtection ? withMalwareCheck(plain, new S3MalwareScanTags({ s3: infra.s3, bucketName: infra.bucketName })) : plain;
-  const { deliveries, deliverAcceptedSession } = buildDeliverAcceptedSession(infra, target);
+  const { deliveries, studyEvents, deliverAcceptedSession } = buildDeliverAcceptedSession(infra, target);
   const delivery = config.institution.delivery;
   const recordImportJob =
     imaging && delivery?.type === 'healthimaging'
@@ -69,6 +69,7 @@ async function buildUseCases(config: AppConfig, infra: DeliveryInfrastructure, c
           results: new HealthImagingImportResults({ s3: infra.s3, imaging, datastoreId: delivery.datastoreId }),
           sessions: new DynamoSessionStore(infra.doc, infra.tableName),
           deliveries,
+          studyEvents,
           events: infra.publisher,
           metrics: infra.observability,
           log: infra.observability.log,

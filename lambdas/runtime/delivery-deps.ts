@@ -6,6 +6,7 @@
 import { DicomwebDeliveryTarget, type DicomwebCredentials } from '../adapters/dicomweb-delivery-target';
 import { DynamoDeliveryStore } from '../adapters/dynamo-delivery-store';
 import { DynamoSessionStore } from '../adapters/dynamo-session-store';
+import { DynamoStudyEventOutbox } from '../adapters/dynamo-study-event-outbox';
 import { SystemClock } from '../adapters/node-clock';
 import { S3ObjectReader } from '../adapters/s3-object-reader';
 import { S3ObjectStreamer } from '../adapters/s3-object-streamer';
@@ -37,11 +38,15 @@ export function dicomwebTarget(
 
 export function buildDeliverAcceptedSession(infra: DeliveryInfrastructure, target: DeliveryTarget) {
   const deliveries = new DynamoDeliveryStore({ doc: infra.doc, tableName: infra.tableName });
+  // On the study items the delivery store writes: a final state and its pending event in one write.
+  const studyEvents = new DynamoStudyEventOutbox(infra.doc, infra.tableName);
   return {
     deliveries,
+    studyEvents,
     deliverAcceptedSession: makeDeliverAcceptedSession({
       sessions: new DynamoSessionStore(infra.doc, infra.tableName),
       deliveries,
+      studyEvents,
       target,
       events: infra.publisher,
       metrics: infra.observability,

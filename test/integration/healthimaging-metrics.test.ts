@@ -8,7 +8,8 @@
  * Submitting the import counts only StudiesSubmittedForImport; the end of the study's last job counts
  * StudiesDelivered (or StudiesDeliveryFailed) and puts one event; a repeated end event, one after the
  * other or two copies at once, counts and puts nothing more (the study's stored delivery state,
- * written conditionally, decides who counts).
+ * written conditionally, decides who counts). A PutEvents that fails leaves the study's event pending:
+ * the repeated message (or the next run) puts it and counts it then, once.
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { MedicalImagingClient } from '@aws-sdk/client-medical-imaging';
@@ -19,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDeliveryStore } from '../../lambdas/adapters/dynamo-delivery-store';
 import { DynamoSessionStore } from '../../lambdas/adapters/dynamo-session-store';
+import { DynamoStudyEventOutbox } from '../../lambdas/adapters/dynamo-study-event-outbox';
 import { EventBridgePublisher } from '../../lambdas/adapters/eventbridge-publisher';
 import { studyRef } from '../../lambdas/core/delivery/study-ref';
 import { stagingLocation } from '../../lambdas/core/delivery-staging';
@@ -59,8 +61,11 @@ const sqs = recordingHandler((request) => {
   const body = JSON.parse(request.body) as { MessageBody: string };
   return { status: 200, body: { MessageId: 'msg-1', MD5OfMessageBody: createHash('md5').update(body.MessageBody).digest('hex') } };
 });
-/** EventBridge as PutEvents answers: every entry accepted. */
-const eventBridge = recordingHandler(() => ({ status: 200, body: { FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] } }));
+/** EventBridge as PutEvents answers: every entry accepted, except while `putEventsFailures` lasts (a 500 after the SDK gave up). */
+let putEventsFailures = 0;
+const eventBridge = recordingHandler(() =>
+  putEventsFailures-- > 0 ? { status: 500, body: { __type: 'InternalException', message: 'injected' } } : { status: 200, body: { FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] } },
+);
 
 /** The delivery Lambda as on AWS, with EMF on and the real EventBridge publisher. */
 function handler(maxFilesPerImportJob?: number) {
@@ -153,7 +158,10 @@ beforeAll(async () => {
   rig = await createRig('healthimaging-metrics');
   expect(ctFiles).toHaveLength(7);
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.restoreAllMocks();
+  putEventsFailures = 0;
+});
 afterAll(async () => rig?.drop());
 
 describe('HealthImaging delivery counts and announces a study once, when it ends', () => {
@@ -264,5 +272,59 @@ describe('HealthImaging delivery counts and announces a study once, when it ends
     });
     expect(both.entries.map((e) => e.DetailType)).toEqual(['UploadStudyDelivered']);
     expect(deliveryCounts(both.emf)).toEqual({ StudiesSubmittedForImport: 0, StudiesDelivered: 1, StudiesDeliveryFailed: 0 });
+  });
+  it('a PutEvents that fails when the import completed leaves the event pending: the repeated end event puts it and counts it once (not while another run holds it), a third puts nothing', async () => {
+    const sessionId = await acceptedSession();
+    const { run, institutionId } = handler();
+    await observe(() => run(records(accepted(sessionId))));
+    const jobId = jobIdFor(`${sessionId}-${await studyRef(CT_STUDY_UID)}`);
+    await finish(sessionId, jobId, 0, 7);
+    putEventsFailures = 1;
+    const refused = await observe(async () => expect((await run(records(jobEnded(jobId)))).batchItemFailures).toHaveLength(1));
+    // The state is recorded; the event was tried once and refused, so nothing is counted yet.
+    expect(await delivery(sessionId)).toMatchObject({ state: 'DELIVERED', instances: 7, eventPending: true });
+    expect(refused.entries.map((e) => e.DetailType)).toEqual(['UploadStudyDelivered']);
+    expect(deliveryCounts(refused.emf)).toEqual({ StudiesSubmittedForImport: 0, StudiesDelivered: 0, StudiesDeliveryFailed: 0 });
+
+    // A run that claimed the event and has not finished (or died) holds it: the end event comes back, putting nothing.
+    const { updatedAt } = (await delivery(sessionId))!;
+    const outbox = new DynamoStudyEventOutbox(rig.table.doc, rig.table.tableName);
+    expect(await outbox.claimStudyEvent(sessionId, CT_STUDY_UID, updatedAt, new Date().toISOString(), updatedAt)).toBe('claimed');
+    expect(await observe(async () => expect((await run(records(jobEnded(jobId)))).batchItemFailures).toHaveLength(1))).toEqual({ emf: [], entries: [] });
+    await outbox.releaseStudyEventClaim(sessionId, CT_STUDY_UID, updatedAt);
+
+    const retried = await observe(async () => expect(await run(records(jobEnded(jobId)))).toEqual({ batchItemFailures: [] }));
+    expect(parsed(retried.entries)).toEqual([await expectedEntry(sessionId, institutionId, 'UploadStudyDelivered', { instances: 7, jobId })]);
+    expect(deliveryCounts(retried.emf)).toEqual({ StudiesSubmittedForImport: 0, StudiesDelivered: 1, StudiesDeliveryFailed: 0 });
+    expect((await delivery(sessionId))?.eventPending).toBeUndefined();
+
+    const again = await observe(async () => {
+      expect(await run(records(jobEnded(jobId), jobEnded(jobId)))).toEqual({ batchItemFailures: [] });
+      expect(await run(records(accepted(sessionId)))).toEqual({ batchItemFailures: [] });
+    });
+    expect(again).toEqual({ emf: [], entries: [] });
+  });
+
+  it('a failure event PutEvents refused goes out once before the import starts again: the delivery queue\'s retry puts it, and the end event repeated puts nothing more', async () => {
+    const sessionId = await acceptedSession();
+    const { run, institutionId } = handler();
+    await observe(() => run(records(accepted(sessionId))));
+    const ref = await studyRef(CT_STUDY_UID);
+    const first = jobIdFor(`${sessionId}-${ref}`);
+    await finish(sessionId, first, 0, 0, 'Internal error while importing');
+    putEventsFailures = 1;
+    const refused = await observe(async () => expect((await run(records(jobEnded(first, true)))).batchItemFailures).toHaveLength(1));
+    expect(deliveryCounts(refused.emf).StudiesDeliveryFailed).toBe(0);
+
+    // The retry the failure asked for arrives first: it puts the pending failure, then imports again.
+    const retry = JSON.parse(sqs.requests.at(-1)!.body) as { MessageBody: string };
+    const resubmitted = await observe(async () => expect(await run(records(retry.MessageBody))).toEqual({ batchItemFailures: [] }));
+    const reason = 'the import job failed: Internal error while importing';
+    expect(parsed(resubmitted.entries)).toEqual([await expectedEntry(sessionId, institutionId, 'UploadStudyDeliveryFailed', { reason, retryable: true })]);
+    expect(deliveryCounts(resubmitted.emf)).toEqual({ StudiesSubmittedForImport: 1, StudiesDelivered: 0, StudiesDeliveryFailed: 1 });
+    expect(await delivery(sessionId)).toMatchObject({ state: 'SUBMITTED' });
+
+    const repeated = await observe(async () => expect(await run(records(jobEnded(first, true)))).toEqual({ batchItemFailures: [] }));
+    expect(repeated).toEqual({ emf: [], entries: [] });
   });
 });

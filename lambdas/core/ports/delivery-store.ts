@@ -12,6 +12,8 @@ export interface DeliveryStore {
   /**
    * Records the attempt's outcome on the study. With `expectedUpdatedAt`, only over the state last
    * written at that time; otherwise it throws DeliveryConflictError (someone wrote in between).
+   * A final state (DELIVERED, FAILED) is recorded with its event pending (StudyEventOutbox), in the
+   * same write, so no crash can lose it; `deliveries` then reads it with `eventPending`.
    */
   record(sessionId: string, studyInstanceUid: string, delivery: StudyDelivery, expectedUpdatedAt?: string): Promise<void>;
   /** Every study of the session delivered, or failed for good: nothing is left to resume. */

@@ -28,6 +28,7 @@ export type { SecretHasher } from './secret-hasher';
 export type { SessionRejections } from './session-rejections';
 export type { FilesPage, FileSummary, SessionFilePages } from './session-file-pages';
 export type { SessionStore } from './session-store';
+export type { StudyEventOutbox } from './study-event-outbox';
 export type { SweepQueue } from './sweep-queue';
 export type { UploadSigner } from './upload-signer';
 export type { AuditLog, ClientAddressHasher } from './audit-log';
