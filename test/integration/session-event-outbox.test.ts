@@ -76,7 +76,7 @@ function putEvents(sessionId: string, from: number) {
   return eventBridge.requests
     .slice(from)
     .map((r) => (JSON.parse(r.body) as { Entries: { DetailType: string; Detail: string }[] }).Entries[0]!)
-    .map((e) => ({ type: e.DetailType, ...(JSON.parse(e.Detail) as Record<string, unknown>) }))
+    .map((e): Record<string, unknown> => ({ type: e.DetailType, ...(JSON.parse(e.Detail) as Record<string, unknown>) }))
     .filter((d) => d.sessionId === sessionId);
 }
 
