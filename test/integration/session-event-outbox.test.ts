@@ -13,6 +13,7 @@ import { DynamoEventOutbox } from '../../lambdas/adapters/dynamo-event-outbox';
 import { EventBridgePublisher } from '../../lambdas/adapters/eventbridge-publisher';
 import { createInspectorHandler } from '../../lambdas/handlers/inspector';
 import { EVENT_CLAIM_TIMEOUT_MS } from '../../lambdas/core/session-rejection';
+import { FINAL_EVENTS_PER_SWEEP } from '../../lambdas/core/sweep-expired';
 import { buildInspectionUseCases } from '../../lambdas/runtime/inspection-deps';
 import { recordingHandler } from './helpers/aws-capture';
 import { LOCAL_CREDENTIALS } from './helpers/emulators';
@@ -187,5 +188,15 @@ describe('the completion and the sweep, when a run died holding the final event'
     expect(putEvents(sessionId, before)).toEqual([expect.objectContaining({ type: 'UploadSessionRejected' })]);
     await lambdas(AFTER_TIMEOUT_MS).sweep.sweepAll();
     expect(putEvents(sessionId, start)).toEqual([]);
+  }, 60_000);
+
+  it(`publishes at most ${FINAL_EVENTS_PER_SWEEP} left-over events per pass; the next pass publishes the rest, each once`, async () => {
+    // Decided sessions as a dead run leaves them: REJECTED, nothing published (no decision time either: due at once).
+    const ids = await Promise.all(Array.from({ length: FINAL_EVENTS_PER_SWEEP + 1 }, async () => (await seedSession(rig, { status: 'REJECTED' })).sessionId));
+    const start = eventBridge.requests.length;
+    expect(await lambdas().sweep.sweepAll()).toMatchObject({ eventsPublished: FINAL_EVENTS_PER_SWEEP, failed: 0 });
+    expect(await lambdas().sweep.sweepAll()).toMatchObject({ eventsPublished: 1, failed: 0 });
+    expect(await lambdas().sweep.sweepAll()).toMatchObject({ eventsPublished: 0 });
+    expect(ids.map((id) => putEvents(id, start).length)).toEqual(ids.map(() => 1));
   }, 60_000);
 });
