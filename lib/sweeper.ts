@@ -4,6 +4,8 @@
  * It also tags the files of accepted sessions `upload-state=accepted` (core/apply-retention.ts):
  * at once, from the UploadSessionAccepted event on the institution's bus, and on each scheduled
  * run for any session still due (an event that failed twice lands in the DLQ, which alarms).
+ * And it publishes a decided session's final event that a run which died left unpublished past
+ * the claim's timeout (core/sweep-expired.ts), so it may put events on the bus.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -28,7 +30,7 @@ export class SessionSweeper extends Construct {
     ({ fn: this.sweeper, deadLetterQueue: this.deadLetterQueue } = backgroundFunction(this, 'Sweeper', {
       entry: workerEntries.sweeper,
       serviceName: 'sweeper',
-      description: `Upload Portal ${props.institution.id}: expires abandoned sessions, deletes their objects, tags accepted files for retention`,
+      description: `Upload Portal ${props.institution.id}: expires abandoned sessions, deletes their objects, tags accepted files for retention, publishes final events left unpublished`,
       institution: props.institution,
       logsKey: props.logsKey,
       timeout: Duration.minutes(5),
@@ -39,6 +41,7 @@ export class SessionSweeper extends Construct {
     }));
     props.table.bindReadWrite(this.sweeper, { scan: true });
     props.storage.bindSweeper(this.sweeper);
+    props.events.bindPublisher(this.sweeper);
 
     new events.Rule(this, 'Schedule', {
       description: `Upload Portal ${props.institution.id}: sweep abandoned sessions`,

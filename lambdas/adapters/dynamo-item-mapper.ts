@@ -22,6 +22,7 @@ function present<T extends object, K extends keyof T>(item: T, names: readonly K
 const OPTIONAL_SESSION_FIELDS = [
   'codeReference',
   'completedAt',
+  'rejectedAt',
   'completingSince',
   'rejection',
   'contact',

@@ -23,9 +23,9 @@ export class DynamoSweepQueue implements SweepQueue {
     const sessions = scanItems<SessionItem>(this.doc, {
       TableName: this.table,
       FilterExpression:
-        'sk = :session AND ((#status = :open AND expiresAt < :now) OR (#status = :expired AND attribute_not_exists(objectsDeletedAt)) OR (#status = :accepted AND attribute_exists(retentionDueSince)))',
+        'sk = :session AND ((#status = :open AND expiresAt < :now) OR (#status = :expired AND attribute_not_exists(objectsDeletedAt)) OR (#status = :accepted AND attribute_exists(retentionDueSince)) OR (#status IN (:accepted, :rejected) AND attribute_not_exists(eventPublishedAt)))',
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':session': 'SESSION', ':open': 'OPEN', ':expired': 'EXPIRED', ':accepted': 'ACCEPTED', ':now': now },
+      ExpressionAttributeValues: { ':session': 'SESSION', ':open': 'OPEN', ':expired': 'EXPIRED', ':accepted': 'ACCEPTED', ':rejected': 'REJECTED', ':now': now },
     });
     for await (const item of sessions) found.push(sessionRecordOf(item));
     return found;

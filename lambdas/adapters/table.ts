@@ -62,7 +62,6 @@ export interface CodeItem {
 export interface SessionItem extends SessionRecord {
   pk: string;
   sk: 'SESSION';
-  rejectedAt?: string;
   /** Keys (file ids, 'complete') whose rejection reasons were added: each is added once. */
   rejectedKeys?: Set<string>;
   /** Who is publishing the final event right now (a claim; stale after a few minutes). */

@@ -15,7 +15,7 @@ import { message } from './messages';
 import type { FileRecord, RejectionReason, SessionRecord, Violation } from './model';
 import type { Clock, CompletionLock, ManifestWriter, SessionStore } from './ports';
 import { evaluateSelection, type SelectionFile } from './rules';
-import { publishOnce, rejectSession, uniqueReasons, type RejectionDeps } from './session-rejection';
+import { announceRejection, publishOnce, rejectSession, SessionEventBusyError, uniqueReasons, type RejectionDeps } from './session-rejection';
 
 /** Longer than any completion can run (the Lambda's timeout), so a held lock is a crashed one. */
 export const LOCK_TIMEOUT_MS = 5 * 60_000;
@@ -115,24 +115,48 @@ export function isLockFresh(session: SessionRecord, now: Date, lockTimeoutMs = L
 
 /** The answer of a session that is already decided, finishing any step a crash left undone. */
 export async function storedResult(deps: CompleteSessionDeps, session: SessionRecord): Promise<CompletionResult | null> {
-  const at = deps.clock.now().toISOString();
-  if (session.status === 'ACCEPTED') {
-    if (!session.eventPublishedAt) await publishAccepted(deps, session, at);
+  if (session.status === 'ACCEPTED' || session.status === 'REJECTED') {
+    await besideBusyEvent(deps, session.sessionId, publishFinalEvent(deps, session, deps.clock.now().toISOString()), async () => 'done');
     return resultOf(session);
-  }
-  if (session.status === 'REJECTED') {
-    const after = session.eventPublishedAt ? session : await rejectSession(deps, session.sessionId, [], 'resume', at);
-    return resultOf(after ?? session);
   }
   if (session.status === 'EXPIRED') throw new ConflictError('SESSION_NOT_OPEN', undefined, { status: session.status });
   return null;
 }
 
+/** What publishing a decided session's final event needs: the completion has it, and so has the sweep. */
+export type FinalEventDeps = RejectionDeps & { sessions: Pick<SessionStore, 'listFiles'> };
+
+/**
+ * A decided session's final event unless it went out already: what a run that died before publishing left
+ * undone (for a rejection, the deletion of its objects too). Throws SessionEventBusyError while another run holds it.
+ */
+export async function publishFinalEvent(deps: FinalEventDeps, session: SessionRecord, at: string): Promise<'published' | 'done'> {
+  if (session.eventPublishedAt) return 'done';
+  if (session.status === 'ACCEPTED') return publishAccepted(deps, session, at);
+  if (session.status !== 'REJECTED') return 'done';
+  await deps.remover.deleteSessionObjects(session.sessionId);
+  return announceRejection(deps, session, at);
+}
+
+/**
+ * The completion's answer does not wait for a final event another run holds: that run publishes it, or, if
+ * it died, the sweep does once its claim is stale (core/sweep-expired.ts). Other failures are thrown.
+ */
+async function besideBusyEvent<T>(deps: CompleteSessionDeps, sessionId: string, work: Promise<T>, otherwise: () => Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!(error instanceof SessionEventBusyError)) throw error;
+    deps.log.info('final event held by another run; the sweep publishes it if that run died', { sessionId });
+    return otherwise();
+  }
+}
+
 /** `listed`: the session's files when the caller has them already, so they are not read again. */
-async function publishAccepted(deps: CompleteSessionDeps, session: SessionRecord, at: string, listed?: FileRecord[]): Promise<void> {
+async function publishAccepted(deps: FinalEventDeps, session: SessionRecord, at: string, listed?: FileRecord[]): Promise<'published' | 'done'> {
   const files = (listed ?? (await deps.sessions.listFiles(session.sessionId))).filter((f) => f.status === 'VERIFIED');
   const dicom = files.filter((f) => f.kind === 'dicom');
-  await publishOnce(deps, session.sessionId, at, {
+  return publishOnce(deps, session.sessionId, at, {
     type: 'UploadSessionAccepted',
     sessionId: session.sessionId,
     institutionId: session.institutionId,
@@ -176,7 +200,8 @@ function checkFiles(files: FileRecord[], scanningOn = false): { live: FileRecord
 }
 
 async function rejectFor(deps: CompleteSessionDeps, session: SessionRecord, reasons: RejectionReason[], key: string): Promise<CompletionResult> {
-  const after = await rejectSession(deps, session.sessionId, reasons, key, deps.clock.now().toISOString());
+  const rejecting = rejectSession(deps, session.sessionId, reasons, key, deps.clock.now().toISOString());
+  const after = await besideBusyEvent(deps, session.sessionId, rejecting, () => deps.sessions.get(session.sessionId));
   if (after?.status === 'REJECTED') return resultOf(after);
   throw new ConflictError('SESSION_NOT_OPEN', undefined, { status: after?.status });
 }
@@ -211,7 +236,7 @@ export async function completeLocked(deps: CompleteSessionDeps, session: Session
   metrics.count('BytesAccepted', acceptedBytes);
   log.info('session accepted', { sessionId, studies: manifest.totals.studies, instances: manifest.totals.instances, attachments: manifest.totals.attachments, bytes: acceptedBytes });
   const accepted: SessionRecord = { ...session, status: 'ACCEPTED', completedAt: at, manifestKey: key, acceptedBytes, contact, retentionDueSince: at };
-  await publishAccepted(deps, accepted, at, files.live);
+  await besideBusyEvent(deps, sessionId, publishAccepted(deps, accepted, at, files.live), async () => 'done');
   return resultOf(accepted);
 }
 

@@ -84,6 +84,8 @@ export interface SessionRecord {
   createdAt: string;
   expiresAt: string;
   completedAt?: string;
+  /** When the session became REJECTED (its event says so, whoever publishes it). */
+  rejectedAt?: string;
   /** When the completion lock was taken (status COMPLETING). */
   completingSince?: string;
   rejection?: RejectionReason[];

@@ -67,7 +67,13 @@ export function makeFinishCompletion(deps: CompleteSessionDeps) {
   return async function finishCompletion(job: CompletionJob): Promise<CompletionResult | null> {
     const session = await deps.sessions.get(job.sessionId);
     if (!session) return null;
-    if (session.status !== 'COMPLETING' || session.completingSince !== job.lockedAt) return storedResult(deps, session).catch(() => null);
+    if (session.status !== 'COMPLETING' || session.completingSince !== job.lockedAt) {
+      // A refused state (expired) only reports nothing; a failed publish of the final event is thrown, so Lambda retries it.
+      return storedResult(deps, session).catch((error: unknown) => {
+        if (error instanceof AppError) return null;
+        throw error;
+      });
+    }
     try {
       return await completeLocked(deps, session, job.request, job.lockedAt);
     } catch (error) {

@@ -39,23 +39,43 @@ export async function rejectSession(
     for (const code of codes) deps.metrics.countWithReason('SessionsRejected', code);
     deps.log.info('session rejected', { sessionId, reasonCodes: codes, objectsDeleted: deleted });
   }
-  if (!session.eventPublishedAt) {
-    await publishOnce(deps, sessionId, at, { type: 'UploadSessionRejected', sessionId, institutionId: session.institutionId, reasonCodes: codes, rejectedAt: at });
-  }
+  await announceRejection(deps, session, at);
   return session;
+}
+
+/**
+ * Publishes a rejected session's UploadSessionRejected unless it went out already, rebuilt from the stored
+ * session so a later run sends what the first would have. Throws SessionEventBusyError while another run holds it.
+ */
+export async function announceRejection(deps: Pick<RejectionDeps, 'outbox' | 'publisher'>, session: SessionRecord, at: string): Promise<'published' | 'done'> {
+  if (session.eventPublishedAt) return 'done';
+  const { sessionId, institutionId } = session;
+  return publishOnce(deps, sessionId, at, { type: 'UploadSessionRejected', sessionId, institutionId, reasonCodes: reasonCodes(session.rejection ?? []), rejectedAt: session.rejectedAt ?? at });
 }
 
 /** A claim older than this belongs to a caller that crashed; longer than any Lambda run. */
 export const EVENT_CLAIM_TIMEOUT_MS = 5 * 60_000;
 
 /**
- * Publishes the session's final event once: concurrent callers (two bad files in one batch, two
- * repeated completions) race for a claim, the winner publishes and marks it. A failed publish
- * gives the claim back, so the redelivered message (or the next completion call) tries again.
+ * Another run holds the claim on the session's final event: the caller must not acknowledge its trigger as
+ * done, in case that run died. A queue's message comes back; after EVENT_CLAIM_TIMEOUT_MS the claim is taken
+ * over, and the sweep publishes whatever is still unpublished by then (core/sweep-expired.ts).
  */
-export async function publishOnce(deps: Pick<RejectionDeps, 'outbox' | 'publisher'>, sessionId: string, at: string, event: PortalEvent): Promise<void> {
+export class SessionEventBusyError extends Error {
+  override readonly name = 'SessionEventBusyError';
+}
+
+/**
+ * Publishes the session's final event once: concurrent callers (two bad files in one batch, two
+ * repeated completions) race for a claim, the winner publishes and marks it; 'done' when it went out
+ * already. A claim another run holds throws SessionEventBusyError. A failed publish gives the claim
+ * back, so the redelivered message (or the next completion call, or the sweep) tries again.
+ */
+export async function publishOnce(deps: Pick<RejectionDeps, 'outbox' | 'publisher'>, sessionId: string, at: string, event: PortalEvent): Promise<'published' | 'done'> {
   const staleBefore = new Date(Date.parse(at) - EVENT_CLAIM_TIMEOUT_MS).toISOString();
-  if (!(await deps.outbox.claimEventPublication(sessionId, at, staleBefore))) return;
+  const claim = await deps.outbox.claimEventPublication(sessionId, at, staleBefore);
+  if (claim === 'busy') throw new SessionEventBusyError('another run holds the session\'s final event');
+  if (claim === 'done') return 'done';
   try {
     await deps.publisher.publish(event);
   } catch (error) {
@@ -63,6 +83,7 @@ export async function publishOnce(deps: Pick<RejectionDeps, 'outbox' | 'publishe
     throw error;
   }
   await deps.outbox.markEventPublished(sessionId, at);
+  return 'published';
 }
 
 /**

@@ -47,7 +47,7 @@ export const eventPublisher = once((): EventPublisher => {
   return eventBusName
     ? new EventBridgePublisher({ client: tracer().captureAWSv3Client(new EventBridgeClient({ region: config.region })), eventBusName, institutionId: config.institution.id })
     : {
-        // Only the sweeper may run without a bus: it never publishes.
+        // Every function that publishes is given the bus (lib/events.ts): without one, publishing fails loudly.
         publish: () => Promise.reject(new ConfigError(['EVENT_BUS_NAME: required to publish session events'])),
       };
 });

@@ -243,6 +243,15 @@ describe.each(institutions.map((i) => [i.id]))('UploadPortal-%s', (id) => {
       // parts and the finish carry none; only the sweeper re-tags afterwards.
       expect(taggers.map(([name]) => name).sort()).toEqual(['RenewUploadUrl', 'RequestUploads', 'Sweeper']);
     });
+
+    it('lets the sweeper put a final event a dead run left unpublished: on the institution\'s bus, with its source only', () => {
+      const sweeper = s().stack.sweeper.sweeper;
+      const [, policy] = ofType(s(), 'AWS::IAM::Policy').find(([, p]) => refersTo(p.Properties.Roles, logicalId(s(), sweeper.role)))!;
+      const puts = (policy.Properties.PolicyDocument.Statement as any[]).filter((st) => asArray(st.Action).includes('events:PutEvents'));
+      expect(puts).toEqual([expect.objectContaining({ Resource: { 'Fn::GetAtt': [logicalId(s(), s().stack.events.bus), 'Arn'] }, Condition: { StringEquals: { 'events:source': `upload-portal.${s().institution.id}` } } })]);
+      const { Variables } = s().resources[logicalId(s(), sweeper.function)]!.Properties.Environment;
+      expect(Variables.EVENT_BUS_NAME).toEqual({ Ref: logicalId(s(), s().stack.events.bus) });
+    });
   });
 
   describe('completion', () => {

@@ -10,7 +10,7 @@ export type { DeliveryObject, DeliveryTarget, StudyDeliveryOutcome, StudyDeliver
 export type { CodeDirectory, CodeDirectoryEntry } from './code-directory';
 export type { CodeStore } from './code-store';
 export type { CompletionLock } from './completion-lock';
-export type { EventOutbox } from './event-outbox';
+export type { EventOutbox, SessionEventClaim } from './event-outbox';
 export type { EventPublisher } from './event-publisher';
 export type { FileVerdicts, VerdictTarget } from './file-verdicts';
 export type { CompletionJob, CompletionQueue } from './completion-queue';

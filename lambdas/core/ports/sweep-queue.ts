@@ -4,7 +4,8 @@ import type { SessionRecord } from '../model';
 export interface SweepQueue {
   /**
    * Sessions still OPEN whose expiresAt is before `now`, EXPIRED ones whose objects were not
-   * deleted yet, and ACCEPTED ones whose files await their retention tag.
+   * deleted yet, ACCEPTED ones whose files await their retention tag, and ACCEPTED or REJECTED ones whose
+   * final event is not marked published.
    */
   findSessionsToSweep(now: string): Promise<SessionRecord[]>;
   /** The accepted session's files carry their retention tag: clears retentionDueSince. */
