@@ -285,7 +285,7 @@ async function startHoldingLock(settings: LocalSettings, output: { app: Observab
       // Fuller batches (up to 10) read their files and session in one call; the window adds at most
       // 0.1 s before the last files of an upload are inspected (AWS waits up to 1 s, lib/inspection.ts).
       maxBatchingWindowMs: 100,
-      concurrency: 4,
+      concurrency: settings.inspectionConcurrency,
       maxReceiveCount: 5,
       onBatchError: (error) => logger.error('Inspector batch failed; its messages will be redelivered', describeError(error)),
       // Object keys carry no patient data, so the message body may be kept for an operator.

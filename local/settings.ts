@@ -19,6 +19,8 @@ const envSchema = z.object({
   DYNAMO_PORT: port('DYNAMO_PORT').optional(),
   /** How often the local sweeper runs (AWS runs it on a schedule). */
   SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** Inspector batches run at once (AWS scales its own); 1 lets a test or bench keep uploads ahead of inspection. */
+  INSPECTION_CONCURRENCY: z.coerce.number().int().min(1, 'INSPECTION_CONCURRENCY must be 1–16').max(16, 'INSPECTION_CONCURRENCY must be 1–16').default(4),
   /** A PACS's DICOMweb root (e.g. a local Orthanc's http://127.0.0.1:8042/dicom-web): accepted studies are delivered there. */
   DELIVERY_DICOMWEB_URL: z.url('DELIVERY_DICOMWEB_URL must be a URL like http://127.0.0.1:8042/dicom-web').optional(),
   /** The terminal wants readable lines; `json` prints what CloudWatch would get. */
@@ -34,6 +36,7 @@ export interface LocalSettings {
   s3Port?: number;
   dynamoPort?: number;
   sweepIntervalMs: number;
+  inspectionConcurrency: number;
   logFormat: LogFormat;
   /** The repository root: institutions/ and web/ live here. */
   root: string;
@@ -61,6 +64,7 @@ export function readLocalSettings(env: Record<string, string | undefined>, root 
     ...(e.S3_PORT !== undefined ? { s3Port: e.S3_PORT } : {}),
     ...(e.DYNAMO_PORT !== undefined ? { dynamoPort: e.DYNAMO_PORT } : {}),
     sweepIntervalMs: e.SWEEP_INTERVAL_SECONDS * 1000,
+    inspectionConcurrency: e.INSPECTION_CONCURRENCY,
     logFormat: e.LOG_FORMAT,
     root,
   };
