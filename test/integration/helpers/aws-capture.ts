@@ -5,6 +5,7 @@
  */
 import { HttpResponse, type HttpRequest } from '@smithy/protocol-http';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface CapturedRequest {
   method: string;
@@ -35,4 +36,26 @@ export function recordingHandler(answer: (request: CapturedRequest) => CannedAns
     },
   };
   return { handler: handler as never, requests };
+}
+
+/**
+ * A recording PutEvents endpoint with faults on demand: it answers 500 while `failures` lasts (a client with one
+ * attempt then gives up), and takes `delayMs` to answer (long enough for a second run to meet the first one's claim).
+ */
+export function faultyEventBridge() {
+  const recorded = recordingHandler(() =>
+    bus.failures-- > 0 ? { status: 500, body: { __type: 'InternalException', message: 'injected' } } : { status: 200, body: { FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] } },
+  );
+  const inner = recorded.handler as { handle(request: HttpRequest): Promise<unknown> };
+  const bus = {
+    failures: 0,
+    delayMs: 0,
+    requests: recorded.requests,
+    handler: { handle: async (request: HttpRequest) => (await sleep(bus.delayMs), inner.handle(request)) } as never,
+    reset() {
+      bus.failures = 0;
+      bus.delayMs = 0;
+    },
+  };
+  return bus;
 }
