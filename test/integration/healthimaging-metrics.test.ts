@@ -142,6 +142,17 @@ async function finish(sessionId: string, jobId: string, chunk: number, imported:
   await rig.bucket.s3.send(new PutObjectCommand({ Bucket: rig.bucket.bucketName, Key: `${folder}SUCCESS/success.ndjson`, Body: lines }));
 }
 
+/** An accepted session whose study's first import job failed with an error worth retrying (not yet handled). */
+async function firstImportFailedRetryably() {
+  const sessionId = await acceptedSession();
+  const { run, institutionId } = handler();
+  await observe(() => run(records(accepted(sessionId))));
+  const ref = await studyRef(CT_STUDY_UID);
+  const first = jobIdFor(`${sessionId}-${ref}`);
+  await finish(sessionId, first, 0, 0, 'Internal error while importing');
+  return { sessionId, run, institutionId, ref, first };
+}
+
 /** The one PutEvents entry a study's end sends: the bus, the stack's source, the type, and the detail in full. */
 async function expectedEntry(sessionId: string, institutionId: string, detailType: string, detail: Record<string, unknown>) {
   const session = (await new DynamoSessionStore(rig.table.doc, rig.table.tableName).get(sessionId))!;
@@ -234,12 +245,7 @@ describe('HealthImaging delivery counts and announces a study once, when it ends
   });
 
   it('counts a failure worth retrying once as failed (retryable), the import started again as submitted, and the study once as delivered when that import completed', async () => {
-    const sessionId = await acceptedSession();
-    const { run, institutionId } = handler();
-    await observe(() => run(records(accepted(sessionId))));
-    const ref = await studyRef(CT_STUDY_UID);
-    const first = jobIdFor(`${sessionId}-${ref}`);
-    await finish(sessionId, first, 0, 0, 'Internal error while importing');
+    const { sessionId, run, institutionId, ref, first } = await firstImportFailedRetryably();
     const failed = await observe(async () => expect(await run(records(jobEnded(first, true)))).toEqual({ batchItemFailures: [] }));
     const reason = 'the import job failed: Internal error while importing';
     expect(parsed(failed.entries)).toEqual([await expectedEntry(sessionId, institutionId, 'UploadStudyDeliveryFailed', { reason, retryable: true })]);
@@ -306,12 +312,7 @@ describe('HealthImaging delivery counts and announces a study once, when it ends
   });
 
   it('a failure event PutEvents refused goes out once before the import starts again: the delivery queue\'s retry puts it, and the end event repeated puts nothing more', async () => {
-    const sessionId = await acceptedSession();
-    const { run, institutionId } = handler();
-    await observe(() => run(records(accepted(sessionId))));
-    const ref = await studyRef(CT_STUDY_UID);
-    const first = jobIdFor(`${sessionId}-${ref}`);
-    await finish(sessionId, first, 0, 0, 'Internal error while importing');
+    const { sessionId, run, institutionId, first } = await firstImportFailedRetryably();
     putEventsFailures = 1;
     const refused = await observe(async () => expect((await run(records(jobEnded(first, true)))).batchItemFailures).toHaveLength(1));
     expect(deliveryCounts(refused.emf).StudiesDeliveryFailed).toBe(0);
