@@ -17,7 +17,8 @@ import { ensureSyntheticDataset } from './synthetic-dicom';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FILES = Number(process.env.BENCH_FILES ?? 20_000);
-const ROUNDS = 5;
+/** Seven, not five: on this 2-core VM a single run of ours (about 1 s) moves by up to 40%, npm's start-up alone by 0.28–0.6 s. */
+const ROUNDS = 7;
 const DIR = join(ROOT, '.bench-cache', `inspect-cli-${FILES}`);
 
 const PYDICOM_CLI = `
@@ -91,8 +92,11 @@ for (let round = 0; round < ROUNDS; round++) {
   if (hasPydicom) results.pydicom.push(timed('/usr/bin/python3', ['-c', PYDICOM_CLI, target]));
 }
 
-const fmt = (runs: Run[]) =>
-  `${median(runs.map((r) => r.seconds)).toFixed(2).padStart(6)} s (CPU ${median(runs.map((r) => r.cpu)).toFixed(2)} s)`;
+const fmt = (runs: Run[]) => {
+  const walls = runs.map((r) => r.seconds);
+  const range = `${Math.min(...walls).toFixed(2)}–${Math.max(...walls).toFixed(2)}`;
+  return `${median(walls).toFixed(2).padStart(6)} s (CPU ${median(runs.map((r) => r.cpu)).toFixed(2)} s, runs ${range} s)`;
+};
 const describe = (runs: Run[]) => `${runs[0]!.lines} lines, ${runs[0]!.errors} with an error`;
 const loadAfter = loadavg();
 const load = (l: number[]) => l.map((n) => n.toFixed(2)).join(' ');

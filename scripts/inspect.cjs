@@ -52,6 +52,8 @@ async function rebuild() {
     banner: { js: 'const __inspectModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
     define: { 'import.meta.url': '__inspectModuleUrl' },
     plugins: [lazyFflate],
+    // Loaded from node_modules on the first deflated file: bundled, its 80 KB were compiled at every start-up.
+    external: ['fflate'],
   });
   // Written aside and renamed, so a run started meanwhile never loads half a bundle.
   const aside = `${bundle}.${process.pid}`;

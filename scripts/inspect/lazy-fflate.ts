@@ -8,7 +8,8 @@ let fflate: typeof Fflate | undefined;
 
 /** fflate's Inflate, constructed by the real class on first use. */
 export const Inflate = function Inflate(ondata: Fflate.FlateStreamHandler): Fflate.Inflate {
-  // A require() call: esbuild bundles fflate as a CommonJS module that runs only when this line first does.
+  // A require() call, left outside the bundle (scripts/inspect.cjs marks fflate external): Node loads fflate from
+  // node_modules when this line first runs.
   fflate ??= require('fflate') as typeof Fflate;
   return new fflate.Inflate(ondata);
 } as unknown as typeof Fflate.Inflate;
