@@ -16,16 +16,13 @@ import { stagingLocation } from '../../lambdas/core/delivery-staging';
 import { parseInstitutionConfig } from '../../lambdas/core/institution';
 import { createDeliveryHandler } from '../../lambdas/handlers/delivery';
 import { createAwsDeliveryDeps } from '../../lambdas/runtime/delivery-aws-deps';
-import { readOracle } from '../corpus';
 import { recordingHandler, type CannedAnswer, type CapturedRequest } from './helpers/aws-capture';
 import { LOCAL_CREDENTIALS, testConfig, testInstitution } from './helpers/emulators';
-import { corpusBytes, createRig, declareCorpusDicom, seedSession, uploadAndInspect, type Rig } from './inspection-support';
+import { DATASTORE_ID, IMPORT_ROLE_ARN } from './helpers/healthimaging';
+import { corpusBytes, createRig, CT_STUDY_UID, ctStudyEntries, declareCorpusDicom, seedSession, uploadAndInspect, type Rig } from './inspection-support';
 
-const DATASTORE = '0123456789abcdef0123456789abcdef';
 const JOB_ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
-const ROLE = 'arn:aws:iam::111122223333:role/UploadPortal-test-ImportRole';
-const CT_STUDY_UID = '1.3.6.1.4.1.5962.1.1.0.0.0.1194734704.16302.0.1';
-const ctFiles = readOracle().filter((e) => e.kind === 'dicom-part10' && e.attributes.StudyInstanceUID === CT_STUDY_UID).map((e) => e.file);
+const ctFiles = ctStudyEntries().map((e) => e.file);
 
 let rig: Rig;
 let sessionId: string;
@@ -35,11 +32,11 @@ let ctRef: string;
 const imaging = recordingHandler((request) => answerImaging(request));
 
 function answerImaging(request: CapturedRequest): CannedAnswer {
-  if (request.path.startsWith('/startDICOMImportJob/')) return { status: 200, body: { datastoreId: DATASTORE, jobId: JOB_ID, jobStatus: 'SUBMITTED', submittedAt: 1 } };
+  if (request.path.startsWith('/startDICOMImportJob/')) return { status: 200, body: { datastoreId: DATASTORE_ID, jobId: JOB_ID, jobStatus: 'SUBMITTED', submittedAt: 1 } };
   const { inputPrefix, outputPrefix } = stagingLocation(sessionId, ctRef);
   const jobProperties = {
-    jobId: JOB_ID, jobName: 'x', jobStatus, datastoreId: DATASTORE, dataAccessRoleArn: ROLE, submittedAt: 1,
-    inputS3Uri: `s3://${rig.bucket.bucketName}/${inputPrefix}`, outputS3Uri: `s3://${rig.bucket.bucketName}/${outputPrefix}${DATASTORE}-DicomImport-${JOB_ID}/`,
+    jobId: JOB_ID, jobName: 'x', jobStatus, datastoreId: DATASTORE_ID, dataAccessRoleArn: IMPORT_ROLE_ARN, submittedAt: 1,
+    inputS3Uri: `s3://${rig.bucket.bucketName}/${inputPrefix}`, outputS3Uri: `s3://${rig.bucket.bucketName}/${outputPrefix}${DATASTORE_ID}-DicomImport-${JOB_ID}/`,
   };
   return { status: 200, body: { jobProperties } };
 }
@@ -48,11 +45,11 @@ function sqs(...events: unknown[]): SQSEvent {
   return { Records: events.map((body, i) => ({ messageId: `m${i}`, body: JSON.stringify(body) })) } as unknown as SQSEvent;
 }
 const accepted = () => ({ source: 'upload-portal.demo', 'detail-type': 'UploadSessionAccepted', detail: { sessionId } });
-const jobCompleted = () => ({ source: 'aws.medical-imaging', 'detail-type': 'Import Job Completed', detail: { jobId: JOB_ID, datastoreId: DATASTORE, jobStatus: 'COMPLETED' } });
+const jobCompleted = () => ({ source: 'aws.medical-imaging', 'detail-type': 'Import Job Completed', detail: { jobId: JOB_ID, datastoreId: DATASTORE_ID, jobStatus: 'COMPLETED' } });
 
 function healthImagingHandler() {
-  const institution = parseInstitutionConfig({ ...testInstitution(), delivery: { type: 'healthimaging', datastoreId: DATASTORE } }, 'test');
-  const config = { ...testConfig({ tableName: rig.table.tableName, bucketName: rig.bucket.bucketName, institution }), importRoleArn: ROLE };
+  const institution = parseInstitutionConfig({ ...testInstitution(), delivery: { type: 'healthimaging', datastoreId: DATASTORE_ID } }, 'test');
+  const config = { ...testConfig({ tableName: rig.table.tableName, bucketName: rig.bucket.bucketName, institution }), importRoleArn: IMPORT_ROLE_ARN };
   const infra = { doc: rig.table.doc, tableName: rig.table.tableName, s3: rig.bucket.s3, bucketName: rig.bucket.bucketName, publisher: rig.publisher, observability: rig.observability };
   const client = new MedicalImagingClient({ region: 'eu-west-2', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: imaging.handler });
   return createDeliveryHandler(createAwsDeliveryDeps(config, infra, { imaging: client }));
@@ -84,7 +81,7 @@ describe('delivery Lambda with HealthImaging', () => {
     expect(await studyDelivery()).toMatchObject({ state: 'SUBMITTED', target: 'healthimaging', jobId: JOB_ID });
     const starts = imaging.requests.filter((r) => r.path.startsWith('/startDICOMImportJob/'));
     expect(starts).toHaveLength(1);
-    expect(JSON.parse(starts[0]!.body)).toMatchObject({ dataAccessRoleArn: ROLE, inputS3Uri: expect.stringContaining(`/deliveries/${sessionId}/${ctRef}/input/`) });
+    expect(JSON.parse(starts[0]!.body)).toMatchObject({ dataAccessRoleArn: IMPORT_ROLE_ARN, inputS3Uri: expect.stringContaining(`/deliveries/${sessionId}/${ctRef}/input/`) });
     expect(await rig.bucket.listKeys(stagingLocation(sessionId, ctRef).inputPrefix)).toHaveLength(ctFiles.length);
     // A redelivered accepted event sends nothing again: the study is SUBMITTED.
     expect(await handler(sqs(accepted()))).toEqual({ batchItemFailures: [] });
@@ -100,7 +97,7 @@ describe('delivery Lambda with HealthImaging', () => {
     jobStatus = 'COMPLETED';
     const { outputPrefix } = stagingLocation(sessionId, ctRef);
     const lines = ctFiles.map((_, i) => JSON.stringify({ inputFile: `input/f${i}.dcm`, importResponse: { imageSetId: '1'.repeat(32), isPrimary: true } })).join('\n');
-    await rig.bucket.s3.send(new PutObjectCommand({ Bucket: rig.bucket.bucketName, Key: `${outputPrefix}${DATASTORE}-DicomImport-${JOB_ID}/SUCCESS/success.ndjson`, Body: lines }));
+    await rig.bucket.s3.send(new PutObjectCommand({ Bucket: rig.bucket.bucketName, Key: `${outputPrefix}${DATASTORE_ID}-DicomImport-${JOB_ID}/SUCCESS/success.ndjson`, Body: lines }));
     const before = rig.publisher.events.length;
     expect(await handler(sqs(jobCompleted()))).toEqual({ batchItemFailures: [] });
     expect(await studyDelivery()).toMatchObject({ state: 'DELIVERED', instances: ctFiles.length, jobId: JOB_ID });

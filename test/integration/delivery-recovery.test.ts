@@ -13,14 +13,10 @@ import { makeStudyInstances } from '../../lambdas/core/delivery/study-instances'
 import type { StudyDeliveryRequest } from '../../lambdas/core/ports';
 import { buildDeliverAcceptedSession, dicomwebTarget } from '../../lambdas/runtime/delivery-deps';
 import { corpusFile, realPdf } from '../delivery-fixtures';
-import { readOracle } from '../corpus';
 import { deleteStudy, instancesOfStudy, orthanc, simplifiedTags } from './helpers/orthanc';
-import { createRig, declareCorpusDicom, declareFile, seedSession, uploadAndInspect, type Rig } from './inspection-support';
+import { createRig, CT_STUDY_UID, ctStudyEntries, declareCorpusDicom, declareFile, seedSession, uploadAndInspect, type Rig } from './inspection-support';
 
-const CT_STUDY_UID = '1.3.6.1.4.1.5962.1.1.0.0.0.1194734704.16302.0.1';
-const ctFiles = readOracle()
-  .filter((e) => e.kind === 'dicom-part10' && e.attributes.StudyInstanceUID === CT_STUDY_UID)
-  .map((e) => e.file);
+const ctFiles = ctStudyEntries().map((e) => e.file);
 const RULES = { patientId: 'reference', accessionNumber: 'prefix', prefix: 'EXT-' } as const;
 
 let rig: Rig;

@@ -10,16 +10,11 @@ import { studyRef } from '../../lambdas/core/delivery/study-ref';
 import { parseInstitutionConfig } from '../../lambdas/core/institution';
 import { buildDeliverAcceptedSession, dicomwebTarget } from '../../lambdas/runtime/delivery-deps';
 import { corpusFile, realJpeg, realPdf } from '../delivery-fixtures';
-import { readOracle } from '../corpus';
 import { testInstitution } from './helpers/emulators';
 import { deleteStudy, instancesOfStudy, orthanc, simplifiedTags } from './helpers/orthanc';
-import { createRig, declareCorpusDicom, declareFile, seedSession, uploadAndInspect, type Rig } from './inspection-support';
+import { createRig, CT_STUDY_UID, ctStudyEntries, declareCorpusDicom, declareFile, seedSession, uploadAndInspect, type Rig } from './inspection-support';
 
-/** The corpus's CT study of 7 images (Patient ID 98890234, Accession Number 2). */
-const CT_STUDY_UID = '1.3.6.1.4.1.5962.1.1.0.0.0.1194734704.16302.0.1';
-const ctFiles = readOracle()
-  .filter((e) => e.kind === 'dicom-part10' && e.attributes.StudyInstanceUID === CT_STUDY_UID)
-  .map((e) => e.file);
+const ctFiles = ctStudyEntries().map((e) => e.file);
 
 let rig: Rig;
 let sessionId: string;

@@ -17,15 +17,12 @@ import { stagingLocation } from '../../lambdas/core/delivery-staging';
 import { parseInstitutionConfig } from '../../lambdas/core/institution';
 import { createDeliveryHandler } from '../../lambdas/handlers/delivery';
 import { createAwsDeliveryDeps } from '../../lambdas/runtime/delivery-aws-deps';
-import { readOracle } from '../corpus';
 import { recordingHandler, type CannedAnswer, type CapturedRequest } from './helpers/aws-capture';
 import { LOCAL_CREDENTIALS, testConfig, testInstitution } from './helpers/emulators';
-import { corpusBytes, createRig, declareCorpusDicom, seedSession, uploadAndInspect, type Rig } from './inspection-support';
+import { DATASTORE_ID, IMPORT_ROLE_ARN } from './helpers/healthimaging';
+import { corpusBytes, createRig, CT_STUDY_UID, ctStudyEntries, declareCorpusDicom, seedSession, uploadAndInspect, type Rig } from './inspection-support';
 
-const DATASTORE = '00112233445566778899aabbccddeeff';
-const ROLE = 'arn:aws:iam::111122223333:role/UploadPortal-test-ImportRole';
-const CT_STUDY_UID = '1.3.6.1.4.1.5962.1.1.0.0.0.1194734704.16302.0.1';
-const ct = readOracle().filter((e) => e.kind === 'dicom-part10' && e.attributes.StudyInstanceUID === CT_STUDY_UID);
+const ct = ctStudyEntries();
 
 let rig: Rig;
 /** Per job: GetDICOMImportJob's status and the staging prefixes of the session it imports. */
@@ -38,22 +35,22 @@ const imaging = recordingHandler((request: CapturedRequest): CannedAnswer => {
     const jobId = jobIdFor(body.clientToken);
     const sessionId = /deliveries\/([^/]+)\//.exec(body.inputS3Uri)![1]!;
     if (!jobs.has(jobId)) jobs.set(jobId, { status: 'SUBMITTED', sessionId });
-    return { status: 200, body: { datastoreId: DATASTORE, jobId, jobStatus: 'SUBMITTED', submittedAt: 1 } };
+    return { status: 200, body: { datastoreId: DATASTORE_ID, jobId, jobStatus: 'SUBMITTED', submittedAt: 1 } };
   }
   const jobId = request.path.split('/').at(-1)!;
   const job = jobs.get(jobId)!;
   const { inputPrefix, outputPrefix } = stagingLocation(job.sessionId, ref);
   const jobProperties = {
-    jobId, jobName: 'x', jobStatus: job.status, datastoreId: DATASTORE, dataAccessRoleArn: ROLE, submittedAt: 1,
-    inputS3Uri: `s3://${rig.bucket.bucketName}/${inputPrefix}`, outputS3Uri: `s3://${rig.bucket.bucketName}/${outputPrefix}${DATASTORE}-DicomImport-${jobId}/`,
+    jobId, jobName: 'x', jobStatus: job.status, datastoreId: DATASTORE_ID, dataAccessRoleArn: IMPORT_ROLE_ARN, submittedAt: 1,
+    inputS3Uri: `s3://${rig.bucket.bucketName}/${inputPrefix}`, outputS3Uri: `s3://${rig.bucket.bucketName}/${outputPrefix}${DATASTORE_ID}-DicomImport-${jobId}/`,
   };
   return { status: 200, body: { jobProperties } };
 });
 let ref: string;
 
 function handler() {
-  const institution = parseInstitutionConfig({ ...testInstitution(), delivery: { type: 'healthimaging', datastoreId: DATASTORE } }, 'test');
-  const config = { ...testConfig({ tableName: rig.table.tableName, bucketName: rig.bucket.bucketName, institution }), importRoleArn: ROLE };
+  const institution = parseInstitutionConfig({ ...testInstitution(), delivery: { type: 'healthimaging', datastoreId: DATASTORE_ID } }, 'test');
+  const config = { ...testConfig({ tableName: rig.table.tableName, bucketName: rig.bucket.bucketName, institution }), importRoleArn: IMPORT_ROLE_ARN };
   const infra = { doc: rig.table.doc, tableName: rig.table.tableName, s3: rig.bucket.s3, bucketName: rig.bucket.bucketName, publisher: rig.publisher, observability: rig.observability };
   const client = new MedicalImagingClient({ region: 'eu-west-2', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: imaging.handler });
   return createDeliveryHandler({ ...createAwsDeliveryDeps(config, infra, { imaging: client }), audit: rig.api!.deps.audit });
@@ -61,7 +58,7 @@ function handler() {
 
 const sqs = (...bodies: unknown[]): SQSEvent => ({ Records: bodies.map((body, i) => ({ messageId: `m${i}`, body: JSON.stringify(body) })) }) as unknown as SQSEvent;
 const accepted = (sessionId: string) => ({ source: 'upload-portal.demo', 'detail-type': 'UploadSessionAccepted', detail: { sessionId } });
-const jobEnded = (jobId: string) => ({ source: 'aws.medical-imaging', 'detail-type': 'Import Job Completed', detail: { jobId, datastoreId: DATASTORE, jobStatus: 'COMPLETED' } });
+const jobEnded = (jobId: string) => ({ source: 'aws.medical-imaging', 'detail-type': 'Import Job Completed', detail: { jobId, datastoreId: DATASTORE_ID, jobStatus: 'COMPLETED' } });
 
 /** A session holding the CT study, accepted, and its code's audit records. */
 async function acceptedSession(): Promise<{ sessionId: string; audit: () => Promise<AuditEntry[]> }> {
@@ -83,7 +80,7 @@ async function importEnds(sessionId: string, output: { file: 'SUCCESS/success.nd
   expect(await run(sqs(accepted(sessionId)))).toEqual({ batchItemFailures: [] });
   const jobId = [...jobs].find(([, job]) => job.sessionId === sessionId)![0];
   jobs.get(jobId)!.status = 'COMPLETED';
-  const folder = `${stagingLocation(sessionId, ref).outputPrefix}${DATASTORE}-DicomImport-${jobId}/`;
+  const folder = `${stagingLocation(sessionId, ref).outputPrefix}${DATASTORE_ID}-DicomImport-${jobId}/`;
   await rig.bucket.s3.send(new PutObjectCommand({ Bucket: rig.bucket.bucketName, Key: `${folder}${output.file}`, Body: output.lines }));
   expect(await run(sqs(jobEnded(jobId)))).toEqual({ batchItemFailures: [] });
   return jobId;

@@ -28,17 +28,13 @@ import { parseInstitutionConfig } from '../../lambdas/core/institution';
 import { createDeliveryHandler } from '../../lambdas/handlers/delivery';
 import { createAwsDeliveryDeps } from '../../lambdas/runtime/delivery-aws-deps';
 import { createObservability } from '../../lambdas/runtime/observability';
-import { readOracle } from '../corpus';
 import { recordingHandler, type CapturedRequest } from './helpers/aws-capture';
 import { LOCAL_CREDENTIALS, testConfig, testInstitution } from './helpers/emulators';
-import { corpusBytes, createRig, declareCorpusDicom, seedSession, uploadAndInspect, type Rig } from './inspection-support';
+import { DATASTORE_ID, DELIVERY_QUEUE_URL, IMPORT_ROLE_ARN } from './helpers/healthimaging';
+import { corpusBytes, createRig, CT_STUDY_UID, ctStudyEntries, declareCorpusDicom, seedSession, uploadAndInspect, type Rig } from './inspection-support';
 
-const DATASTORE = 'fedcba9876543210fedcba9876543210';
-const ROLE = 'arn:aws:iam::111122223333:role/UploadPortal-test-ImportRole';
-const QUEUE_URL = 'https://sqs.eu-west-2.amazonaws.com/111122223333/UploadPortal-test-DeliveryQueue';
 const BUS = 'upload-portal-test';
-const CT_STUDY_UID = '1.3.6.1.4.1.5962.1.1.0.0.0.1194734704.16302.0.1';
-const ctFiles = readOracle().filter((e) => e.kind === 'dicom-part10' && e.attributes.StudyInstanceUID === CT_STUDY_UID).map((e) => e.file);
+const ctFiles = ctStudyEntries().map((e) => e.file);
 
 let rig: Rig;
 /** Per job: its status as GetDICOMImportJob reports it, and where it imports from and to. */
@@ -50,11 +46,11 @@ const imaging = recordingHandler((request: CapturedRequest) => {
     const body = JSON.parse(request.body) as { clientToken: string; inputS3Uri: string; outputS3Uri: string };
     const jobId = jobIdFor(body.clientToken);
     jobs.set(jobId, { status: 'SUBMITTED', inputS3Uri: body.inputS3Uri, outputS3Uri: body.outputS3Uri });
-    return { status: 200, body: { datastoreId: DATASTORE, jobId, jobStatus: 'SUBMITTED', submittedAt: 1 } };
+    return { status: 200, body: { datastoreId: DATASTORE_ID, jobId, jobStatus: 'SUBMITTED', submittedAt: 1 } };
   }
   const jobId = request.path.split('/').pop()!;
   const job = jobs.get(jobId)!;
-  const jobProperties = { jobId, jobName: 'x', jobStatus: job.status, datastoreId: DATASTORE, dataAccessRoleArn: ROLE, submittedAt: 1, inputS3Uri: job.inputS3Uri, outputS3Uri: job.outputS3Uri, ...(job.message ? { message: job.message } : {}) };
+  const jobProperties = { jobId, jobName: 'x', jobStatus: job.status, datastoreId: DATASTORE_ID, dataAccessRoleArn: IMPORT_ROLE_ARN, submittedAt: 1, inputS3Uri: job.inputS3Uri, outputS3Uri: job.outputS3Uri, ...(job.message ? { message: job.message } : {}) };
   return { status: 200, body: { jobProperties } };
 });
 const sqs = recordingHandler((request) => {
@@ -69,10 +65,10 @@ const eventBridge = recordingHandler(() =>
 
 /** The delivery Lambda as on AWS, with EMF on and the real EventBridge publisher. */
 function handler(maxFilesPerImportJob?: number) {
-  const institution = parseInstitutionConfig({ ...testInstitution(), delivery: { type: 'healthimaging', datastoreId: DATASTORE } }, 'test');
+  const institution = parseInstitutionConfig({ ...testInstitution(), delivery: { type: 'healthimaging', datastoreId: DATASTORE_ID } }, 'test');
   // Under the schema's floor on purpose: three jobs from the corpus's 7-file CT study.
   if (maxFilesPerImportJob && institution.delivery?.type === 'healthimaging') institution.delivery.maxFilesPerImportJob = maxFilesPerImportJob;
-  const config = { ...testConfig({ tableName: rig.table.tableName, bucketName: rig.bucket.bucketName, institution }), importRoleArn: ROLE, deliveryQueueUrl: QUEUE_URL };
+  const config = { ...testConfig({ tableName: rig.table.tableName, bucketName: rig.bucket.bucketName, institution }), importRoleArn: IMPORT_ROLE_ARN, deliveryQueueUrl: DELIVERY_QUEUE_URL };
   const observability = createObservability({ logLevel: 'SILENT', metrics: true });
   observability.setInstitution(institution.id);
   const client = new EventBridgeClient({ region: 'eu-west-2', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: eventBridge.handler });
@@ -118,7 +114,7 @@ const deliveryCounts = (emf: Emf[]) => ({
 
 const records = (...bodies: string[]): SQSEvent => ({ Records: bodies.map((body, i) => ({ messageId: `m${i}`, body })) }) as unknown as SQSEvent;
 const accepted = (sessionId: string) => JSON.stringify({ source: 'upload-portal.demo', 'detail-type': 'UploadSessionAccepted', detail: { sessionId } });
-const jobEnded = (jobId: string, failed = false) => JSON.stringify({ source: 'aws.medical-imaging', 'detail-type': failed ? 'Import Job Failed' : 'Import Job Completed', detail: { jobId, datastoreId: DATASTORE } });
+const jobEnded = (jobId: string, failed = false) => JSON.stringify({ source: 'aws.medical-imaging', 'detail-type': failed ? 'Import Job Failed' : 'Import Job Completed', detail: { jobId, datastoreId: DATASTORE_ID } });
 const delivery = async (sessionId: string) => (await new DynamoDeliveryStore({ doc: rig.table.doc, tableName: rig.table.tableName }).deliveries(sessionId)).get(CT_STUDY_UID);
 
 /** A session holding the CT study, accepted. */
@@ -137,7 +133,7 @@ async function acceptedSession(): Promise<string> {
 async function finish(sessionId: string, jobId: string, chunk: number, imported: number, message?: string) {
   if (message) return void jobs.set(jobId, { ...jobs.get(jobId)!, status: 'FAILED', message });
   jobs.set(jobId, { ...jobs.get(jobId)!, status: 'COMPLETED' });
-  const folder = `${stagingLocation(sessionId, await studyRef(CT_STUDY_UID), chunk).outputPrefix}${DATASTORE}-DicomImport-${jobId}/`;
+  const folder = `${stagingLocation(sessionId, await studyRef(CT_STUDY_UID), chunk).outputPrefix}${DATASTORE_ID}-DicomImport-${jobId}/`;
   const lines = Array.from({ length: imported }, (_, i) => JSON.stringify({ inputFile: `input/f${i}.dcm`, importResponse: { imageSetId: 'x', isPrimary: true } })).join('\n');
   await rig.bucket.s3.send(new PutObjectCommand({ Bucket: rig.bucket.bucketName, Key: `${folder}SUCCESS/success.ndjson`, Body: lines }));
 }

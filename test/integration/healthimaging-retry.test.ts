@@ -21,16 +21,12 @@ import { parseInstitutionConfig } from '../../lambdas/core/institution';
 import { IMPORT_ATTEMPTS, importRetryDelaySeconds } from '../../lambdas/core/record-import-job';
 import { createDeliveryHandler } from '../../lambdas/handlers/delivery';
 import { createAwsDeliveryDeps } from '../../lambdas/runtime/delivery-aws-deps';
-import { readOracle } from '../corpus';
 import { recordingHandler, type CannedAnswer, type CapturedRequest } from './helpers/aws-capture';
 import { LOCAL_CREDENTIALS, testConfig, testInstitution } from './helpers/emulators';
-import { corpusBytes, createRig, declareCorpusDicom, seedSession, uploadAndInspect, type Rig } from './inspection-support';
+import { DATASTORE_ID, DELIVERY_QUEUE_URL, IMPORT_ROLE_ARN } from './helpers/healthimaging';
+import { corpusBytes, createRig, CT_STUDY_UID, ctStudyEntries, declareCorpusDicom, seedSession, uploadAndInspect, type Rig } from './inspection-support';
 
-const DATASTORE = 'fedcba9876543210fedcba9876543210';
-const ROLE = 'arn:aws:iam::111122223333:role/UploadPortal-test-ImportRole';
-const QUEUE_URL = 'https://sqs.eu-west-2.amazonaws.com/111122223333/UploadPortal-test-DeliveryQueue';
-const CT_STUDY_UID = '1.3.6.1.4.1.5962.1.1.0.0.0.1194734704.16302.0.1';
-const ctFiles = readOracle().filter((e) => e.kind === 'dicom-part10' && e.attributes.StudyInstanceUID === CT_STUDY_UID).map((e) => e.file);
+const ctFiles = ctStudyEntries().map((e) => e.file);
 
 let rig: Rig;
 /** Per job: its status and message as GetDICOMImportJob reports them, and the session it imports. */
@@ -46,12 +42,12 @@ const imaging = recordingHandler((request: CapturedRequest): CannedAnswer => {
     const sessionId = [...refs.keys()].find((id) => body.clientToken.startsWith(id))!;
     const jobId = jobIdFor(body.clientToken);
     jobs.set(jobId, { status: 'SUBMITTED', sessionId, inputS3Uri: body.inputS3Uri, outputS3Uri: body.outputS3Uri });
-    return { status: 200, body: { datastoreId: DATASTORE, jobId, jobStatus: 'SUBMITTED', submittedAt: 1 } };
+    return { status: 200, body: { datastoreId: DATASTORE_ID, jobId, jobStatus: 'SUBMITTED', submittedAt: 1 } };
   }
   const jobId = request.path.split('/').pop()!;
   const job = jobs.get(jobId)!;
   const jobProperties = {
-    jobId, jobName: 'x', jobStatus: job.status, datastoreId: DATASTORE, dataAccessRoleArn: ROLE, submittedAt: 1, ...(job.message ? { message: job.message } : {}),
+    jobId, jobName: 'x', jobStatus: job.status, datastoreId: DATASTORE_ID, dataAccessRoleArn: IMPORT_ROLE_ARN, submittedAt: 1, ...(job.message ? { message: job.message } : {}),
     inputS3Uri: job.inputS3Uri, outputS3Uri: job.outputS3Uri,
   };
   return { status: 200, body: { jobProperties } };
@@ -62,10 +58,10 @@ const sqsRequests = recordingHandler((request) => {
 });
 
 function handler(maxFilesPerImportJob?: number) {
-  const institution = parseInstitutionConfig({ ...testInstitution(), delivery: { type: 'healthimaging', datastoreId: DATASTORE } }, 'test');
+  const institution = parseInstitutionConfig({ ...testInstitution(), delivery: { type: 'healthimaging', datastoreId: DATASTORE_ID } }, 'test');
   // Under the schema's floor on purpose: three jobs from the corpus's 7-file CT study.
   if (maxFilesPerImportJob && institution.delivery?.type === 'healthimaging') institution.delivery.maxFilesPerImportJob = maxFilesPerImportJob;
-  const config = { ...testConfig({ tableName: rig.table.tableName, bucketName: rig.bucket.bucketName, institution }), importRoleArn: ROLE, deliveryQueueUrl: QUEUE_URL };
+  const config = { ...testConfig({ tableName: rig.table.tableName, bucketName: rig.bucket.bucketName, institution }), importRoleArn: IMPORT_ROLE_ARN, deliveryQueueUrl: DELIVERY_QUEUE_URL };
   const infra = { doc: rig.table.doc, tableName: rig.table.tableName, s3: rig.bucket.s3, bucketName: rig.bucket.bucketName, publisher: rig.publisher, observability: rig.observability };
   const clients = {
     imaging: new MedicalImagingClient({ region: 'eu-west-2', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: imaging.handler }),
@@ -76,7 +72,7 @@ function handler(maxFilesPerImportJob?: number) {
 
 const records = (...bodies: string[]): SQSEvent => ({ Records: bodies.map((body, i) => ({ messageId: `m${i}`, body })) }) as unknown as SQSEvent;
 const accepted = (sessionId: string) => JSON.stringify({ source: 'upload-portal.demo', 'detail-type': 'UploadSessionAccepted', detail: { sessionId } });
-const jobEnded = (jobId: string) => JSON.stringify({ source: 'aws.medical-imaging', 'detail-type': 'Import Job Completed', detail: { jobId, datastoreId: DATASTORE } });
+const jobEnded = (jobId: string) => JSON.stringify({ source: 'aws.medical-imaging', 'detail-type': 'Import Job Completed', detail: { jobId, datastoreId: DATASTORE_ID } });
 const starts = () => imaging.requests.filter((r) => r.path.startsWith('/startDICOMImportJob/')).map((r) => JSON.parse(r.body) as Record<string, string>);
 const delivery = async (sessionId: string) => (await new DynamoDeliveryStore({ doc: rig.table.doc, tableName: rig.table.tableName }).deliveries(sessionId)).get(CT_STUDY_UID);
 
@@ -110,7 +106,7 @@ describe('HealthImaging import failures', () => {
       async (jobId) => void jobs.set(jobId, { ...jobs.get(jobId)!, status: 'FAILED', message: 'Internal error while importing' }),
       async (jobId) => {
         jobs.set(jobId, { ...jobs.get(jobId)!, status: 'COMPLETED' });
-        const folder = `${stagingLocation(sessionId, ref).outputPrefix}${DATASTORE}-DicomImport-${jobId}/`;
+        const folder = `${stagingLocation(sessionId, ref).outputPrefix}${DATASTORE_ID}-DicomImport-${jobId}/`;
         const line = JSON.stringify({ inputFile: 'input/f1.dcm', exception: { exceptionType: 'ThrottlingException', message: 'Rate exceeded' } });
         await rig.bucket.s3.send(new PutObjectCommand({ Bucket: rig.bucket.bucketName, Key: `${folder}FAILURE/failure.ndjson`, Body: line }));
       },
@@ -123,11 +119,11 @@ describe('HealthImaging import failures', () => {
       expect(start).toEqual({
         clientToken: tokens[attempt - 1],
         jobName: tokens[attempt - 1],
-        dataAccessRoleArn: ROLE,
+        dataAccessRoleArn: IMPORT_ROLE_ARN,
         inputS3Uri: `s3://${rig.bucket.bucketName}/${stagingLocation(sessionId, ref).inputPrefix}`,
         outputS3Uri: `s3://${rig.bucket.bucketName}/${stagingLocation(sessionId, ref).outputPrefix}`,
       });
-      expect(imaging.requests.filter((r) => r.path.startsWith('/startDICOMImportJob/')).at(-1)!.path).toBe(`/startDICOMImportJob/datastore/${DATASTORE}`);
+      expect(imaging.requests.filter((r) => r.path.startsWith('/startDICOMImportJob/')).at(-1)!.path).toBe(`/startDICOMImportJob/datastore/${DATASTORE_ID}`);
       const jobId = jobIdFor(tokens[attempt - 1]!);
       expect(await delivery(sessionId)).toMatchObject({ state: 'SUBMITTED', jobId, attempts: attempt });
 
@@ -140,7 +136,7 @@ describe('HealthImaging import failures', () => {
         const request = sqsRequests.requests.at(-1)!;
         expect(request.headers['x-amz-target']).toBe('AmazonSQS.SendMessage');
         const message = JSON.parse(request.body) as { QueueUrl: string; DelaySeconds: number; MessageBody: string };
-        expect(message).toEqual({ QueueUrl: QUEUE_URL, DelaySeconds: importRetryDelaySeconds(attempt), MessageBody: expect.any(String) });
+        expect(message).toEqual({ QueueUrl: DELIVERY_QUEUE_URL, DelaySeconds: importRetryDelaySeconds(attempt), MessageBody: expect.any(String) });
         expect(JSON.parse(message.MessageBody)).toEqual({ source: 'upload-portal.delivery-retry', 'detail-type': 'UploadSessionAccepted', detail: { sessionId } });
         expect(await delivery(sessionId)).toMatchObject({ state: 'FAILED', retryable: true, attempts: attempt });
         // The queue hands the message back after the delay: the next run starts a new job.
@@ -172,7 +168,7 @@ describe('HealthImaging import failures', () => {
 
   it('refuses a file over HealthImaging\'s per-file limit before staging anything or starting a job', async () => {
     const before = imaging.requests.length;
-    const target = new HealthImagingDeliveryTarget({ s3: rig.bucket.s3, imaging: new MedicalImagingClient({ region: 'eu-west-2', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: imaging.handler }), bucketName: rig.bucket.bucketName, datastoreId: DATASTORE, dataAccessRoleArn: ROLE });
+    const target = new HealthImagingDeliveryTarget({ s3: rig.bucket.s3, imaging: new MedicalImagingClient({ region: 'eu-west-2', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: imaging.handler }), bucketName: rig.bucket.bucketName, datastoreId: DATASTORE_ID, dataAccessRoleArn: IMPORT_ROLE_ARN });
     // 10 GB is read as 10^9 bytes: one byte over is refused.
     const big = { key: 'sessions/s-big/files/f-big', fileId: 'f-big', size: 10_000_000_001, kind: 'dicom' as const, sopInstanceUid: '1.2.3.4' };
     const small = { key: 'sessions/s-big/files/f-small', fileId: 'f-small', size: 1000, kind: 'dicom' as const, sopInstanceUid: '1.2.3.5' };
@@ -199,7 +195,7 @@ describe('HealthImaging import failures', () => {
       if (imported === 0) jobs.set(jobId, { ...jobs.get(jobId)!, status: 'FAILED', message: 'Internal error while importing' });
       else {
         jobs.set(jobId, { ...jobs.get(jobId)!, status: 'COMPLETED' });
-        const folder = `${stagingLocation(sessionId, ref, chunk).outputPrefix}${DATASTORE}-DicomImport-${jobId}/`;
+        const folder = `${stagingLocation(sessionId, ref, chunk).outputPrefix}${DATASTORE_ID}-DicomImport-${jobId}/`;
         const lines = Array.from({ length: imported }, (_, i) => JSON.stringify({ inputFile: `input/f${i}.dcm`, importResponse: { imageSetId: 'x', isPrimary: true } })).join('\n');
         await rig.bucket.s3.send(new PutObjectCommand({ Bucket: rig.bucket.bucketName, Key: `${folder}SUCCESS/success.ndjson`, Body: lines }));
       }
@@ -229,7 +225,7 @@ describe('HealthImaging import failures', () => {
     expect(await run(records(retry.MessageBody))).toEqual({ batchItemFailures: [] });
     // Only chunk 1 again, with its second token and its own prefix; chunks 0 and 2 are not imported twice.
     expect(starts().slice(before)).toEqual([{
-      clientToken: `${sessionId}-${ref}-j1-2`, jobName: `${sessionId}-${ref}-j1-2`, dataAccessRoleArn: ROLE,
+      clientToken: `${sessionId}-${ref}-j1-2`, jobName: `${sessionId}-${ref}-j1-2`, dataAccessRoleArn: IMPORT_ROLE_ARN,
       inputS3Uri: `s3://${rig.bucket.bucketName}/${stagingLocation(sessionId, ref, 1).inputPrefix}`,
       outputS3Uri: `s3://${rig.bucket.bucketName}/${stagingLocation(sessionId, ref, 1).outputPrefix}`,
     }]);

@@ -34,6 +34,14 @@ export function oracle(): OracleEntry[] {
   return readOracle();
 }
 
+/** The corpus's CT study of 7 images (Patient ID 98890234, Accession Number 2), which the delivery tests deliver. */
+export const CT_STUDY_UID = '1.3.6.1.4.1.5962.1.1.0.0.0.1194734704.16302.0.1';
+
+/** The CT study's Part 10 files, in the oracle's order. */
+export function ctStudyEntries(): OracleEntry[] {
+  return oracle().filter((e) => e.kind === 'dicom-part10' && e.attributes.StudyInstanceUID === CT_STUDY_UID);
+}
+
 export function oracleOf(file: string): OracleEntry {
   const entry = oracle().find((e) => e.file === file);
   if (!entry) throw new Error(`corpus file ${file} is not in the oracle`);
